@@ -1,0 +1,33 @@
+# The two commands: `make demo` and `make test`. Both install missing Debian packages first.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc)
+CMAKE_ARGS ?=
+
+.PHONY: deps build build-asan demo test bench clean
+
+deps:
+	@bash scripts/install-deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+build-asan: deps
+	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DNESIM_SANITIZE=ON -DNESIM_BUILD_BENCH=OFF $(CMAKE_ARGS) >/dev/null
+	@cmake --build $(ASAN_BUILD) -j $(JOBS) --target nesim_unit_tests nesim_module_tests
+
+demo: build
+	./$(BUILD)/nesim simulate --model models/mobilenet_v2.yaml --hw hwconfigs/ne-pf16.yaml
+
+test: build build-asan
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	@echo "== unit and module suites under AddressSanitizer + UBSan"
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 ./$(ASAN_BUILD)/tests/nesim_unit_tests
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 ./$(ASAN_BUILD)/tests/nesim_module_tests
+
+bench: build
+	./$(BUILD)/bench/nesim_bench
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

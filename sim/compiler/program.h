@@ -1,0 +1,59 @@
+#pragma once
+// A compiled network: what the engine executes. The compiler turns each group of layers it can
+// run together (a kernel: a conv with its BN and activation, or a whole IBN block kept in SRAM)
+// into a stream of tiles; each tile loads bytes from DRAM, runs compute steps on engine units and
+// stores bytes back. The engine derives all timing from this description and the HwConfig.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sim/graph/network.h"
+#include "sim/hw/hw_config.h"
+
+namespace nesim {
+
+enum class Unit { MacArray, Depthwise, Vector };
+const char* unit_name(Unit u);  // "mac_array", "depthwise", "vector"
+
+// One unit of compute work on one tile. The engine's units turn it into cycles (unit_timing.h).
+struct ComputeStep {
+  int layer = -1;               // index into Network::layers this work belongs to
+  Unit unit = Unit::MacArray;
+  // MacArray / Depthwise: a (grouped) convolution or GEMM slice.
+  int64_t out_pixels = 0;       // output positions in this tile (H_tile * W_tile)
+  int64_t in_channels = 0;      // reduction channels per group
+  int64_t out_channels = 0;     // output channels per group
+  int64_t groups = 1;
+  int64_t taps = 1;             // kernel_h * kernel_w
+  // Vector: elementwise work.
+  int64_t elements = 0;
+  int64_t ops_per_element = 1;
+  bool special_fn = false;      // sigmoid / swish / bilinear weights: uses the LUT path
+  int64_t sram_bytes = 0;       // operand bytes this step reads+writes in SRAM
+  int64_t macs() const { return out_pixels * in_channels * out_channels * groups * taps; }
+};
+
+struct Tile {
+  int64_t load_ifmap_bytes = 0;   // DRAM -> SRAM before compute (activations, halo included)
+  int64_t load_weight_bytes = 0;  // DRAM -> SRAM before compute (weights, biases)
+  int64_t store_bytes = 0;        // SRAM -> DRAM after compute
+  std::vector<ComputeStep> steps; // run in order on one tile
+};
+
+struct Kernel {
+  std::string name;               // e.g. "s2b1" (fused block) or the layer name
+  std::string kind;               // "conv", "dwconv", "fused_ibn", "ibn", "fc", "pool", "eltwise", "se", ...
+  std::vector<int> layers;        // original layers covered, in execution order
+  std::vector<Tile> tiles;
+  int64_t sram_peak_bytes = 0;    // working set with double buffering
+  bool input_from_dram = true;    // false when the producer left its output resident in SRAM
+  bool output_to_dram = true;     // false when the output stays resident for the next kernel
+};
+
+struct Program {
+  std::string model;
+  HwConfig hw;
+  std::vector<Kernel> kernels;    // execution order
+};
+
+}  // namespace nesim
