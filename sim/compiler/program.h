@@ -30,7 +30,16 @@ struct ComputeStep {
   int64_t ops_per_element = 1;
   bool special_fn = false;      // sigmoid / swish / bilinear weights: uses the LUT path
   int64_t sram_bytes = 0;       // operand bytes this step reads+writes in SRAM
-  int64_t macs() const { return out_pixels * in_channels * out_channels * groups * taps; }
+  // Systolic arrays: the step runs folds [fold_begin, fold_end) of the fold_total folds of its
+  // layer's GEMM (M=out_pixels, N=out_channels, K=in_channels*taps, repeated per group), in
+  // SCALE-Sim's order; closes_layer marks the step with the layer's last fold. fold_total == 0:
+  // the step is the whole GEMM.
+  int64_t fold_begin = 0, fold_end = 0, fold_total = 0;
+  bool closes_layer = false;
+  int64_t macs() const {
+    int64_t all = out_pixels * in_channels * out_channels * groups * taps;
+    return fold_total > 0 ? all * (fold_end - fold_begin) / fold_total : all;
+  }
 };
 
 struct Tile {
@@ -44,15 +53,25 @@ struct Kernel {
   std::string name;               // e.g. "s2b1" (fused block) or the layer name
   std::string kind;               // "conv", "dwconv", "fused_ibn", "ibn", "fc", "pool", "eltwise", "se", ...
   std::vector<int> layers;        // original layers covered, in execution order
+  // DRAM bytes each covered layer causes (parallel to `layers`): its weights, the kernel input
+  // for the layers that read it, the kernel output for the layer that produces it.
+  std::vector<int64_t> layer_read_bytes, layer_write_bytes;
   std::vector<Tile> tiles;
   int64_t sram_peak_bytes = 0;    // working set with double buffering
   bool input_from_dram = true;    // false when the producer left its output resident in SRAM
   bool output_to_dram = true;     // false when the output stays resident for the next kernel
 };
 
+// What the records need to know of each network layer (indexed like Network::layers).
+struct LayerInfo {
+  std::string name, op;
+  int64_t macs = 0, params = 0;
+};
+
 struct Program {
   std::string model;
   HwConfig hw;
+  std::vector<LayerInfo> layer_info;
   std::vector<Kernel> kernels;    // execution order
 };
 

@@ -31,4 +31,10 @@ int64_t dram_busy_cycles(const HwConfig& hw, int64_t bytes);  // the bandwidth p
 // K: filter window size (R*S*C).
 int64_t scalesim_compute_cycles(int rows, int cols, Dataflow df, int64_t m, int64_t n, int64_t k);
 
+// The two factors of that formula: SCALE-Sim's cycles are folds * fold_lines - 1.
+struct SystolicFolds {
+  int64_t folds = 0, fold_lines = 0;
+};
+SystolicFolds scalesim_folds(int rows, int cols, Dataflow df, int64_t m, int64_t n, int64_t k);
+
 }  // namespace nesim

@@ -1,0 +1,816 @@
+// The compiler: layer graph + HwConfig -> Program of kernels and tiles.
+//
+// Decisions, in order:
+//  1. Grouping: every layer is a kernel (conv+BN+activation are already one layer), except the
+//     layers of an IBN / fused-IBN / depthwise-separable block, which become one kernel when the
+//     whole block can stream through SRAM in row bands (its intermediates never touch DRAM).
+//  2. Tiling: for each kernel, the tile shape (output rows x channel chunk) and loop order
+//     (weights outer or bands outer) with the least DRAM traffic whose double-buffered working
+//     set fits SRAM; ties go to fewer tiles.
+//  3. Residency: a kernel's output whose every consumer is the next kernel stays in SRAM when
+//     both kernels still fit around it.
+#include "sim/compiler/compiler.h"
+
+#include <algorithm>
+#include <limits>
+#include <optional>
+#include <set>
+
+#include "sim/graph/stats.h"
+#include "sim/timing/unit_timing.h"
+#include "sim/util/error.h"
+
+namespace nesim {
+
+const char* unit_name(Unit u) {
+  switch (u) {
+    case Unit::MacArray: return "mac_array";
+    case Unit::Depthwise: return "depthwise";
+    case Unit::Vector: return "vector";
+  }
+  return "?";
+}
+
+namespace {
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// Bytes per output channel for bias and requantisation scale (int32 each).
+constexpr int64_t kChannelParamBytes = 8;
+
+struct RowRange {
+  int64_t lo = 0, hi = 0;  // [lo, hi)
+  int64_t size() const { return hi - lo; }
+};
+
+// SRAM bytes a plan needs at once. Streamed operands are counted twice (double buffering).
+struct WorkingSet {
+  int64_t in = 0, weights = 0, out = 0, scratch = 0;
+  int64_t total() const { return in + weights + out + scratch; }
+};
+
+// One set of channels processed together: output channels when groups == 1, else whole groups.
+struct ChunkInfo {
+  int64_t count = 0;  // chunks
+  int64_t size = 0;   // channels (g == 1) or groups (g > 1) per chunk, last one may be smaller
+};
+
+class Compiler {
+ public:
+  Compiler(const Network& net, const HwConfig& hw, const CompileOptions& opt)
+      : net_(net), hw_(hw), opt_(opt), bpe_(hw.bytes_per_element()), consumers_(net.consumers()) {
+    for (int o : net.output_indices()) outputs_.insert(o);
+  }
+
+  Program run();
+
+ private:
+  struct Group {
+    std::vector<int> layers;
+    bool fused = false;
+  };
+
+  // Planning ---------------------------------------------------------------------------------
+  bool fits(const WorkingSet& ws, int64_t reserved) const;
+  std::optional<Kernel> plan(const Group& g, const std::set<int>& resident_in, bool out_resident);
+  std::optional<Kernel> plan_conv(int li, const std::set<int>& resident_in, bool out_resident);
+  std::optional<Kernel> plan_vector(int li, const std::set<int>& resident_in, bool out_resident);
+  std::optional<Kernel> plan_systolic(int li, const std::set<int>& resident_in, bool out_resident);
+  std::optional<Kernel> plan_se(int li, const std::set<int>& resident_in, bool out_resident);
+  std::optional<Kernel> plan_chain(const Group& g, const std::set<int>& resident_in, bool out_resident);
+  [[noreturn]] void mapping_error(int li) const;
+
+  // Shapes and bytes -------------------------------------------------------------------------
+  const Layer& layer(int i) const { return net_.layers[i]; }
+  const Shape& in_shape(int i, int k = 0) const { return net_.in_shape(net_.layers[i], k); }
+  int64_t tensor_bytes(int i) const { return net_.layers[i].out.elements() * bpe_; }
+  int64_t weight_bytes(int li, int64_t chunk_channels) const;
+  RowRange input_rows(int li, RowRange out_rows) const;
+  ComputeStep conv_step(int li, int64_t rows_out, int64_t chunk) const;
+  std::vector<ComputeStep> vector_steps(int li, int64_t rows_out) const;
+  bool resident_candidate(const std::vector<Group>& groups, size_t k) const;
+  std::vector<Group> form_groups() const;
+  bool chain_ok(const std::vector<int>& layers) const;
+
+  const Network& net_;
+  const HwConfig& hw_;
+  CompileOptions opt_;
+  int bpe_;
+  std::vector<std::vector<int>> consumers_;
+  std::set<int> outputs_;
+};
+
+bool Compiler::fits(const WorkingSet& ws, int64_t reserved) const {
+  if (hw_.sram.layout == SramLayout::Unified) return ws.total() + reserved <= hw_.sram_bytes();
+  return ws.in + ws.scratch <= hw_.sram.ifmap_kib * 1024 && ws.weights <= hw_.sram.weight_kib * 1024 &&
+         ws.out <= hw_.sram.ofmap_kib * 1024;
+}
+
+int64_t Compiler::weight_bytes(int li, int64_t chunk) const {
+  const Layer& l = layer(li);
+  const Shape& in = in_shape(li);
+  switch (l.op) {
+    case Op::Conv2d:
+      if (l.groups == 1) return chunk * in.c * l.kernel_h * l.kernel_w * bpe_ + chunk * kChannelParamBytes;
+      return chunk * (l.out_channels / l.groups) * (in.c / l.groups) * l.kernel_h * l.kernel_w * bpe_ +
+             chunk * (l.out_channels / l.groups) * kChannelParamBytes;
+    case Op::FullyConnected: return chunk * in.elements() * bpe_ + chunk * kChannelParamBytes;
+    case Op::SqueezeExcite: return 2 * in.c * l.se_channels * bpe_ + (in.c + l.se_channels) * kChannelParamBytes;
+    default: return 0;
+  }
+}
+
+RowRange Compiler::input_rows(int li, RowRange out) const {
+  const Layer& l = layer(li);
+  const Shape& in = in_shape(li);
+  switch (l.op) {
+    case Op::Conv2d:
+    case Op::MaxPool:
+    case Op::AvgPool: {
+      int64_t dil = l.op == Op::Conv2d ? l.dilation_h : 1;
+      int64_t lo = out.lo * l.stride_h - l.pad_top;
+      int64_t hi = (out.hi - 1) * l.stride_h - l.pad_top + dil * (l.kernel_h - 1) + 1;
+      return {std::max<int64_t>(0, lo), std::min<int64_t>(in.h, hi)};
+    }
+    case Op::Resize: {
+      int64_t lo = out.lo * in.h / l.out.h;
+      int64_t hi = std::min<int64_t>(in.h, ceil_div(out.hi * in.h, l.out.h) + 1);
+      return {lo, hi};
+    }
+    case Op::GlobalAvgPool:
+    case Op::FullyConnected:
+    case Op::SqueezeExcite: return {0, in.h};
+    default: return out;  // elementwise: row for row
+  }
+}
+
+// The compute step of a conv / FC layer producing `rows_out` output rows of `chunk` channels
+// (g == 1) or `chunk` whole groups (g > 1).
+ComputeStep Compiler::conv_step(int li, int64_t rows_out, int64_t chunk) const {
+  const Layer& l = layer(li);
+  const Shape& in = in_shape(li);
+  ComputeStep s;
+  s.layer = li;
+  s.unit = Unit::MacArray;
+  if (l.op == Op::FullyConnected) {
+    s.out_pixels = 1;
+    s.in_channels = in.elements();
+    s.out_channels = chunk;
+    s.sram_bytes = in.elements() * bpe_ + weight_bytes(li, chunk) + chunk * bpe_;
+    return s;
+  }
+  s.out_pixels = rows_out * l.out.w;
+  s.taps = int64_t{l.kernel_h} * l.kernel_w;
+  if (l.groups == 1) {
+    s.in_channels = in.c;
+    s.out_channels = chunk;
+  } else {
+    s.in_channels = in.c / l.groups;
+    s.out_channels = l.out_channels / l.groups;
+    s.groups = chunk;
+    if (l.is_depthwise(in) && hw_.depthwise.mode == DepthwiseMode::Dedicated) s.unit = Unit::Depthwise;
+  }
+  int64_t out_ch = s.out_channels * s.groups;
+  int64_t in_ch = s.in_channels * s.groups;
+  int64_t rows_in = input_rows(li, {0, rows_out}).size();
+  s.sram_bytes = (rows_in * in.w * in_ch + s.out_pixels * out_ch) * bpe_ + weight_bytes(li, chunk);
+  return s;
+}
+
+// Vector-unit work of layer `li` over `rows_out` output rows (the whole layer for pools to 1x1).
+std::vector<ComputeStep> Compiler::vector_steps(int li, int64_t rows_out) const {
+  const Layer& l = layer(li);
+  const Shape& in = in_shape(li);
+  std::vector<ComputeStep> steps;
+  auto push = [&](int64_t elements, int64_t ops, bool special) {
+    ComputeStep s;
+    s.layer = li;
+    s.unit = Unit::Vector;
+    s.elements = elements;
+    s.ops_per_element = ops;
+    s.special_fn = special;
+    s.sram_bytes = elements * 2 * bpe_;
+    steps.push_back(s);
+  };
+  int64_t out_elems = rows_out * l.out.w * l.out.c;
+  bool special_act = l.act == Act::Sigmoid || l.act == Act::Swish;
+  switch (l.op) {
+    case Op::MaxPool:
+    case Op::AvgPool: push(out_elems, int64_t{l.kernel_h} * l.kernel_w, false); break;
+    case Op::GlobalAvgPool: push(in.elements(), 1, false); break;
+    case Op::Add: push(out_elems, static_cast<int64_t>(l.inputs.size()) - 1, false); break;
+    case Op::Mul: push(out_elems, 1, false); break;
+    case Op::Resize: push(out_elems, l.resize_mode == ResizeMode::Bilinear ? 4 : 1, false); break;
+    case Op::Activation: push(out_elems, 1, special_act); break;
+    default: break;
+  }
+  if (l.op != Op::Activation && special_act) push(out_elems, 1, true);
+  return steps;
+}
+
+// Single conv / FC layer: search tile shape and loop order for the least DRAM traffic.
+std::optional<Kernel> Compiler::plan_conv(int li, const std::set<int>& resident_in, bool out_resident) {
+  const Layer& l = layer(li);
+  const Shape& in = in_shape(li);
+  bool fc = l.op == Op::FullyConnected;
+  bool in_res = resident_in.count(l.inputs[0]) > 0;
+  int64_t reserved = (in_res ? tensor_bytes(l.inputs[0]) : 0) + (out_resident ? tensor_bytes(li) : 0);
+  int64_t out_rows = fc ? 1 : l.out.h;
+  int64_t total_chunks_of = fc || l.groups == 1 ? l.out_channels : l.groups;
+  int64_t align = hw_.mac_array.kind == ArrayKind::Systolic ? hw_.mac_array.cols : hw_.mac_array.pf;
+  // Candidate chunk sizes: ceil(total / n) rounded up to the array width, all distinct values.
+  std::vector<int64_t> chunks;
+  for (int64_t n = 1; n <= total_chunks_of; ++n) {
+    int64_t c = std::min(total_chunks_of, ceil_div(ceil_div(total_chunks_of, n), align) * align);
+    if (chunks.empty() || chunks.back() != c) chunks.push_back(c);
+    if (c <= align) break;
+  }
+  std::vector<int64_t> bands;  // rows per band
+  for (int64_t n = 1; n <= out_rows; ++n) {
+    int64_t h = ceil_div(out_rows, n);
+    if (bands.empty() || bands.back() != h) bands.push_back(h);
+  }
+  auto in_bytes_for = [&](RowRange out, int64_t chunk) {
+    if (in_res) return int64_t{0};
+    if (fc) return in.elements() * bpe_;
+    int64_t ch = l.groups == 1 ? in.c : chunk * (in.c / l.groups);
+    return input_rows(li, out).size() * in.w * ch * bpe_;
+  };
+  auto out_bytes_for = [&](int64_t rows, int64_t chunk) {
+    int64_t ch = l.groups == 1 || fc ? chunk : chunk * (l.out_channels / l.groups);
+    return rows * l.out.w * ch * bpe_;
+  };
+
+  struct Best {
+    int64_t traffic = std::numeric_limits<int64_t>::max(), tiles = 0, h = 0, c = 0;
+    bool bands_outer = true;
+    WorkingSet ws;
+  } best;
+  for (int64_t c : chunks) {
+    int64_t n_chunks = ceil_div(total_chunks_of, c);
+    int64_t w_all = weight_bytes(li, total_chunks_of);
+    for (int64_t h : bands) {
+      int64_t n_bands = ceil_div(out_rows, h);
+      int64_t in_band = in_bytes_for({0, std::min(h, out_rows)}, c);
+      // Band-by-band ifmap total, with halo rows re-read.
+      int64_t in_total = 0;
+      for (int64_t b = 0; b < n_bands; ++b)
+        in_total += in_bytes_for({b * h, std::min(out_rows, (b + 1) * h)}, l.groups == 1 || fc ? c : total_chunks_of);
+      for (bool bands_outer : {true, false}) {
+        WorkingSet ws;
+        int64_t traffic;
+        if (l.groups > 1 && !fc) {
+          // Groups are independent: each (band, chunk) reads only its own channels once.
+          traffic = in_total + w_all;
+          ws.in = (n_bands * n_chunks > 1 ? 2 : 1) * in_band;
+          ws.weights = w_all;  // small (depthwise: C*k*k): loaded once, kept
+          if (!bands_outer) continue;
+        } else if (bands_outer) {
+          traffic = in_total + (n_chunks == 1 ? w_all : n_bands * w_all);
+          ws.in = (n_bands > 1 ? 2 : 1) * in_band;
+          ws.weights = (n_chunks > 1 ? 2 : 1) * weight_bytes(li, c);
+        } else {
+          traffic = (n_bands == 1 ? in_total : n_chunks * in_total) + w_all;
+          ws.in = (n_bands > 1 ? 2 : 1) * in_band;
+          ws.weights = (n_chunks > 1 ? 2 : 1) * weight_bytes(li, c);
+        }
+        if (!out_resident) {
+          traffic += tensor_bytes(li);
+          ws.out = (n_bands * n_chunks > 1 ? 2 : 1) * out_bytes_for(std::min(h, out_rows), c);
+        }
+        if (!fits(ws, reserved)) continue;
+        int64_t tiles = n_bands * n_chunks;
+        if (traffic < best.traffic || (traffic == best.traffic && tiles < best.tiles)) {
+          best = {traffic, tiles, h, c, bands_outer, ws};
+        }
+      }
+    }
+  }
+  if (best.tiles == 0) return std::nullopt;
+
+  Kernel k;
+  k.name = l.name;
+  k.kind = fc ? "fc" : (l.is_depthwise(in) ? "dwconv" : "conv");
+  k.layers = {li};
+  k.input_from_dram = !in_res;
+  k.output_to_dram = !out_resident;
+  k.sram_peak_bytes = best.ws.total() + reserved;
+  int64_t n_bands = ceil_div(out_rows, best.h), n_chunks = ceil_div(total_chunks_of, best.c);
+  bool weights_once = n_chunks == 1 || !best.bands_outer;
+  auto emit = [&](int64_t b, int64_t ci, bool first_of_band, bool first_of_chunk) {
+    RowRange rows{b * best.h, std::min(out_rows, (b + 1) * best.h)};
+    int64_t c = std::min(best.c, total_chunks_of - ci * best.c);
+    Tile t;
+    bool grouped = l.groups > 1 && !fc;
+    bool load_in = grouped || (best.bands_outer ? first_of_band : (n_bands > 1 || first_of_band));
+    if (load_in) t.load_ifmap_bytes = in_bytes_for(rows, grouped ? c : best.c);
+    bool load_w = weights_once ? first_of_chunk : true;
+    if (n_chunks == 1) load_w = b == 0;
+    if (grouped) load_w = k.tiles.empty();
+    if (load_w) t.load_weight_bytes = grouped ? weight_bytes(li, total_chunks_of) : weight_bytes(li, c);
+    if (!out_resident) t.store_bytes = out_bytes_for(rows.size(), c);
+    t.steps.push_back(conv_step(li, rows.size(), c));
+    for (auto& v : vector_steps(li, rows.size())) {
+      v.elements = v.elements * (l.groups == 1 || fc ? c : c * (l.out_channels / l.groups)) / l.out.c;
+      t.steps.push_back(v);
+    }
+    k.tiles.push_back(std::move(t));
+  };
+  if (best.bands_outer) {
+    for (int64_t b = 0; b < n_bands; ++b)
+      for (int64_t ci = 0; ci < n_chunks; ++ci) emit(b, ci, ci == 0, b == 0);
+  } else {
+    for (int64_t ci = 0; ci < n_chunks; ++ci)
+      for (int64_t b = 0; b < n_bands; ++b) emit(b, ci, ci == 0, b == 0);
+  }
+  return k;
+}
+
+// Systolic arrays run a layer as SCALE-Sim does: a sequence of folds of the GEMM
+// (M = output pixels, N = filters, K = window), group after group. A tile is a run of
+// consecutive folds; its DMA bytes are its share of the layer's operands, each read once.
+std::optional<Kernel> Compiler::plan_systolic(int li, const std::set<int>& resident_in, bool out_resident) {
+  const Layer& l = layer(li);
+  const Shape& in = in_shape(li);
+  bool fc = l.op == Op::FullyConnected;
+  bool in_res = resident_in.count(l.inputs[0]) > 0;
+  int64_t reserved = (in_res ? tensor_bytes(l.inputs[0]) : 0) + (out_resident ? tensor_bytes(li) : 0);
+  ComputeStep whole = conv_step(li, fc ? 1 : l.out.h, fc || l.groups == 1 ? l.out_channels : l.groups);
+  int64_t groups = whole.groups;
+  SystolicFolds f = scalesim_folds(hw_.mac_array.rows, hw_.mac_array.cols, hw_.mac_array.dataflow,
+                                   whole.out_pixels, whole.out_channels, whole.in_channels * whole.taps);
+  int64_t folds = f.folds * groups;
+  int64_t in_bytes = in_res ? 0 : in.elements() * bpe_;
+  int64_t w_bytes = weight_bytes(li, fc || l.groups == 1 ? l.out_channels : l.groups);
+  int64_t out_bytes = out_resident ? 0 : tensor_bytes(li);
+  auto share = [](int64_t bytes, int64_t i, int64_t n) { return bytes * (i + 1) / n - bytes * i / n; };
+  for (int64_t n = 1; n <= folds; ++n) {
+    WorkingSet ws;
+    int64_t buffers = n > 1 ? 2 : 1;
+    ws.in = buffers * ceil_div(in_bytes, n);
+    ws.weights = buffers * ceil_div(w_bytes, n);
+    ws.out = buffers * ceil_div(out_bytes, n);
+    if (!fits(ws, reserved)) continue;
+    Kernel k;
+    k.name = l.name;
+    k.kind = fc ? "fc" : "conv";
+    k.layers = {li};
+    k.input_from_dram = !in_res;
+    k.output_to_dram = !out_resident;
+    k.sram_peak_bytes = ws.total() + reserved;
+    for (int64_t i = 0; i < n; ++i) {
+      Tile t;
+      t.load_ifmap_bytes = share(in_bytes, i, n);
+      t.load_weight_bytes = share(w_bytes, i, n);
+      t.store_bytes = share(out_bytes, i, n);
+      ComputeStep s = whole;
+      s.sram_bytes = 0;  // SCALE-Sim's SRAM ports keep up with the array
+      s.fold_begin = folds * i / n;
+      s.fold_end = folds * (i + 1) / n;
+      s.fold_total = folds;
+      s.closes_layer = i + 1 == n;
+      t.steps.push_back(s);
+      for (auto& v : vector_steps(li, l.out.h)) {
+        v.elements = share(v.elements, i, n);
+        t.steps.push_back(v);
+      }
+      k.tiles.push_back(std::move(t));
+    }
+    return k;
+  }
+  return std::nullopt;
+}
+
+// Pooling, elementwise, resize, activation: row bands through the vector unit.
+std::optional<Kernel> Compiler::plan_vector(int li, const std::set<int>& resident_in, bool out_resident) {
+  const Layer& l = layer(li);
+  Kernel k;
+  k.name = l.name;
+  k.layers = {li};
+  switch (l.op) {
+    case Op::MaxPool:
+    case Op::AvgPool:
+    case Op::GlobalAvgPool: k.kind = "pool"; break;
+    case Op::Resize: k.kind = "resize"; break;
+    case Op::Activation: k.kind = "activation"; break;
+    default: k.kind = "eltwise"; break;
+  }
+  if (l.op == Op::Concat) {  // producers write straight into the concatenated buffer
+    k.kind = "concat";
+    k.output_to_dram = true;
+    return k;
+  }
+  int64_t reserved = out_resident ? tensor_bytes(li) : 0;
+  for (int in : l.inputs)
+    if (resident_in.count(in)) reserved += tensor_bytes(in);
+  int64_t out_rows = l.op == Op::GlobalAvgPool ? 1 : l.out.h;
+  auto in_bytes = [&](RowRange out) {
+    int64_t bytes = 0;
+    for (size_t j = 0; j < l.inputs.size(); ++j) {
+      int in = l.inputs[j];
+      if (resident_in.count(in)) continue;
+      const Shape& s = layer(in).out;
+      RowRange r = l.op == Op::GlobalAvgPool ? RowRange{0, s.h} : input_rows(li, out);
+      if (s.h == 1) r = {0, 1};  // broadcast operand (SE gate)
+      bytes += r.size() * s.w * s.c * bpe_;
+    }
+    return bytes;
+  };
+  // Global pooling needs every input row but produces one: stream input bands instead.
+  if (l.op == Op::GlobalAvgPool) {
+    const Shape& s = in_shape(li);
+    for (int64_t n = 1; n <= s.h; ++n) {
+      int64_t h = ceil_div(s.h, n);
+      WorkingSet ws;
+      bool res = resident_in.count(l.inputs[0]) > 0;
+      ws.in = res ? 0 : (n > 1 ? 2 : 1) * h * s.w * s.c * bpe_;
+      ws.out = tensor_bytes(li);
+      if (!fits(ws, reserved)) continue;
+      for (int64_t b = 0; b * h < s.h; ++b) {
+        Tile t;
+        int64_t rows = std::min(s.h, (b + 1) * h) - b * h;
+        if (!res) t.load_ifmap_bytes = rows * s.w * s.c * bpe_;
+        ComputeStep st;
+        st.layer = li;
+        st.unit = Unit::Vector;
+        st.elements = rows * s.w * s.c;
+        st.sram_bytes = st.elements * bpe_;
+        t.steps.push_back(st);
+        k.tiles.push_back(std::move(t));
+      }
+      if (!out_resident) k.tiles.back().store_bytes = tensor_bytes(li);
+      k.input_from_dram = !res;
+      k.output_to_dram = !out_resident;
+      k.sram_peak_bytes = ws.total() + reserved;
+      return k;
+    }
+    return std::nullopt;
+  }
+  for (int64_t n = 1; n <= out_rows; ++n) {
+    int64_t h = ceil_div(out_rows, n);
+    WorkingSet ws;
+    ws.in = (n > 1 ? 2 : 1) * in_bytes({0, h});
+    ws.out = out_resident ? 0 : (n > 1 ? 2 : 1) * h * l.out.w * l.out.c * bpe_;
+    if (!fits(ws, reserved)) continue;
+    for (int64_t b = 0; b * h < out_rows; ++b) {
+      RowRange rows{b * h, std::min(out_rows, (b + 1) * h)};
+      Tile t;
+      t.load_ifmap_bytes = in_bytes(rows);
+      if (!out_resident) t.store_bytes = rows.size() * l.out.w * l.out.c * bpe_;
+      t.steps = vector_steps(li, rows.size());
+      k.tiles.push_back(std::move(t));
+    }
+    k.input_from_dram = in_bytes({0, out_rows}) > 0;
+    k.output_to_dram = !out_resident;
+    k.sram_peak_bytes = ws.total() + reserved;
+    return k;
+  }
+  return std::nullopt;
+}
+
+// Squeeze-and-excite: pool the whole input, two tiny FCs, then gate every element. When the
+// input does not fit, it is streamed twice (once to pool, once to gate).
+std::optional<Kernel> Compiler::plan_se(int li, const std::set<int>& resident_in, bool out_resident) {
+  const Layer& l = layer(li);
+  const Shape& s = in_shape(li);
+  bool res = resident_in.count(l.inputs[0]) > 0;
+  int64_t reserved = (res ? tensor_bytes(l.inputs[0]) : 0) + (out_resident ? tensor_bytes(li) : 0);
+  Kernel k;
+  k.name = l.name;
+  k.kind = "se";
+  k.layers = {li};
+  k.input_from_dram = !res;
+  k.output_to_dram = !out_resident;
+  auto fc_steps = [&](Tile& t) {
+    ComputeStep pool;
+    pool.layer = li;
+    pool.unit = Unit::Vector;
+    pool.elements = s.elements();
+    pool.sram_bytes = s.elements() * bpe_;
+    ComputeStep fc1;
+    fc1.layer = li;
+    fc1.out_pixels = 1;
+    fc1.in_channels = s.c;
+    fc1.out_channels = l.se_channels;
+    fc1.sram_bytes = weight_bytes(li, 0) / 2;
+    ComputeStep fc2 = fc1;
+    fc2.in_channels = l.se_channels;
+    fc2.out_channels = s.c;
+    ComputeStep gate;
+    gate.layer = li;
+    gate.unit = Unit::Vector;
+    gate.elements = s.c;
+    gate.special_fn = l.se_gate == Act::Sigmoid;
+    t.steps.insert(t.steps.end(), {fc1, fc2, gate});
+    return pool;
+  };
+  ComputeStep mul;
+  mul.layer = li;
+  mul.unit = Unit::Vector;
+  int64_t whole = s.elements() * bpe_;
+  WorkingSet one;
+  one.in = res ? 0 : whole;
+  one.weights = weight_bytes(li, 0);
+  one.out = out_resident ? 0 : whole;
+  if (fits(one, reserved)) {
+    Tile t;
+    t.load_ifmap_bytes = res ? 0 : whole;
+    t.load_weight_bytes = weight_bytes(li, 0);
+    Tile tmp;
+    t.steps.push_back(fc_steps(tmp));
+    t.steps.insert(t.steps.end(), tmp.steps.begin(), tmp.steps.end());
+    mul.elements = s.elements();
+    mul.sram_bytes = 2 * whole;
+    t.steps.push_back(mul);
+    if (!out_resident) t.store_bytes = whole;
+    k.tiles.push_back(std::move(t));
+    k.sram_peak_bytes = one.total() + reserved;
+    return k;
+  }
+  for (int64_t n = 2; n <= s.h; ++n) {
+    int64_t h = ceil_div(s.h, n);
+    WorkingSet ws;
+    ws.in = res ? 0 : 2 * h * s.w * s.c * bpe_;
+    ws.weights = weight_bytes(li, 0);
+    ws.out = out_resident ? 0 : 2 * h * s.w * s.c * bpe_;
+    if (!fits(ws, reserved)) continue;
+    for (int pass = 0; pass < 2; ++pass) {
+      for (int64_t b = 0; b * h < s.h; ++b) {
+        int64_t rows = std::min(s.h, (b + 1) * h) - b * h;
+        int64_t bytes = rows * s.w * s.c * bpe_;
+        Tile t;
+        if (!res) t.load_ifmap_bytes = bytes;
+        ComputeStep st;
+        st.layer = li;
+        st.unit = Unit::Vector;
+        st.elements = rows * s.w * s.c;
+        st.sram_bytes = bytes * (pass == 0 ? 1 : 2);
+        t.steps.push_back(st);
+        if (pass == 1 && !out_resident) t.store_bytes = bytes;
+        k.tiles.push_back(std::move(t));
+      }
+      if (pass == 0) {
+        Tile t;
+        t.load_weight_bytes = weight_bytes(li, 0);
+        fc_steps(t);
+        k.tiles.push_back(std::move(t));
+      }
+    }
+    k.sram_peak_bytes = ws.total() + reserved;
+    return k;
+  }
+  return std::nullopt;
+}
+
+// A block's layers as one kernel: row bands of the block output, each computed from the rows of
+// the block input it needs (halo rows recomputed); intermediates live in SRAM only.
+std::optional<Kernel> Compiler::plan_chain(const Group& g, const std::set<int>& resident_in, bool out_resident) {
+  const std::vector<int>& ls = g.layers;
+  int x = layer(ls.front()).inputs[0];  // the block input
+  int last = ls.back();
+  bool res = resident_in.count(x) > 0;
+  bool has_se = false;
+  int64_t weights = 0;
+  for (int li : ls) {
+    has_se |= layer(li).op == Op::SqueezeExcite;
+    weights += weight_bytes(li, layer(li).op == Op::Conv2d
+                                    ? (layer(li).groups == 1 ? layer(li).out_channels : layer(li).groups)
+                                    : 0);
+  }
+  int64_t reserved = (res ? tensor_bytes(x) : 0) + (out_resident ? tensor_bytes(last) : 0);
+  const Shape& xs = layer(x).out;
+  int64_t out_rows = layer(last).out.h;
+
+  // Rows of each chain layer's output needed for output rows `out` of the last layer.
+  auto band_rows = [&](RowRange out) {
+    std::vector<RowRange> rows(ls.size());
+    RowRange need = out;
+    for (size_t i = ls.size(); i-- > 0;) {
+      rows[i] = need;
+      const Layer& l = layer(ls[i]);
+      if (l.op == Op::Add) continue;  // row for row; its other operand is the block input
+      need = input_rows(ls[i], need);
+      if (l.op == Op::SqueezeExcite) need = {0, in_shape(ls[i]).h};
+    }
+    RowRange xr = need;
+    for (size_t i = 0; i < ls.size(); ++i)
+      if (layer(ls[i]).op == Op::Add) xr = {std::min(xr.lo, rows[i].lo), std::max(xr.hi, rows[i].hi)};
+    return std::make_pair(rows, xr);
+  };
+
+  for (int64_t n = 1; n <= out_rows; ++n) {
+    int64_t h = ceil_div(out_rows, n);
+    if (has_se && n > 1) break;  // SE pools the whole tensor: the block must fit in one band
+    auto [rows, xr] = band_rows({0, h});
+    WorkingSet ws;
+    ws.in = res ? 0 : (n > 1 ? 2 : 1) * xr.size() * xs.w * xs.c * bpe_;
+    ws.weights = weights;
+    for (size_t i = 0; i + 1 < ls.size(); ++i) {
+      const Shape& o = layer(ls[i]).out;
+      ws.scratch += rows[i].size() * o.w * o.c * bpe_;
+    }
+    const Shape& os = layer(last).out;
+    ws.out = out_resident ? 0 : (n > 1 ? 2 : 1) * h * os.w * os.c * bpe_;
+    if (!fits(ws, reserved)) continue;
+
+    Kernel k;
+    k.name = layer(ls.front()).block;
+    k.kind = layer(ls.front()).block_type;
+    k.layers = ls;
+    k.layer_read_bytes.assign(ls.size(), 0);
+    k.layer_write_bytes.assign(ls.size(), 0);
+    k.input_from_dram = !res;
+    k.output_to_dram = !out_resident;
+    k.sram_peak_bytes = ws.total() + reserved;
+    for (int64_t b = 0; b * h < out_rows; ++b) {
+      auto [r, xrb] = band_rows({b * h, std::min(out_rows, (b + 1) * h)});
+      Tile t;
+      if (!res) t.load_ifmap_bytes = xrb.size() * xs.w * xs.c * bpe_;
+      if (b == 0) t.load_weight_bytes = weights;
+      for (size_t i = 0; i < ls.size(); ++i) {
+        const Layer& l = layer(ls[i]);
+        if (l.op == Op::Conv2d) {
+          t.steps.push_back(conv_step(ls[i], r[i].size(), l.groups == 1 ? l.out_channels : l.groups));
+          for (auto& v : vector_steps(ls[i], r[i].size())) t.steps.push_back(v);
+        } else if (l.op == Op::SqueezeExcite) {
+          std::set<int> all_res{l.inputs[0]};
+          auto se = plan_se(ls[i], all_res, true);
+          if (!se) return std::nullopt;
+          for (auto& tile : se->tiles)
+            for (auto& st : tile.steps) t.steps.push_back(st);
+        } else {
+          for (auto& v : vector_steps(ls[i], r[i].size())) t.steps.push_back(v);
+        }
+      }
+      if (!out_resident) t.store_bytes = r.back().size() * os.w * os.c * bpe_;
+      k.layer_read_bytes[0] += t.load_ifmap_bytes;
+      k.layer_write_bytes.back() += t.store_bytes;
+      k.tiles.push_back(std::move(t));
+    }
+    for (size_t i = 0; i < ls.size(); ++i) {
+      const Layer& l = layer(ls[i]);
+      if (l.op == Op::Conv2d) k.layer_read_bytes[i] += weight_bytes(ls[i], l.groups == 1 ? l.out_channels : l.groups);
+      if (l.op == Op::SqueezeExcite) k.layer_read_bytes[i] += weight_bytes(ls[i], 0);
+    }
+    return k;
+  }
+  return std::nullopt;
+}
+
+std::optional<Kernel> Compiler::plan(const Group& g, const std::set<int>& resident_in, bool out_resident) {
+  std::optional<Kernel> k;
+  if (g.fused) {
+    k = plan_chain(g, resident_in, out_resident);
+  } else {
+    int li = g.layers[0];
+    switch (layer(li).op) {
+      case Op::Conv2d:
+      case Op::FullyConnected:
+        k = hw_.mac_array.kind == ArrayKind::Systolic ? plan_systolic(li, resident_in, out_resident)
+                                                       : plan_conv(li, resident_in, out_resident);
+        break;
+      case Op::SqueezeExcite: k = plan_se(li, resident_in, out_resident); break;
+      default: k = plan_vector(li, resident_in, out_resident); break;
+    }
+  }
+  if (k && k->layer_read_bytes.empty()) {  // single layer: all traffic is its own
+    int64_t rd = 0, wr = 0;
+    for (const Tile& t : k->tiles) {
+      rd += t.load_ifmap_bytes + t.load_weight_bytes;
+      wr += t.store_bytes;
+    }
+    k->layer_read_bytes = {rd};
+    k->layer_write_bytes = {wr};
+  }
+  return k;
+}
+
+bool Compiler::chain_ok(const std::vector<int>& ls) const {
+  if (ls.size() < 2) return false;
+  std::set<int> inside(ls.begin(), ls.end());
+  int x = layer(ls.front()).inputs.empty() ? -1 : layer(ls.front()).inputs[0];
+  if (x < 0 || layer(ls.front()).inputs.size() != 1) return false;
+  for (size_t i = 0; i < ls.size(); ++i) {
+    const Layer& l = layer(ls[i]);
+    if (i > 0 && ls[i] != ls[i - 1] + 1) return false;
+    switch (l.op) {
+      case Op::Conv2d:
+      case Op::SqueezeExcite:
+      case Op::Activation:
+        if (i > 0 && l.inputs[0] != ls[i - 1]) return false;
+        break;
+      case Op::Add:
+        if (l.inputs.size() != 2 || i == 0) return false;
+        if (!((l.inputs[0] == x && l.inputs[1] == ls[i - 1]) || (l.inputs[1] == x && l.inputs[0] == ls[i - 1])))
+          return false;
+        break;
+      default: return false;
+    }
+    // Intermediates must not escape the block.
+    if (i + 1 < ls.size()) {
+      if (outputs_.count(ls[i])) return false;
+      for (int c : consumers_[ls[i]])
+        if (!inside.count(c)) return false;
+    }
+  }
+  return true;
+}
+
+std::vector<Compiler::Group> Compiler::form_groups() const {
+  std::vector<Group> groups;
+  const auto& L = net_.layers;
+  for (size_t i = 1; i < L.size();) {
+    const std::string& bt = L[i].block_type;
+    bool systolic = hw_.mac_array.kind == ArrayKind::Systolic;  // folds are per layer
+    if (opt_.fuse_blocks && !systolic && !L[i].block.empty() && (bt == "ibn" || bt == "fused_ibn" || bt == "dwsep")) {
+      size_t j = i;
+      while (j < L.size() && L[j].block == L[i].block) ++j;
+      std::vector<int> ls;
+      for (size_t m = i; m < j; ++m) ls.push_back(static_cast<int>(m));
+      if (chain_ok(ls)) {
+        groups.push_back({ls, true});
+        i = j;
+        continue;
+      }
+    }
+    groups.push_back({{static_cast<int>(i)}, false});
+    ++i;
+  }
+  return groups;
+}
+
+bool Compiler::resident_candidate(const std::vector<Group>& groups, size_t k) const {
+  if (!opt_.keep_resident || hw_.sram.layout != SramLayout::Unified || k + 1 >= groups.size()) return false;
+  int out = groups[k].layers.back();
+  if (outputs_.count(out) || consumers_[out].empty()) return false;
+  const Group& next = groups[k + 1];
+  if (layer(next.layers[0]).op == Op::Concat) return false;
+  std::set<int> inside(next.layers.begin(), next.layers.end());
+  for (int c : consumers_[out])
+    if (!inside.count(c)) return false;
+  return tensor_bytes(out) * 2 <= hw_.sram_bytes();
+}
+
+void Compiler::mapping_error(int li) const {
+  const Layer& l = layer(li);
+  int64_t in_bytes = 0;
+  for (int in : l.inputs) in_bytes += tensor_bytes(in);
+  int64_t w = weight_bytes(li, l.op == Op::Conv2d ? std::min<int64_t>(l.out_channels, hw_.mac_array.pf) : 1);
+  throw input_error(
+      "{}: layer '{}' ({}) cannot be mapped onto '{}': its smallest tile needs more SRAM than the "
+      "engine's {} bytes (input {} bytes, output {} bytes, smallest weight chunk {} bytes)",
+      net_.name, l.name, op_name(l.op), hw_.name, hw_.sram_bytes(), in_bytes, tensor_bytes(li), w);
+}
+
+Program Compiler::run() {
+  Program p;
+  p.model = net_.name;
+  p.hw = hw_;
+  for (const Layer& l : net_.layers)
+    p.layer_info.push_back({l.name, op_name(l.op), layer_macs(net_, l), layer_params(net_, l)});
+  std::vector<Group> groups = form_groups();
+  std::set<int> resident_in, prev_resident_in;
+  for (size_t k = 0; k < groups.size(); ++k) {
+    bool out_res = resident_candidate(groups, k);
+    std::optional<Kernel> kern = plan(groups[k], resident_in, out_res);
+    if (!kern && out_res) kern = plan(groups[k], resident_in, out_res = false);
+    if (!kern && !resident_in.empty()) {
+      // Our resident input crowds this kernel out: send the producer's output to DRAM instead.
+      if (auto prev = plan(groups[k - 1], prev_resident_in, false)) {
+        p.kernels.back() = std::move(*prev);
+        resident_in.clear();
+        out_res = resident_candidate(groups, k);
+        kern = plan(groups[k], resident_in, out_res);
+        if (!kern && out_res) kern = plan(groups[k], resident_in, out_res = false);
+      }
+    }
+    if (!kern && groups[k].fused) {
+      // The block does not stream through SRAM: run its layers one by one. Its input may have
+      // more than one reader among them, so it must come from DRAM.
+      if (!resident_in.empty()) {
+        if (auto prev = plan(groups[k - 1], prev_resident_in, false)) p.kernels.back() = std::move(*prev);
+        resident_in.clear();
+      }
+      std::vector<Group> singles;
+      for (int li : groups[k].layers) singles.push_back({{li}, false});
+      groups.erase(groups.begin() + static_cast<long>(k));
+      groups.insert(groups.begin() + static_cast<long>(k), singles.begin(), singles.end());
+      --k;
+      continue;
+    }
+    if (!kern) mapping_error(groups[k].layers[0]);
+    prev_resident_in = resident_in;
+    resident_in.clear();
+    if (out_res) resident_in.insert(groups[k].layers.back());
+    p.kernels.push_back(std::move(*kern));
+  }
+  return p;
+}
+
+}  // namespace
+
+Program compile(const Network& net, const HwConfig& hw, const CompileOptions& opt) {
+  return Compiler(net, hw, opt).run();
+}
+
+}  // namespace nesim

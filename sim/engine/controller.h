@@ -1,0 +1,57 @@
+#pragma once
+// The controller walks the compiled program's tiles through a three-stage pipeline with double
+// buffering: the loader fetches tile i+1 (DMA) while tile i computes and tile i-1 is stored.
+// A kernel's first load waits until every earlier tile is stored (its input is the previous
+// kernels' output).
+#include <systemc>
+
+#include <array>
+#include <memory>
+#include <vector>
+
+#include "sim/compiler/program.h"
+#include "sim/engine/compute_unit.h"
+#include "sim/engine/dma.h"
+
+namespace nesim::engine {
+
+constexpr int kMaxDmaChannels = 16;
+
+struct KernelSpan {
+  int64_t start_cycle = 0, end_cycle = 0;
+};
+
+class Controller : public sc_core::sc_module {
+ public:
+  Controller(sc_core::sc_module_name name, Activity& activity);
+  // Starts a program at the next delta cycle; sc_start() then runs it to the end.
+  void launch(const Program& program);
+  const std::vector<KernelSpan>& spans() const { return spans_; }
+
+ private:
+  struct TileRef {
+    int kernel;
+    const Tile* tile;
+  };
+  void loader();
+  void computer();
+  void storer();
+  void dma(int64_t bytes, Completion& c, const std::string* label);
+  ComputeUnit& unit_for(Unit u);
+
+  Activity& activity_;
+  Dram dram_;
+  std::vector<std::unique_ptr<DmaChannel>> channels_;
+  ComputeUnit mac_array_, depthwise_, vector_;
+
+  const Program* program_ = nullptr;
+  std::vector<TileRef> tiles_;
+  std::vector<size_t> first_tile_;  // per kernel
+  std::vector<KernelSpan> spans_;
+  size_t loaded_ = 0, computed_ = 0, stored_ = 0;
+  int next_channel_ = 0;
+  sc_core::sc_event start_, loaded_ev_, computed_ev_, stored_ev_;
+  Completion load_done_, store_done_;
+};
+
+}  // namespace nesim::engine

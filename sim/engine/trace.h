@@ -1,0 +1,31 @@
+#pragma once
+// Where modules report what they did. Counters are always kept (they make the per-layer
+// records); timeline events only when tracing was asked for.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sim/report/records.h"
+
+namespace nesim::engine {
+
+struct Activity {
+  bool tracing = false;
+  int64_t base_cycle = 0;                 // engine time when the run started
+  std::vector<int64_t> compute_cycles;    // per network layer
+  std::vector<int64_t> executed_macs;     // per network layer, halo recompute included
+  std::vector<int64_t> vector_ops;        // per network layer
+  std::vector<int64_t> sram_bytes;        // per network layer, compute side
+  std::vector<TraceEvent> events;
+
+  void reset(size_t layers, int64_t base) {
+    base_cycle = base;
+    compute_cycles.assign(layers, 0);
+    executed_macs.assign(layers, 0);
+    vector_ops.assign(layers, 0);
+    sram_bytes.assign(layers, 0);
+    events.clear();
+  }
+};
+
+}  // namespace nesim::engine

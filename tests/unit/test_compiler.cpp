@@ -1,0 +1,189 @@
+// unit: does the compiler fuse, tile and place tensors the way its contract says?
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "sim/compiler/compiler.h"
+#include "sim/graph/stats.h"
+#include "sim/util/error.h"
+
+using namespace nesim;
+
+namespace {
+
+HwConfig hw16(int64_t sram_kib = 512) {
+  HwConfig hw;
+  hw.name = "hw16";
+  hw.mac_array.pf = 16;
+  hw.sram.kib = sram_kib;
+  return hw;
+}
+
+Layer conv(const std::string& name, int input, int64_t cout, int k, int stride, int groups, Act act,
+           const std::string& block = "", const std::string& type = "") {
+  Layer l;
+  l.name = name;
+  l.op = Op::Conv2d;
+  l.inputs = {input};
+  l.kernel_h = l.kernel_w = k;
+  l.stride_h = l.stride_w = stride;
+  l.pad_top = l.pad_bottom = l.pad_left = l.pad_right = (k - 1) / 2;
+  l.groups = groups;
+  l.out_channels = cout;
+  l.batch_norm = true;
+  l.act = act;
+  l.block = block;
+  l.block_type = type;
+  return l;
+}
+
+Network with_input(Shape s) {
+  Network net;
+  net.name = "test";
+  Layer in;
+  in.name = "input";
+  in.op = Op::Input;
+  in.out = s;
+  net.add(in);
+  return net;
+}
+
+// An inverted bottleneck C -> 6C -> dw3x3 -> C with a residual add, as block `b`.
+int add_ibn(Network& net, int x, int64_t c, const std::string& b) {
+  int e = net.add(conv(b + ".expand", x, 6 * c, 1, 1, 1, Act::Relu6, b, "ibn"));
+  int d = net.add(conv(b + ".dw", e, 6 * c, 3, 1, static_cast<int>(6 * c), Act::Relu6, b, "ibn"));
+  int p = net.add(conv(b + ".project", d, c, 1, 1, 1, Act::None, b, "ibn"));
+  Layer add;
+  add.name = b + ".add";
+  add.op = Op::Add;
+  add.inputs = {x, p};
+  add.block = b;
+  add.block_type = "ibn";
+  return net.add(add);
+}
+
+int64_t total(const Program& p, int64_t Tile::*field) {
+  int64_t sum = 0;
+  for (const Kernel& k : p.kernels)
+    for (const Tile& t : k.tiles) sum += t.*field;
+  return sum;
+}
+
+}  // namespace
+
+TEST_SUITE("unit: compiler") {
+  TEST_CASE("an IBN block whose intermediates fit in SRAM becomes one kernel") {
+    Network net = with_input({32, 28, 28});
+    add_ibn(net, 0, 32, "b1");
+    net.infer_shapes("test");
+    Program p = compile(net, hw16());
+    REQUIRE(p.kernels.size() == 1);
+    CHECK(p.kernels[0].name == "b1");
+    CHECK(p.kernels[0].kind == "ibn");
+    CHECK(p.kernels[0].layers.size() == 4);
+    // The 6x expanded tensor never reaches DRAM: only the block input, weights and output move.
+    CHECK(total(p, &Tile::store_bytes) == 32 * 28 * 28);
+    CHECK(total(p, &Tile::load_ifmap_bytes) == 32 * 28 * 28);
+
+    Program unfused = compile(net, hw16(), CompileOptions{false, false});
+    CHECK(unfused.kernels.size() == 4);
+    CHECK(total(unfused, &Tile::store_bytes) > 6 * total(p, &Tile::store_bytes));
+  }
+
+  TEST_CASE("a block too big to stream falls back to one kernel per layer") {
+    Network net = with_input({64, 56, 56});
+    add_ibn(net, 0, 64, "big");
+    net.infer_shapes("test");
+    Program p = compile(net, hw16(24));  // 24 KiB cannot hold a band of the block
+    CHECK(p.kernels.size() == 4);
+    for (const Kernel& k : p.kernels) CHECK(k.sram_peak_bytes <= 24 * 1024);
+  }
+
+  TEST_CASE("tiles fit SRAM with double buffering and cover every output row once") {
+    Network net = with_input({64, 112, 112});
+    net.add(conv("c", 0, 128, 3, 1, 1, Act::Relu));
+    net.infer_shapes("test");
+    for (int64_t kib : {64, 128, 512, 2048}) {
+      CAPTURE(kib);
+      Program p = compile(net, hw16(kib), CompileOptions{true, false});
+      REQUIRE(p.kernels.size() == 1);
+      CHECK(p.kernels[0].sram_peak_bytes <= kib * 1024);
+      CHECK(total(p, &Tile::store_bytes) == 128 * 112 * 112);
+      int64_t macs = 0;
+      for (const Tile& t : p.kernels[0].tiles)
+        for (const ComputeStep& s : t.steps) macs += s.macs();
+      CHECK(macs == layer_macs(net, net.layers[1]));
+    }
+  }
+
+  TEST_CASE("less SRAM never means less DRAM traffic") {
+    Network net = with_input({128, 56, 56});
+    net.add(conv("c", 0, 256, 3, 1, 1, Act::Relu));
+    net.infer_shapes("test");
+    int64_t prev = 0;
+    for (int64_t kib : {4096, 1024, 256, 64}) {
+      Program p = compile(net, hw16(kib), CompileOptions{true, false});
+      int64_t traffic = total(p, &Tile::load_ifmap_bytes) + total(p, &Tile::load_weight_bytes);
+      CHECK(traffic >= prev);
+      prev = traffic;
+    }
+  }
+
+  TEST_CASE("a small output consumed only by the next kernel stays in SRAM") {
+    Network net = with_input({16, 14, 14});
+    net.add(conv("a", 0, 32, 3, 1, 1, Act::Relu));
+    net.add(conv("b", 1, 32, 3, 1, 1, Act::Relu));
+    net.infer_shapes("test");
+    Program p = compile(net, hw16());
+    REQUIRE(p.kernels.size() == 2);
+    CHECK_FALSE(p.kernels[0].output_to_dram);
+    CHECK_FALSE(p.kernels[1].input_from_dram);
+    CHECK(p.kernels[1].output_to_dram);  // the network output always lands in DRAM
+    Program no_res = compile(net, hw16(), CompileOptions{true, false});
+    CHECK(total(no_res, &Tile::store_bytes) == total(p, &Tile::store_bytes) + 32 * 14 * 14);
+  }
+
+  TEST_CASE("per-layer DRAM bytes add up to the tiles' bytes") {
+    Network net = with_input({24, 56, 56});
+    int x = add_ibn(net, 0, 24, "b1");
+    add_ibn(net, x, 24, "b2");
+    net.infer_shapes("test");
+    for (int64_t kib : {32, 128, 512}) {
+      Program p = compile(net, hw16(kib));
+      for (const Kernel& k : p.kernels) {
+        int64_t rd = 0, wr = 0, lrd = 0, lwr = 0;
+        for (const Tile& t : k.tiles) {
+          rd += t.load_ifmap_bytes + t.load_weight_bytes;
+          wr += t.store_bytes;
+        }
+        for (size_t i = 0; i < k.layers.size(); ++i) {
+          lrd += k.layer_read_bytes[i];
+          lwr += k.layer_write_bytes[i];
+        }
+        CHECK(rd == lrd);
+        CHECK(wr == lwr);
+      }
+    }
+  }
+
+  TEST_CASE("a layer that cannot be mapped names itself and the bytes") {
+    Network net = with_input({4, 8, 8});
+    Layer fc;
+    fc.name = "huge_fc";
+    fc.op = Op::FullyConnected;
+    fc.inputs = {0};
+    fc.out_channels = 10;
+    net.add(fc);
+    net.infer_shapes("test");
+    HwConfig hw = hw16(1);
+    hw.sram.kib = 0;  // nothing fits in zero bytes
+    try {
+      compile(net, hw);
+      FAIL("expected a mapping error");
+    } catch (const InputError& e) {
+      std::string msg = e.what();
+      CHECK(msg.find("huge_fc") != std::string::npos);
+      CHECK(msg.find("bytes") != std::string::npos);
+    }
+  }
+}
