@@ -18,6 +18,7 @@ enum class SramLayout { Unified, Split };
 struct HwConfig {
   std::string name;                 // from `name:` or the file stem
   std::string source;               // file it came from ("" when built in code)
+  std::string description;          // free text from `description:`
   double clock_mhz = 800;
   Precision precision = Precision::Int8;
 
@@ -27,17 +28,20 @@ struct HwConfig {
     int rows = 32, cols = 32;       // systolic geometry
     Dataflow dataflow = Dataflow::OS;
     int pipeline_fill_cycles = 8;   // channel_parallel: adder-tree fill/drain per tile
+    bool operator==(const MacArray&) const = default;
   } mac_array;
 
   struct Depthwise {
     DepthwiseMode mode = DepthwiseMode::MacArray;  // on the MAC array: one input lane per channel
     int lanes = 16;                 // dedicated unit: channels processed per cycle
     int macs_per_lane = 9;          // dedicated unit: kernel taps per lane per cycle
+    bool operator==(const Depthwise&) const = default;
   } depthwise;
 
   struct VectorUnit {
     int lanes = 16;                 // elements per cycle
     int special_fn_cycles = 4;      // extra cycles per element-vector for sigmoid/swish (LUT)
+    bool operator==(const VectorUnit&) const = default;
   } vector_unit;
 
   struct Sram {
@@ -46,17 +50,20 @@ struct HwConfig {
     int64_t ifmap_kib = 0, weight_kib = 0, ofmap_kib = 0;  // split layout capacities
     int banks = 8;
     int bytes_per_cycle = 64;       // aggregate read+write bandwidth to the datapath
+    bool operator==(const Sram&) const = default;
   } sram;
 
   struct Dma {
     int channels = 2;
     int setup_cycles = 32;          // per transfer, before the first byte
     int burst_bytes = 64;           // transfers are rounded up to whole bursts
+    bool operator==(const Dma&) const = default;
   } dma;
 
   struct Dram {
     double bandwidth_gbps = 8.0;    // GB/s (1e9 bytes/s), shared by all DMA channels
     double latency_ns = 100;        // first-byte latency
+    bool operator==(const Dram&) const = default;
   } dram;
 
   struct Energy {
@@ -65,6 +72,7 @@ struct HwConfig {
     double dram_pj_per_byte = 20.0;
     double vector_op_pj = 0.1;
     double static_mw = 20.0;
+    bool operator==(const Energy&) const = default;
   } energy;
 
   // Derived quantities (no state: computed from the fields above).
@@ -74,11 +82,14 @@ struct HwConfig {
   int64_t dram_latency_cycles() const;      // ceil(latency_ns * clock_mhz / 1e3)
   int64_t sram_bytes() const;               // total capacity in bytes
   double area_proxy() const;                // MAC count + SRAM KiB-equivalent (documented in docs)
+
+  bool operator==(const HwConfig&) const = default;
 };
 
 // One declared key: path such as "mac_array.pf", its unit, default (as text) and meaning.
 struct HwKey {
   std::string path, unit, default_value, description;
+  std::string accepted;             // what a value may be, e.g. "integer 1..1024", "int8, fp16"
 };
 const std::vector<HwKey>& hw_keys();
 
