@@ -140,7 +140,15 @@ TEST_SUITE("invariants: physical bounds on random real layers") {
         int64_t weights = l.op == Op::Conv2d ? l.out_channels * (in.c / l.groups) * l.kernel_h * l.kernel_w
                           : l.op == Op::FullyConnected ? in.elements() * l.out_channels
                                                        : 0;
-        CHECK(r.dram_read_bytes >= (in.elements() + weights) * bpe);
+        // Input rows no window touches (past the last window, or skipped by a stride longer than the
+        // kernel) are never needed.
+        int64_t rows_needed = in.h;
+        if (l.op != Op::FullyConnected) {
+          int64_t dil = l.op == Op::Conv2d ? l.dilation_h : 1;
+          rows_needed = std::min<int64_t>(in.h, (l.out.h - 1) * l.stride_h + dil * (l.kernel_h - 1) + 1 - l.pad_top);
+          if (l.kernel_h < l.stride_h) rows_needed = std::min<int64_t>(rows_needed, l.out.h * l.kernel_h);
+        }
+        CHECK(r.dram_read_bytes >= (rows_needed * in.w * in.c + weights) * bpe);
         CHECK(r.dram_write_bytes == l.out.elements() * bpe);
 
         // No deadlock: the run ended with every layer accounted for, in order.
