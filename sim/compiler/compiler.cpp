@@ -432,7 +432,10 @@ std::optional<Kernel> Compiler::plan_systolic(int li, const std::set<int>& resid
   int64_t w_bytes = weight_bytes(li, fc || l.groups == 1 ? l.out_channels : l.groups);
   int64_t out_bytes = out_resident ? 0 : tensor_bytes(li);
   auto share = [](int64_t bytes, int64_t i, int64_t n) { return bytes * (i + 1) / n - bytes * i / n; };
-  for (int64_t n = 1; n <= folds; ++n) {
+  // A tile may hold less than one fold's operands (big FC layers): then several tiles feed one
+  // fold, and the fold computes on the last of them.
+  int64_t max_tiles = folds * std::max<int64_t>(1, ceil_div(w_bytes + in_bytes + out_bytes, folds * 1024));
+  for (int64_t n = 1; n <= max_tiles; n = n < 64 ? n + 1 : n + n / 8) {
     WorkingSet ws;
     int64_t buffers = n > 1 ? 2 : 1;
     ws.in = buffers * ceil_div(in_bytes, n);
@@ -858,8 +861,14 @@ Program Compiler::run() {
   Program p;
   p.model = net_.name;
   p.hw = hw_;
-  for (const Layer& l : net_.layers)
-    p.layer_info.push_back({l.name, op_name(l.op), layer_macs(net_, l), layer_params(net_, l)});
+  for (const Layer& l : net_.layers) {
+    std::string unit = unit_name(Unit::Vector);
+    if (l.op == Op::Input || l.op == Op::Concat) unit = "";
+    if (l.op == Op::Conv2d || l.op == Op::FullyConnected || l.op == Op::SqueezeExcite) unit = unit_name(Unit::MacArray);
+    if (l.op == Op::Conv2d && l.is_depthwise(net_.in_shape(l)) && hw_.depthwise.mode == DepthwiseMode::Dedicated)
+      unit = unit_name(Unit::Depthwise);
+    p.layer_info.push_back({l.name, layer_op_name(net_, l), unit, layer_macs(net_, l), layer_params(net_, l)});
+  }
   std::vector<Group> groups = form_groups();
   std::set<int> resident_in, prev_resident_in;
   for (size_t k = 0; k < groups.size(); ++k) {

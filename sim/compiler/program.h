@@ -64,7 +64,7 @@ struct Kernel {
 
 // What the records need to know of each network layer (indexed like Network::layers).
 struct LayerInfo {
-  std::string name, op;
+  std::string name, op, unit;     // op as layer_op_name(); unit that runs it ("" for inputs)
   int64_t macs = 0, params = 0;
 };
 

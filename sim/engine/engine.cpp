@@ -28,6 +28,8 @@ Engine::Engine() {
     sc_core::sc_report_handler::set_actions(sc_core::SC_WARNING, sc_core::SC_DISPLAY | sc_core::SC_THROW);
   }
   impl_ = new Impl();
+  // Initialise the kernel so every thread is parked on its start event before the first run.
+  sc_core::sc_start(sc_core::SC_ZERO_TIME);
 }
 
 Engine& Engine::instance() {
@@ -62,6 +64,7 @@ void fill_layer_records(const Program& p, const std::vector<engine::KernelSpan>&
       LayerRecord rec;
       rec.name = p.layer_info[li].name;
       rec.op = p.layer_info[li].op;
+      rec.unit = p.layer_info[li].unit;
       rec.kernel = kern.name;
       rec.start_cycle = span.start_cycle + offset(cum, j);
       cum += c;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace nesim {
@@ -16,7 +17,7 @@ struct Shape {
 };
 
 enum class Op {
-  Input,          // the network input; exactly one, layer 0
+  Input,          // a network input: layer 0, plus any independent inputs (SCALE-Sim topology rows)
   Conv2d,         // kernel/stride/padding/dilation/groups; groups == in_c == out_c is depthwise
   FullyConnected, // flattens its input
   MaxPool,
@@ -76,6 +77,10 @@ struct Layer {
   }
 };
 
+class Network;
+// The op as records and reports name it: op_name(), except "dwconv2d" for a depthwise conv.
+std::string layer_op_name(const Network& net, const Layer& layer);
+
 class Network {
  public:
   std::string name;
@@ -96,6 +101,11 @@ class Network {
   std::vector<int> output_indices() const;
   // consumers()[i] lists the layers that read layer i's output.
   std::vector<std::vector<int>> consumers() const;
+
+ private:
+  // Name -> index as of add()/infer_shapes(); find() verifies hits and scans on a miss, so edits
+  // made straight to `layers` stay correct, only slower.
+  std::unordered_map<std::string, int> index_;
 };
 
 }  // namespace nesim

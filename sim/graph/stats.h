@@ -26,7 +26,12 @@ struct NetworkStats {
 };
 
 // bytes_per_element: 1 for int8, 2 for fp16. Live set while executing layer L: every tensor
-// already produced with a consumer not yet run (the network input included) plus L's output.
-NetworkStats network_stats(const Network& net, int bytes_per_element);
+// already produced with a consumer not yet run (the network input included) plus L's output;
+// network outputs stay live to the end. The order search is exact until it has visited
+// max_search_states partial orders, then falls back to the best of two heuristic orders.
+// Example: network_stats(net, 1).peak_activation_bytes  // int8 working set of the best order
+inline constexpr int64_t kMaxPeakSearchStates = 200'000;
+NetworkStats network_stats(const Network& net, int bytes_per_element,
+                           int64_t max_search_states = kMaxPeakSearchStates);
 
 }  // namespace nesim

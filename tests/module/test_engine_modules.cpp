@@ -27,7 +27,7 @@ Program one_kernel(const HwConfig& hw, std::vector<Tile> tiles) {
   Program p;
   p.model = "hand";
   p.hw = hw;
-  p.layer_info = {{"in", "input"}, {"l1", "conv2d", 0, 0}};
+  p.layer_info = {{"in", "input", ""}, {"l1", "conv2d", "mac_array", 0, 0}};
   Kernel k;
   k.name = "k1";
   k.kind = "conv";
@@ -137,7 +137,7 @@ TEST_SUITE("module: engine units against closed form") {
     t.steps = {mac_step(100, 16, 16)};
     t.store_bytes = 64;
     Program p = one_kernel(hw, {t});
-    p.layer_info.push_back({"l2", "conv2d", 0, 0});
+    p.layer_info.push_back({"l2", "conv2d", "mac_array", 0, 0});
     Kernel k2 = p.kernels[0];
     k2.name = "k2";
     k2.layers = {2};

@@ -1,0 +1,104 @@
+#include "sim/cli/cli_util.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "sim/modelfmt/model_loader.h"
+#include "sim/report/output_file.h"
+#include "sim/util/error.h"
+
+namespace nesim::cli {
+
+namespace {
+
+void require_readable(const std::string& path, const char* what) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec))
+    throw input_error("cannot read {} file {}: no such file", what, path);
+  if (std::filesystem::is_directory(path, ec))
+    throw input_error("cannot read {} file {}: it is a directory", what, path);
+  if (access(path.c_str(), R_OK) != 0)
+    throw input_error("cannot read {} file {}: {}", what, path, std::strerror(errno));
+}
+
+std::string where_of(const HwOverride& o, const std::string& value) {
+  return fmt::format("--set {}={}", o.key, value);
+}
+
+}  // namespace
+
+Network read_model(const std::string& path) {
+  require_readable(path, "model");
+  return load_model(path);
+}
+
+HwConfig read_hw(const std::string& path) {
+  require_readable(path, "hardware");
+  return load_hw_config(path);
+}
+
+std::vector<HwOverride> parse_overrides(const std::vector<std::string>& args, bool allow_lists) {
+  std::vector<HwOverride> out;
+  for (const std::string& arg : args) {
+    size_t eq = arg.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw input_error("--set {}: expected key=value{}", arg, allow_lists ? " or key=v1,v2,..." : "");
+    HwOverride o{arg.substr(0, eq), {}};
+    std::string values = arg.substr(eq + 1);
+    size_t start = 0;
+    while (true) {
+      size_t comma = values.find(',', start);
+      o.values.push_back(values.substr(start, comma == std::string::npos ? comma : comma - start));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    for (const std::string& v : o.values)
+      if (v.empty()) throw input_error("--set {}: empty value for key '{}'", arg, o.key);
+    if (!allow_lists && o.values.size() > 1)
+      throw input_error("--set {}: simulate takes one value per key (use `nesim sweep` for lists)", arg);
+    for (const HwOverride& prev : out)
+      if (prev.key == o.key) throw input_error("--set {}: key '{}' is set twice", arg, o.key);
+    for (const std::string& v : o.values) {
+      HwConfig probe;
+      set_hw_key(probe, o.key, v, where_of(o, v));
+    }
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+HwConfig apply_overrides(HwConfig hw, const std::vector<HwOverride>& overrides,
+                         const std::vector<size_t>& choice) {
+  if (overrides.empty()) return hw;
+  std::string where = hw.source.empty() ? hw.name : hw.source;
+  for (size_t i = 0; i < overrides.size(); ++i) {
+    const std::string& v = overrides[i].values.at(choice.at(i));
+    set_hw_key(hw, overrides[i].key, v, where_of(overrides[i], v));
+    where += fmt::format(" with {}={}", overrides[i].key, v);
+  }
+  validate(hw, where);
+  return hw;
+}
+
+void check_outputs(const std::vector<std::pair<std::string, std::string>>& flag_and_path) {
+  for (size_t i = 0; i < flag_and_path.size(); ++i) {
+    const auto& [flag, path] = flag_and_path[i];
+    if (path.empty()) continue;
+    for (size_t j = 0; j < i; ++j)
+      if (flag_and_path[j].second == path)
+        throw input_error("{} and {} both name {}{}", flag_and_path[j].first, flag,
+                          path == "-" ? "stdout" : path, path == "-" ? "" : "; give each its own file");
+    check_writable(path);
+  }
+}
+
+Precision parse_precision(const std::string& s) {
+  if (s == "int8") return Precision::Int8;
+  if (s == "fp16") return Precision::Fp16;
+  throw input_error("--precision {}: expected int8 or fp16", s);
+}
+
+}  // namespace nesim::cli

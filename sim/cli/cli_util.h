@@ -1,0 +1,49 @@
+#pragma once
+// What the `nesim` commands share: how a command plugs into main, reading the two kinds of input
+// file, and parsing `--set key=value` overrides.
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "sim/graph/network.h"
+#include "sim/hw/hw_config.h"
+
+namespace nesim::cli {
+
+// A subcommand: its CLI11 parser and what runs when it was selected (returns the exit status).
+struct Command {
+  CLI::App* app = nullptr;
+  std::function<int()> run;
+};
+
+Command add_info_command(CLI::App& parent);
+Command add_simulate_command(CLI::App& parent);
+Command add_sweep_command(CLI::App& parent);
+Command add_hwconfig_doc_command(CLI::App& parent);
+
+// Loads a model (.yaml block format or SCALE-Sim .csv); a missing file is an InputError.
+Network read_model(const std::string& path);
+// Loads a hardware config (.yaml or SCALE-Sim .cfg); a missing file is an InputError.
+HwConfig read_hw(const std::string& path);
+
+// `--set mac_array.pf=8,16,32` -> {"mac_array.pf", {"8", "16", "32"}}.
+struct HwOverride {
+  std::string key;
+  std::vector<std::string> values;
+};
+// Parses every --set argument and checks each key and value on a default HwConfig, so that a
+// typo fails before any file is read. Throws InputError naming the argument.
+std::vector<HwOverride> parse_overrides(const std::vector<std::string>& args, bool allow_lists);
+// Applies one value per override (values[choice[i]] of override i) and validates the result.
+HwConfig apply_overrides(HwConfig hw, const std::vector<HwOverride>& overrides,
+                         const std::vector<size_t>& choice);
+
+// Checks output paths up front: writable, and no file named twice (only one may be "-").
+void check_outputs(const std::vector<std::pair<std::string, std::string>>& flag_and_path);
+
+Precision parse_precision(const std::string& s);
+
+}  // namespace nesim::cli

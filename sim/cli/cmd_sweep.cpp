@@ -1,0 +1,197 @@
+// `nesim sweep`: the cross product of models, hardware files and --set value lists, simulated in
+// parallel worker processes, written as one CSV row per run, with the Pareto summary at the end.
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <memory>
+
+#include "sim/cli/cli_util.h"
+#include "sim/cli/process_pool.h"
+#include "sim/engine/engine.h"
+#include "sim/report/output_file.h"
+#include "sim/report/sweep_report.h"
+#include "sim/util/error.h"
+
+namespace nesim::cli {
+
+namespace {
+
+struct SweepOptions {
+  std::vector<std::string> models, hws, set;
+  int jobs = 0;
+  std::string csv, json;
+  bool progress = false;
+};
+
+// One hardware configuration of the grid: a hardware file with one value chosen per --set key.
+struct Variant {
+  int hw_file = 0;
+  std::vector<size_t> choice;
+  HwConfig hw;
+};
+
+// What crosses the pipe from a worker: the totals of one simulation, as raw bytes.
+struct RunTotals {
+  int64_t total_cycles, macs, params, dram_read_bytes, dram_write_bytes;
+  double latency_ms, energy_uj, mac_utilization;
+};
+
+// done/total, rate and ETA on stderr, redrawn at most ten times a second.
+class ProgressBar {
+ public:
+  ProgressBar(size_t total, bool enabled)
+      : total_(total), enabled_(enabled), start_(std::chrono::steady_clock::now()) {}
+
+  void update(size_t done) {
+    if (!enabled_) return;
+    auto now = std::chrono::steady_clock::now();
+    if (done < total_ && now - last_draw_ < std::chrono::milliseconds(100)) return;
+    last_draw_ = now;
+    double elapsed_s = seconds(now);
+    double rate = elapsed_s > 0 ? static_cast<double>(done) / elapsed_s : 0.0;
+    double eta_s = rate > 0 ? static_cast<double>(total_ - done) / rate : 0.0;
+    constexpr int kWidth = 30;
+    int filled = static_cast<int>(kWidth * done / std::max<size_t>(total_, 1));
+    std::string bar = std::string(filled, '#') + std::string(kWidth - filled, '-');
+    std::cerr << fmt::format("\r[{}] {}/{} {:3.0f}%  {:.1f} runs/s  ETA {:.1f} s   ", bar, done, total_,
+                             100.0 * done / std::max<size_t>(total_, 1), rate, eta_s)
+              << std::flush;
+  }
+
+  void finish(int workers) {
+    double elapsed_s = seconds(std::chrono::steady_clock::now());
+    if (enabled_) std::cerr << "\n";
+    std::cerr << fmt::format("nesim: swept {} runs in {:.2f} s ({:.1f} runs/s, {} worker process{})\n",
+                             total_, elapsed_s, elapsed_s > 0 ? total_ / elapsed_s : 0.0, workers,
+                             workers == 1 ? "" : "es");
+  }
+
+ private:
+  double seconds(std::chrono::steady_clock::time_point now) const {
+    return std::chrono::duration<double>(now - start_).count();
+  }
+  size_t total_;
+  bool enabled_;
+  std::chrono::steady_clock::time_point start_, last_draw_{};
+};
+
+std::vector<Variant> grid(const std::vector<HwConfig>& hws, const std::vector<HwOverride>& overrides) {
+  std::vector<Variant> variants;
+  for (size_t f = 0; f < hws.size(); ++f) {
+    std::vector<size_t> choice(overrides.size(), 0);
+    while (true) {
+      variants.push_back({static_cast<int>(f), choice, apply_overrides(hws[f], overrides, choice)});
+      // Odometer: the last key varies fastest.
+      size_t k = overrides.size();
+      while (k > 0 && ++choice[k - 1] == overrides[k - 1].values.size()) choice[--k] = 0;
+      if (k == 0) break;
+    }
+  }
+  return variants;
+}
+
+int default_jobs() {
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? static_cast<int>(n) : 1;
+}
+
+int run_sweep(const SweepOptions& o) {
+  check_outputs({{"--csv", o.csv}, {"--json", o.json}});
+  std::vector<HwOverride> overrides = parse_overrides(o.set, /*allow_lists=*/true);
+  std::vector<HwConfig> hws;
+  for (const std::string& path : o.hws) hws.push_back(read_hw(path));
+  std::vector<Variant> variants = grid(hws, overrides);
+  std::vector<Network> nets;
+  for (const std::string& path : o.models) nets.push_back(read_model(path));
+
+  const size_t n_jobs = nets.size() * variants.size();
+  auto model_of = [&](size_t job) { return job / variants.size(); };
+  auto variant_of = [&](size_t job) -> const Variant& { return variants[job % variants.size()]; };
+  auto describe = [&](size_t job) {
+    const Variant& v = variant_of(job);
+    std::string s = fmt::format("{} on {}", o.models[model_of(job)], o.hws[v.hw_file]);
+    for (size_t k = 0; k < overrides.size(); ++k)
+      s += fmt::format("{}{}={}", k == 0 ? " with " : ", ", overrides[k].key,
+                       overrides[k].values[v.choice[k]]);
+    return s;
+  };
+  // Test hook: the CLI suite checks that a dying worker fails the sweep cleanly.
+  const char* crash_env = std::getenv("NESIM_TEST_CRASH_JOB");
+  const long crash_job = crash_env ? std::atol(crash_env) : -1;
+
+  int workers = std::min<size_t>(o.jobs > 0 ? o.jobs : default_jobs(), std::max<size_t>(n_jobs, 1));
+  ProgressBar progress(n_jobs, o.progress || isatty(STDERR_FILENO));
+  PoolJobs pool_jobs;
+  pool_jobs.count = n_jobs;
+  pool_jobs.describe = describe;
+  pool_jobs.on_progress = [&](size_t done) { progress.update(done); };
+  pool_jobs.run = [&](size_t job) {
+    if (static_cast<long>(job) == crash_job) raise(SIGKILL);
+    SimResult r = simulate(nets[model_of(job)], variant_of(job).hw);
+    RunTotals t{r.total_cycles, r.macs,         r.params,    r.dram_read_bytes, r.dram_write_bytes,
+                r.latency_ms,   r.energy_uj,    r.mac_utilization};
+    return std::string(reinterpret_cast<const char*>(&t), sizeof t);
+  };
+  std::vector<std::string> replies = run_in_processes(pool_jobs, workers);
+  progress.finish(workers);
+
+  SweepTable table;
+  for (const HwOverride& ov : overrides) table.keys.push_back(ov.key);
+  for (size_t job = 0; job < n_jobs; ++job) {
+    RunTotals t{};
+    if (replies[job].size() != sizeof t) throw std::runtime_error("sweep: malformed worker reply");
+    std::memcpy(&t, replies[job].data(), sizeof t);
+    const Variant& v = variant_of(job);
+    SweepRun run;
+    run.model_index = static_cast<int>(model_of(job));
+    run.model = nets[model_of(job)].name;
+    run.hw = v.hw.name;
+    for (size_t k = 0; k < overrides.size(); ++k) run.values.push_back(overrides[k].values[v.choice[k]]);
+    run.total_cycles = t.total_cycles;
+    run.latency_ms = t.latency_ms;
+    run.energy_uj = t.energy_uj;
+    run.macs = t.macs;
+    run.params = t.params;
+    run.dram_read_bytes = t.dram_read_bytes;
+    run.dram_write_bytes = t.dram_write_bytes;
+    run.mac_utilization = t.mac_utilization;
+    run.area_proxy = v.hw.area_proxy();
+    table.runs.push_back(std::move(run));
+  }
+
+  OutputFiles out;
+  out.add(o.csv, sweep_csv(table));
+  if (!o.json.empty()) out.add(o.json, sweep_json(table).dump(2) + "\n");
+  out.commit();
+  if (o.csv != "-" && o.json != "-") std::cout << pareto_summary(table) << std::flush;
+  return 0;
+}
+
+}  // namespace
+
+Command add_sweep_command(CLI::App& parent) {
+  auto o = std::make_shared<SweepOptions>();
+  CLI::App* app = parent.add_subcommand(
+      "sweep", "Simulate models x hardware files x --set value lists in parallel; print Pareto fronts");
+  app->add_option("--model,-m", o->models, "Model files (repeat the flag or list several)")->required();
+  app->add_option("--hw", o->hws, "Hardware configs (repeat the flag or list several)")->required();
+  app->add_option("--set", o->set,
+                  "Sweep a hardware key over values, e.g. --set mac_array.pf=8,16,32 (repeatable)");
+  app->add_option("--jobs,-j", o->jobs, "Worker processes (default: number of cores)")
+      ->check(CLI::Range(1, 1024));
+  app->add_option("--csv", o->csv, "Write one row per run to this CSV file")->required();
+  app->add_option("--json", o->json, "Also write the runs and Pareto fronts as JSON");
+  app->add_flag("--progress", o->progress, "Show the progress bar even when stderr is not a terminal");
+  app->footer(
+      "Runs are ordered by model, then hardware file, then --set values (last key fastest);\n"
+      "the files are identical whatever --jobs is.\n\n"
+      "Example:\n  nesim sweep --model models/mobilenet_v2.yaml --hw hwconfigs/ne-pf16.yaml \\\n"
+      "    --set mac_array.pf=8,16,32 --set sram.kib=256,512,1024 --csv sweep.csv");
+  return {app, [o] { return run_sweep(*o); }};
+}
+
+}  // namespace nesim::cli

@@ -1,0 +1,50 @@
+// `nesim`: the command-line front end. Each subcommand lives in its own cmd_*.cpp; main only
+// parses, dispatches and turns exceptions into the exit statuses DEVELOPERS.md promises:
+// 0 success, 2 the user's input was wrong (one line on stderr), 3 a bug in nesim.
+#include <cstdlib>
+#include <iostream>
+
+#include "sim/cli/cli_util.h"
+#include "sim/util/error.h"
+
+int main(int argc, char** argv) {
+  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);  // stdout may carry JSON
+  CLI::App app{"nesim: simulate neural networks on configurable edge neural engines", "nesim"};
+  app.set_version_flag("--version", "nesim " NESIM_VERSION);
+  app.require_subcommand(1);
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    return fmt::format("nesim: error: {} (see --help)\n", e.what());
+  });
+  std::vector<nesim::cli::Command> commands = {
+      nesim::cli::add_info_command(app), nesim::cli::add_simulate_command(app),
+      nesim::cli::add_sweep_command(app), nesim::cli::add_hwconfig_doc_command(app)};
+  app.footer("Run `nesim <command> --help` for a command's options.");
+
+  // CLI11 would only say "a subcommand is required"; name the typo and the commands instead.
+  std::string known;
+  bool is_command = false;
+  for (const nesim::cli::Command& c : commands) {
+    known += (known.empty() ? "" : ", ") + c.app->get_name();
+    is_command = is_command || (argc > 1 && c.app->get_name() == argv[1]);
+  }
+  if (argc > 1 && argv[1][0] != '-' && !is_command) {
+    std::cerr << fmt::format("nesim: error: unknown command '{}' (commands: {})\n", argv[1], known);
+    return 2;
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  try {
+    for (const nesim::cli::Command& c : commands)
+      if (c.app->parsed()) return c.run();
+    return 2;
+  } catch (const nesim::InputError& e) {
+    std::cerr << "nesim: error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "nesim: internal error: " << e.what() << "\n";
+    return 3;
+  }
+}

@@ -1,0 +1,257 @@
+#include "sim/graph/network.h"
+
+#include <algorithm>
+#include <array>
+#include <utility>
+
+#include "sim/util/error.h"
+
+namespace nesim {
+
+namespace {
+
+constexpr std::array<std::pair<Op, const char*>, 12> kOpNames = {{
+    {Op::Input, "input"},
+    {Op::Conv2d, "conv2d"},
+    {Op::FullyConnected, "fc"},
+    {Op::MaxPool, "maxpool"},
+    {Op::AvgPool, "avgpool"},
+    {Op::GlobalAvgPool, "global_avgpool"},
+    {Op::Add, "add"},
+    {Op::Mul, "mul"},
+    {Op::Concat, "concat"},
+    {Op::Resize, "resize"},
+    {Op::SqueezeExcite, "se"},
+    {Op::Activation, "activation"},
+}};
+
+constexpr std::array<std::pair<Act, const char*>, 7> kActNames = {{
+    {Act::None, "none"},
+    {Act::Relu, "relu"},
+    {Act::Relu6, "relu6"},
+    {Act::HSwish, "hswish"},
+    {Act::HSigmoid, "hsigmoid"},
+    {Act::Sigmoid, "sigmoid"},
+    {Act::Swish, "swish"},
+}};
+
+template <typename E, size_t N>
+const char* name_of(const std::array<std::pair<E, const char*>, N>& table, E e) {
+  for (const auto& [value, name] : table)
+    if (value == e) return name;
+  return "?";
+}
+
+template <typename E, size_t N>
+std::optional<E> parse(const std::array<std::pair<E, const char*>, N>& table, const std::string& s) {
+  for (const auto& [value, name] : table)
+    if (s == name) return value;
+  return std::nullopt;
+}
+
+std::string str(const Shape& s) { return fmt::format("{}x{}x{}", s.c, s.h, s.w); }
+
+// Output extent of a sliding window: floor((in + pads - dilation*(k-1) - 1) / stride) + 1.
+int64_t window_out(int64_t in, int pad_lo, int pad_hi, int kernel, int stride, int dilation) {
+  const int64_t span = in + pad_lo + pad_hi - int64_t{dilation} * (kernel - 1) - 1;
+  return span < 0 ? 0 : span / stride + 1;
+}
+
+// Infers one layer's output; `fail` formats an InputError naming the layer.
+class ShapeChecker {
+ public:
+  ShapeChecker(const Network& net, const std::string& where, int index)
+      : net_(net), l_(net.layers[index]), where_(where), index_(index) {}
+
+  template <typename... Args>
+  InputError fail(fmt::format_string<Args...> f, Args&&... args) const {
+    const std::string who = l_.name.empty() ? fmt::format("layer #{}", index_) : fmt::format("layer '{}'", l_.name);
+    return input_error("{}: {}: {}", where_, who, fmt::format(f, std::forward<Args>(args)...));
+  }
+
+  Shape infer() const {
+    switch (l_.op) {
+      case Op::Input: return l_.out;  // shape given, checked by infer_shapes
+      case Op::Conv2d: return conv();
+      case Op::FullyConnected: {
+        arity(1, 1);
+        if (l_.out_channels < 1) throw fail("expected out_channels >= 1, got {}", l_.out_channels);
+        return {l_.out_channels, 1, 1};
+      }
+      case Op::MaxPool:
+      case Op::AvgPool: return pool();
+      case Op::GlobalAvgPool: arity(1, 1); return {in(0).c, 1, 1};
+      case Op::Add: return add();
+      case Op::Mul: return mul();
+      case Op::Concat: return concat();
+      case Op::Resize: {
+        arity(1, 1);
+        if (l_.out_h < 1 || l_.out_w < 1) throw fail("expected out_h and out_w >= 1, got {}x{}", l_.out_h, l_.out_w);
+        return {in(0).c, l_.out_h, l_.out_w};
+      }
+      case Op::SqueezeExcite:
+        arity(1, 1);
+        if (l_.se_channels < 1) throw fail("expected se_channels >= 1, got {}", l_.se_channels);
+        return in(0);
+      case Op::Activation: arity(1, 1); return in(0);
+    }
+    throw fail("unknown op {}", static_cast<int>(l_.op));
+  }
+
+ private:
+  const Shape& in(int k) const { return net_.layers[l_.inputs[k]].out; }
+  std::string in_desc(int k) const {
+    return fmt::format("{} ('{}')", str(in(k)), net_.layers[l_.inputs[k]].name);
+  }
+
+  void arity(size_t lo, size_t hi) const {
+    const size_t n = l_.inputs.size();
+    if (n >= lo && n <= hi) return;
+    if (lo == hi) throw fail("expected exactly {} input{} for {}, got {}", lo, lo == 1 ? "" : "s", op_name(l_.op), n);
+    throw fail("expected at least {} inputs for {}, got {}", lo, op_name(l_.op), n);
+  }
+
+  // Kernel, stride and padding checks shared by convolution and pooling; returns the output H x W.
+  std::pair<int64_t, int64_t> window(int dil_h, int dil_w) const {
+    if (l_.kernel_h < 1 || l_.kernel_w < 1) throw fail("expected kernel >= 1, got {}x{}", l_.kernel_h, l_.kernel_w);
+    if (l_.stride_h < 1 || l_.stride_w < 1) throw fail("expected stride >= 1, got {}x{}", l_.stride_h, l_.stride_w);
+    if (dil_h < 1 || dil_w < 1) throw fail("expected dilation >= 1, got {}x{}", dil_h, dil_w);
+    if (std::min({l_.pad_top, l_.pad_bottom, l_.pad_left, l_.pad_right}) < 0)
+      throw fail("expected padding >= 0, got top {} bottom {} left {} right {}", l_.pad_top, l_.pad_bottom,
+                 l_.pad_left, l_.pad_right);
+    const Shape& s = in(0);
+    const int64_t h = window_out(s.h, l_.pad_top, l_.pad_bottom, l_.kernel_h, l_.stride_h, dil_h);
+    const int64_t w = window_out(s.w, l_.pad_left, l_.pad_right, l_.kernel_w, l_.stride_w, dil_w);
+    if (h < 1 || w < 1)
+      throw fail("expected an output of at least 1x1, got {}x{} (input {}, kernel {}x{}, dilation {}x{})", h, w, str(s),
+                 l_.kernel_h, l_.kernel_w, dil_h, dil_w);
+    return {h, w};
+  }
+
+  Shape conv() const {
+    arity(1, 1);
+    if (l_.out_channels < 1) throw fail("expected out_channels >= 1, got {}", l_.out_channels);
+    const int64_t c = in(0).c;
+    if (l_.groups < 1 || c % l_.groups != 0 || l_.out_channels % l_.groups != 0)
+      throw fail("expected groups to divide input channels {} and out_channels {}, got groups {}", c, l_.out_channels,
+                 l_.groups);
+    const auto [h, w] = window(l_.dilation_h, l_.dilation_w);
+    return {l_.out_channels, h, w};
+  }
+
+  Shape pool() const {
+    arity(1, 1);
+    const auto [h, w] = window(1, 1);
+    return {in(0).c, h, w};
+  }
+
+  Shape add() const {
+    arity(2, SIZE_MAX);
+    for (size_t k = 1; k < l_.inputs.size(); ++k)
+      if (in(k) != in(0))
+        throw fail("expected inputs of equal shape, got {} and {}", in_desc(0), in_desc(static_cast<int>(k)));
+    return in(0);
+  }
+
+  // Equal shapes, or one operand C x 1 x 1 broadcast over the other's H x W (SE-style gating).
+  Shape mul() const {
+    arity(2, 2);
+    const Shape &a = in(0), &b = in(1);
+    const auto gate_of = [](const Shape& x, const Shape& g) { return g.c == x.c && g.h == 1 && g.w == 1; };
+    if (a == b || gate_of(a, b)) return a;
+    if (gate_of(b, a)) return b;
+    throw fail("expected inputs of equal shape or one of C x 1 x 1 with the same C, got {} and {}", in_desc(0),
+               in_desc(1));
+  }
+
+  Shape concat() const {
+    arity(2, SIZE_MAX);
+    Shape out = in(0);
+    for (size_t k = 1; k < l_.inputs.size(); ++k) {
+      if (in(k).h != out.h || in(k).w != out.w)
+        throw fail("expected inputs with equal H and W, got {} and {}", in_desc(0), in_desc(static_cast<int>(k)));
+      out.c += in(k).c;
+    }
+    return out;
+  }
+
+  const Network& net_;
+  const Layer& l_;
+  const std::string& where_;
+  int index_;
+};
+
+}  // namespace
+
+const char* op_name(Op op) { return name_of(kOpNames, op); }
+const char* act_name(Act act) { return name_of(kActNames, act); }
+std::optional<Op> parse_op(const std::string& s) { return parse(kOpNames, s); }
+std::optional<Act> parse_act(const std::string& s) { return parse(kActNames, s); }
+
+int Network::add(Layer layer) {
+  const int index = static_cast<int>(layers.size());
+  index_.emplace(layer.name, index);
+  layers.push_back(std::move(layer));
+  return index;
+}
+
+int Network::find(const std::string& layer_name) const {
+  if (auto it = index_.find(layer_name); it != index_.end()) {
+    const size_t i = static_cast<size_t>(it->second);
+    if (i < layers.size() && layers[i].name == layer_name) return it->second;
+  }
+  for (size_t i = 0; i < layers.size(); ++i)
+    if (layers[i].name == layer_name) return static_cast<int>(i);
+  return -1;
+}
+
+void Network::infer_shapes(const std::string& where) {
+  if (layers.empty()) throw input_error("{}: the network has no layers (expected an 'input' layer first)", where);
+  index_.clear();
+  for (size_t i = 0; i < layers.size(); ++i) {
+    Layer& l = layers[i];
+    const int index = static_cast<int>(i);
+    const ShapeChecker check(*this, where, index);
+    if (l.name.empty()) throw check.fail("expected a non-empty name");
+    if (auto [it, fresh] = index_.emplace(l.name, index); !fresh)
+      throw check.fail("expected a unique name, but layer {} has it too", it->second);
+    if (i == 0 && l.op != Op::Input) throw check.fail("expected layer 0 to be the 'input', got {}", op_name(l.op));
+    if (l.op == Op::Input) {  // layer 0, or an independent input (SCALE-Sim topology rows)
+      if (!l.inputs.empty()) throw check.fail("expected the input layer to have no inputs, got {}", l.inputs.size());
+      if (l.out.c < 1 || l.out.h < 1 || l.out.w < 1)
+        throw check.fail("expected a positive input shape C x H x W, got {}", str(l.out));
+      continue;
+    }
+    for (int p : l.inputs)
+      if (p < 0 || p >= index)
+        throw check.fail("expected inputs from earlier layers (index < {}), got index {}", index, p);
+    l.out = check.infer();
+  }
+  for (size_t k = 0; k < outputs.size(); ++k)
+    if (outputs[k] < 0 || static_cast<size_t>(outputs[k]) >= layers.size())
+      throw input_error("{}: outputs[{}]: expected a layer index below {}, got {}", where, k, layers.size(),
+                        outputs[k]);
+}
+
+std::vector<int> Network::output_indices() const {
+  if (!outputs.empty()) return outputs;
+  if (layers.empty()) return {};
+  return {static_cast<int>(layers.size()) - 1};
+}
+
+std::vector<std::vector<int>> Network::consumers() const {
+  std::vector<std::vector<int>> result(layers.size());
+  for (size_t i = 0; i < layers.size(); ++i)
+    for (int p : layers[i].inputs) {
+      std::vector<int>& c = result.at(p);
+      if (c.empty() || c.back() != static_cast<int>(i)) c.push_back(static_cast<int>(i));
+    }
+  return result;
+}
+
+std::string layer_op_name(const Network& net, const Layer& l) {
+  if (l.op == Op::Conv2d && l.inputs.size() == 1 && l.is_depthwise(net.in_shape(l))) return "dwconv2d";
+  return op_name(l.op);
+}
+
+}  // namespace nesim

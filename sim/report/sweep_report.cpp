@@ -1,0 +1,121 @@
+#include "sim/report/sweep_report.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "sim/report/result_writers.h"
+
+namespace nesim {
+
+using ojson = nlohmann::ordered_json;
+
+namespace {
+
+std::vector<int> model_indices(const std::vector<SweepRun>& runs) {
+  std::vector<int> models;
+  for (const SweepRun& r : runs)
+    if (std::find(models.begin(), models.end(), r.model_index) == models.end())
+      models.push_back(r.model_index);
+  return models;
+}
+
+}  // namespace
+
+std::string sweep_csv(const SweepTable& t) {
+  std::string out = fmt::format("# nesim-sweep schema_version={}\nmodel,hw", kSchemaVersion);
+  for (const std::string& k : t.keys) out += "," + csv_field(k);
+  out +=
+      ",total_cycles,latency_ms,energy_uj,macs,params,dram_read_bytes,dram_write_bytes,"
+      "mac_utilization,area_proxy\n";
+  for (const SweepRun& r : t.runs) {
+    out += csv_field(r.model) + "," + csv_field(r.hw);
+    for (const std::string& v : r.values) out += "," + csv_field(v);
+    out += fmt::format(",{},{},{},{},{},{},{},{},{}\n", r.total_cycles, format_number(r.latency_ms),
+                       format_number(r.energy_uj), r.macs, r.params, r.dram_read_bytes,
+                       r.dram_write_bytes, format_number(r.mac_utilization),
+                       format_number(r.area_proxy));
+  }
+  return out;
+}
+
+ojson sweep_json(const SweepTable& t) {
+  ojson runs = ojson::array();
+  for (const SweepRun& r : t.runs) {
+    ojson set = ojson::object();
+    for (size_t k = 0; k < t.keys.size() && k < r.values.size(); ++k) set[t.keys[k]] = r.values[k];
+    runs.push_back({{"model", r.model},
+                    {"hw", r.hw},
+                    {"set", std::move(set)},
+                    {"total_cycles", r.total_cycles},
+                    {"latency_ms", r.latency_ms},
+                    {"energy_uj", r.energy_uj},
+                    {"macs", r.macs},
+                    {"params", r.params},
+                    {"dram_read_bytes", r.dram_read_bytes},
+                    {"dram_write_bytes", r.dram_write_bytes},
+                    {"mac_utilization", r.mac_utilization},
+                    {"area_proxy", r.area_proxy}});
+  }
+  ojson pareto = ojson::array();
+  for (int m : model_indices(t.runs)) {
+    std::vector<size_t> front = pareto_front(t.runs, m);
+    const std::string& name = t.runs[front.front()].model;
+    pareto.push_back({{"model", name}, {"runs", front}});
+  }
+  return ojson{{"schema_version", kSchemaVersion}, {"keys", t.keys}, {"runs", std::move(runs)},
+               {"pareto", std::move(pareto)}};
+}
+
+std::vector<size_t> pareto_front(const std::vector<SweepRun>& runs, int model_index) {
+  std::vector<size_t> order;
+  for (size_t i = 0; i < runs.size(); ++i)
+    if (runs[i].model_index == model_index) order.push_back(i);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    if (runs[a].area_proxy != runs[b].area_proxy) return runs[a].area_proxy < runs[b].area_proxy;
+    return runs[a].latency_ms < runs[b].latency_ms;
+  });
+  // Walking by increasing area, a point is on the front iff it is faster than all before it.
+  std::vector<size_t> front;
+  for (size_t i : order)
+    if (front.empty() || runs[i].latency_ms < runs[front.back()].latency_ms) front.push_back(i);
+  return front;
+}
+
+std::string pareto_summary(const SweepTable& t) {
+  std::string out;
+  for (int m : model_indices(t.runs)) {
+    std::vector<size_t> front = pareto_front(t.runs, m);
+    size_t points = std::count_if(t.runs.begin(), t.runs.end(),
+                                  [&](const SweepRun& r) { return r.model_index == m; });
+    out += fmt::format("Pareto front for {} (latency vs area proxy): {} of {} points\n",
+                       t.runs[front.front()].model, front.size(), points);
+    std::vector<std::string> header = {"area_proxy", "latency_ms", "energy_uj", "mac_util", "hw"};
+    header.insert(header.end(), t.keys.begin(), t.keys.end());
+    std::vector<std::vector<std::string>> rows = {header};
+    for (size_t i : front) {
+      const SweepRun& r = t.runs[i];
+      std::vector<std::string> row = {fmt::format("{:.1f}", r.area_proxy),
+                                      fmt::format("{:.4f}", r.latency_ms),
+                                      fmt::format("{:.3f}", r.energy_uj),
+                                      fmt::format("{:.1f}%", 100.0 * r.mac_utilization), r.hw};
+      row.insert(row.end(), r.values.begin(), r.values.end());
+      rows.push_back(std::move(row));
+    }
+    std::vector<size_t> width(header.size(), 0);
+    for (const auto& row : rows)
+      for (size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
+    for (const auto& row : rows) {
+      std::string line = " ";
+      for (size_t c = 0; c < row.size(); ++c) {
+        bool numeric = c < 4;  // right-align the numbers, left-align names and values
+        line += numeric ? fmt::format("  {:>{}}", row[c], width[c]) : fmt::format("  {:<{}}", row[c], width[c]);
+      }
+      while (!line.empty() && line.back() == ' ') line.pop_back();
+      out += line + "\n";
+    }
+  }
+  return out;
+}
+
+}  // namespace nesim

@@ -1,0 +1,41 @@
+#pragma once
+// What `nesim sweep` writes: one row per simulation of the grid, and the Pareto summary of
+// latency against area for each model.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace nesim {
+
+// One simulation of a sweep: which point of the grid it was, and its totals.
+struct SweepRun {
+  int model_index = 0;             // which --model file: the Pareto summary is per model file
+  std::string model, hw;           // network name, hardware config name
+  std::vector<std::string> values; // one per swept key (SweepTable::keys), as the user wrote it
+  int64_t total_cycles = 0;
+  double latency_ms = 0, energy_uj = 0;
+  int64_t macs = 0, params = 0;
+  int64_t dram_read_bytes = 0, dram_write_bytes = 0;
+  double mac_utilization = 0;
+  double area_proxy = 0;           // HwConfig::area_proxy() of the configuration that ran
+};
+
+struct SweepTable {
+  std::vector<std::string> keys;   // swept hardware keys, in command-line order
+  std::vector<SweepRun> runs;      // job order: model, then hw file, then keys (last fastest)
+};
+
+// "# nesim-sweep schema_version=1", a header (model, hw, <keys>, totals, area_proxy), a row per run.
+std::string sweep_csv(const SweepTable& t);
+// {schema_version, keys, runs: [...], pareto: [{model, runs: [indices]}]}
+nlohmann::ordered_json sweep_json(const SweepTable& t);
+
+// Indices of the runs of `model_index` not dominated in (area_proxy, latency_ms), both lower
+// is better, sorted by area. Of several identical points only the first in job order is kept.
+std::vector<size_t> pareto_front(const std::vector<SweepRun>& runs, int model_index);
+// The per-model Pareto fronts as a readable table.
+std::string pareto_summary(const SweepTable& t);
+
+}  // namespace nesim

@@ -1,0 +1,385 @@
+// cli: does the built `nesim` binary do what a user types, write the contract files, and turn
+// every bad input into exit status 2 with one line naming the culprit and no output file?
+#include <doctest/doctest.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+const std::string kRoot = NESIM_SOURCE_DIR;
+const std::string kHw = kRoot + "/hwconfigs/ne-pf16.yaml";
+
+struct Run {
+  int status = -1;
+  std::string out, err;
+  std::vector<std::string> err_lines() const {
+    std::vector<std::string> lines;
+    std::istringstream in(err);
+    for (std::string l; std::getline(in, l);) lines.push_back(l);
+    return lines;
+  }
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(f), {}};
+}
+
+void spit(const fs::path& p, const std::string& text) { std::ofstream(p, std::ios::binary) << text; }
+
+// A scratch folder per test case, removed at the end.
+struct Scratch {
+  fs::path dir;
+  explicit Scratch(const std::string& name) {
+    static int counter = 0;
+    dir = fs::temp_directory_path() / fmt::format("nesim_cli_{}_{}_{}", name, getpid(), counter++);
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+  }
+  ~Scratch() { fs::remove_all(dir); }
+  std::string path(const std::string& name) const { return (dir / name).string(); }
+  size_t files() const {
+    return static_cast<size_t>(std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
+  }
+
+  // Runs `nesim <args>` with `env` prefixed, capturing stdout, stderr and the exit status.
+  Run nesim(const std::string& args, const std::string& env = "") const {
+    fs::path out = dir / ".stdout", err = dir / ".stderr";
+    std::string cmd = fmt::format("{} '{}' {} >'{}' 2>'{}'", env, NESIM_BINARY, args, out.string(),
+                                  err.string());
+    int raw = std::system(cmd.c_str());
+    Run r;
+    r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+    r.out = slurp(out);
+    r.err = slurp(err);
+    fs::remove(out);
+    fs::remove(err);
+    return r;
+  }
+};
+
+// A small network with a residual block, a strided block and a classifier head.
+const char* kTinyModel = R"(name: tiny
+input: [3, 32, 32]
+defaults: {act: relu6}
+stem:
+  - {type: conv, out: 16, kernel: 3, stride: 2}
+stages:
+  - blocks:
+      - {type: ibn, out: 16, expand: 4, kernel: 3, stride: 1}
+      - {type: ibn, out: 24, expand: 4, kernel: 3, stride: 2}
+head:
+  - {type: global_pool}
+  - {type: fc, name: fc, out: 10}
+)";
+
+std::string tiny_model(const Scratch& s, const std::string& name = "tiny") {
+  std::string text = kTinyModel;
+  text.replace(text.find("tiny"), 4, name);
+  std::string p = s.path(name + ".yaml");
+  spit(p, text);
+  return p;
+}
+
+std::vector<std::string> csv_lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string l; std::getline(in, l);) lines.push_back(l);
+  return lines;
+}
+
+// Every bad-input path: status 2, exactly one line on stderr that mentions `needle`.
+void check_input_error(const Run& r, const std::string& needle) {
+  CHECK(r.status == 2);
+  auto lines = r.err_lines();
+  CHECK_MESSAGE(lines.size() == 1, r.err);
+  CHECK_MESSAGE(r.err.rfind("nesim: error: ", 0) == 0, r.err);
+  CHECK_MESSAGE(r.err.find(needle) != std::string::npos, "expected '", needle, "' in: ", r.err);
+}
+
+}  // namespace
+
+TEST_SUITE("cli: help and version") {
+  TEST_CASE("--help, --version and --help on every command") {
+    Scratch s("help");
+    Run top = s.nesim("--help");
+    CHECK(top.status == 0);
+    for (const char* cmd : {"info", "simulate", "sweep", "hwconfig-doc"}) {
+      CHECK_MESSAGE(top.out.find(cmd) != std::string::npos, cmd);
+      Run sub = s.nesim(fmt::format("{} --help", cmd));
+      CHECK_MESSAGE(sub.status == 0, cmd);
+      CHECK_MESSAGE(sub.out.find("--help") != std::string::npos, cmd);
+    }
+    CHECK(s.nesim("simulate --help").out.find("--trace") != std::string::npos);
+    CHECK(s.nesim("sweep --help").out.find("--jobs") != std::string::npos);
+    Run version = s.nesim("--version");
+    CHECK(version.status == 0);
+    CHECK(version.out.rfind("nesim ", 0) == 0);
+  }
+
+  TEST_CASE("no command, an unknown command or an unknown flag is a usage error") {
+    Scratch s("usage");
+    CHECK(s.nesim("").status == 2);
+    check_input_error(s.nesim("frobnicate"), "frobnicate");
+    check_input_error(s.nesim(fmt::format("simulate --model {} --hw {} --bogus", tiny_model(s), kHw)),
+                      "--bogus");
+    check_input_error(s.nesim(fmt::format("simulate --hw {}", kHw)), "--model");
+    check_input_error(s.nesim(fmt::format("info --model {} --precision int4", tiny_model(s))), "int4");
+  }
+
+  TEST_CASE("hwconfig-doc prints the key reference") {
+    Scratch s("doc");
+    Run r = s.nesim("hwconfig-doc");
+    CHECK(r.status == 0);
+    CHECK(r.out.find("`mac_array.pf`") != std::string::npos);
+    CHECK(r.out.find("`sram.kib`") != std::string::npos);
+  }
+}
+
+TEST_SUITE("cli: info") {
+  TEST_CASE("summary on stdout, contract fields in --json") {
+    Scratch s("info");
+    std::string model = tiny_model(s);
+    Run r = s.nesim(fmt::format("info --model {} --json {}", model, s.path("info.json")));
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    CHECK(r.out.find("tiny") != std::string::npos);
+    CHECK(r.out.find("params") != std::string::npos);
+    json j = json::parse(slurp(s.path("info.json")));
+    for (const char* key : {"name", "input", "layers", "params", "macs", "peak_activation_bytes",
+                            "peak_is_exact", "precision"})
+      CHECK_MESSAGE(j.contains(key), key);
+    CHECK(j["name"] == "tiny");
+    CHECK(j["input"] == json({{"c", 3}, {"h", 32}, {"w", 32}}));
+    CHECK(j["layers"].get<int>() > 5);
+    CHECK(j["macs"].get<int64_t>() > 0);
+    CHECK(j["precision"] == "int8");
+
+    Run to_stdout = s.nesim(fmt::format("info --model {} --json - --precision fp16", model));
+    REQUIRE(to_stdout.status == 0);
+    json fp16 = json::parse(to_stdout.out);  // stdout holds the JSON alone
+    CHECK(fp16["precision"] == "fp16");
+    CHECK(fp16["params"] == j["params"]);
+    CHECK(fp16["peak_activation_bytes"].get<int64_t>() == 2 * j["peak_activation_bytes"].get<int64_t>());
+  }
+
+  TEST_CASE("the shipped MobileNetV2 reports its published size") {
+    Scratch s("info_mnv2");
+    Run r = s.nesim(fmt::format("info --model {}/models/mobilenet_v2.yaml --json -", kRoot));
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    json j = json::parse(r.out);
+    CHECK(j["params"] == 3504872);
+    CHECK(j["input"]["h"] == 224);
+  }
+
+  TEST_CASE("bad model files: missing, bad YAML, unknown key") {
+    Scratch s("info_bad");
+    std::string out = s.path("info.json");
+    check_input_error(s.nesim(fmt::format("info --model {} --json {}", s.path("nope.yaml"), out)),
+                      "nope.yaml");
+    spit(s.path("broken.yaml"), "name: broken\ninput: [3, 32, 32\nstem: {\n");
+    check_input_error(s.nesim(fmt::format("info --model {} --json {}", s.path("broken.yaml"), out)),
+                      "broken.yaml");
+    spit(s.path("typo.yaml"), "name: typo\ninput: [3, 8, 8]\nstem:\n  - {type: conv, out: 8, kernal: 3}\n");
+    Run typo = s.nesim(fmt::format("info --model {} --json {}", s.path("typo.yaml"), out));
+    check_input_error(typo, "typo.yaml");
+    CHECK(typo.err.find("kernal") != std::string::npos);
+    CHECK_FALSE(fs::exists(out));
+  }
+}
+
+TEST_SUITE("cli: simulate") {
+  TEST_CASE("table on stdout; CSV, JSON and trace agree with each other") {
+    Scratch s("sim");
+    std::string model = tiny_model(s);
+    Run r = s.nesim(fmt::format("simulate --model {} --hw {} --csv {} --json {} --trace {}", model,
+                                kHw, s.path("l.csv"), s.path("r.json"), s.path("t.json")));
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    CHECK(r.out.find("latency") != std::string::npos);
+    CHECK(r.out.find("fc") != std::string::npos);
+    CHECK(s.files() == 4);  // the three outputs and the model; no temporaries left
+
+    json j = json::parse(slurp(s.path("r.json")));
+    for (const char* key : {"model", "hw", "total_cycles", "latency_ms", "energy_uj", "macs", "params",
+                            "dram_read_bytes", "dram_write_bytes", "mac_utilization", "layers"})
+      CHECK_MESSAGE(j.contains(key), key);
+    CHECK(j["model"] == "tiny");
+    const json& layers = j["layers"];
+    REQUIRE(layers.size() > 0);
+    Run info = s.nesim(fmt::format("info --model {} --json -", model));
+    CHECK(layers.size() == json::parse(info.out)["layers"].get<size_t>());
+    int64_t total = j["total_cycles"], read = 0, written = 0, macs = 0;
+    for (const json& l : layers) {
+      for (const char* key : {"name", "op", "kernel", "start_cycle", "end_cycle", "total_cycles",
+                              "compute_cycles", "stall_cycles", "dram_read_bytes", "dram_write_bytes",
+                              "sram_peak_bytes", "mac_utilization", "energy_pj"})
+        CHECK_MESSAGE(l.contains(key), key);
+      CHECK(l["start_cycle"].get<int64_t>() <= l["end_cycle"].get<int64_t>());
+      CHECK(l["end_cycle"].get<int64_t>() <= total);
+      read += l["dram_read_bytes"].get<int64_t>();
+      written += l["dram_write_bytes"].get<int64_t>();
+      macs += l["macs"].get<int64_t>();
+    }
+    CHECK(read == j["dram_read_bytes"].get<int64_t>());
+    CHECK(written == j["dram_write_bytes"].get<int64_t>());
+    CHECK(macs == j["macs"].get<int64_t>());
+
+    auto rows = csv_lines(slurp(s.path("l.csv")));
+    REQUIRE(rows.size() == layers.size() + 2);
+    CHECK(rows[0] == "# nesim-layers schema_version=1");
+    CHECK(rows[1].rfind("model,hw,name,op,kernel", 0) == 0);
+    CHECK(rows[2].find(layers[0]["name"].get<std::string>()) != std::string::npos);
+
+    json t = json::parse(slurp(s.path("t.json")));
+    CHECK(t["displayTimeUnit"] == "ns");
+    std::set<std::string> tracks;
+    size_t complete = 0;
+    for (const json& e : t["traceEvents"]) {
+      if (e["ph"] == "M" && e["name"] == "thread_name") tracks.insert(e["args"]["name"].get<std::string>());
+      if (e["ph"] == "X") {
+        ++complete;
+        CHECK(e["dur"].get<double>() >= 0);
+      }
+    }
+    CHECK(complete > 0);
+    CHECK(tracks.count("mac_array") == 1);
+    CHECK(tracks.count("dma0") == 1);
+  }
+
+  TEST_CASE("the same inputs give the same bytes") {
+    Scratch s("sim_det");
+    std::string model = tiny_model(s);
+    for (const char* name : {"a", "b"}) {
+      Run r = s.nesim(fmt::format("simulate --model {} --hw {} --csv {}.csv --json {}.json --trace {}.trace",
+                                  model, kHw, s.path(name), s.path(name), s.path(name)));
+      REQUIRE(r.status == 0);
+    }
+    CHECK(slurp(s.path("a.csv")) == slurp(s.path("b.csv")));
+    CHECK(slurp(s.path("a.json")) == slurp(s.path("b.json")));
+    CHECK(slurp(s.path("a.trace")) == slurp(s.path("b.trace")));
+  }
+
+  TEST_CASE("--set overrides a hardware key and is recorded in the JSON") {
+    Scratch s("sim_set");
+    std::string model = tiny_model(s);
+    Run base = s.nesim(fmt::format("simulate --model {} --hw {} --json -", model, kHw));
+    Run wide = s.nesim(fmt::format("simulate --model {} --hw {} --set mac_array.pf=64 --json -", model, kHw));
+    REQUIRE(base.status == 0);
+    REQUIRE_MESSAGE(wide.status == 0, wide.err);
+    json b = json::parse(base.out), w = json::parse(wide.out);
+    CHECK_FALSE(b.contains("set"));
+    CHECK(w["set"]["mac_array.pf"] == "64");
+    CHECK(w["total_cycles"] != b["total_cycles"]);
+  }
+
+  TEST_CASE("bad inputs: hw file, --set key and value, output paths") {
+    Scratch s("sim_bad");
+    std::string model = tiny_model(s), json_out = s.path("r.json");
+    auto sim = [&](const std::string& extra) {
+      return s.nesim(fmt::format("simulate --model {} --hw {} --json {} {}", model, kHw, json_out, extra));
+    };
+    check_input_error(s.nesim(fmt::format("simulate --model {} --hw {} --json {}", model,
+                                          s.path("none.yaml"), json_out)),
+                      "none.yaml");
+    check_input_error(s.nesim(fmt::format("simulate --model {} --hw {} --json {}",
+                                          s.path("missing.yaml"), kHw, json_out)),
+                      "missing.yaml");
+    check_input_error(sim("--set mac_aray.pf=8"), "mac_aray.pf");
+    check_input_error(sim("--set mac_array.pf=abc"), "abc");
+    check_input_error(sim("--set mac_array.pf=8,16"), "sweep");
+    check_input_error(sim("--set mac_array.pf"), "mac_array.pf");
+    check_input_error(sim("--set mac_array.pf=8 --set mac_array.pf=16"), "twice");
+    CHECK(s.files() == 1);  // only the model: nothing was written
+
+    check_input_error(s.nesim(fmt::format("simulate --model {} --hw {} --csv {}", model, kHw,
+                                          s.path("no_dir/l.csv"))),
+                      "cannot write " + s.path("no_dir/l.csv"));
+    check_input_error(s.nesim(fmt::format("simulate --model {} --hw {} --csv {} --json {}", model, kHw,
+                                          s.path("l.csv"), s.dir.string())),
+                      "is a directory");
+    check_input_error(s.nesim(fmt::format("simulate --model {} --hw {} --csv {} --json {}", model, kHw,
+                                          s.path("same"), s.path("same"))),
+                      "same");
+    CHECK(s.files() == 1);
+  }
+}
+
+TEST_SUITE("cli: sweep") {
+  TEST_CASE("grid rows, Pareto summary, and the same bytes for any --jobs") {
+    Scratch s("sweep");
+    std::string a = tiny_model(s, "tiny_a"), b = tiny_model(s, "tiny_b");
+    std::string grid = fmt::format("sweep --model {} {} --hw {} --set mac_array.pf=8,16 "
+                                   "--set sram.kib=256,512,1024",
+                                   a, b, kHw);
+    Run one = s.nesim(grid + fmt::format(" --jobs 1 --csv {} --json {}", s.path("1.csv"), s.path("1.json")));
+    REQUIRE_MESSAGE(one.status == 0, one.err);
+    Run two = s.nesim(grid + fmt::format(" --jobs 2 --csv {} --json {}", s.path("2.csv"), s.path("2.json")));
+    REQUIRE_MESSAGE(two.status == 0, two.err);
+    CHECK(slurp(s.path("1.csv")) == slurp(s.path("2.csv")));
+    CHECK(slurp(s.path("1.json")) == slurp(s.path("2.json")));
+    CHECK(one.out == two.out);
+
+    auto rows = csv_lines(slurp(s.path("1.csv")));
+    REQUIRE(rows.size() == 2 + 2 * 1 * 2 * 3);
+    CHECK(rows[0] == "# nesim-sweep schema_version=1");
+    CHECK(rows[1].rfind("model,hw,mac_array.pf,sram.kib,total_cycles,latency_ms,energy_uj,", 0) == 0);
+    CHECK(rows[1].find("area_proxy") != std::string::npos);
+    CHECK(rows[2].rfind("tiny_a,ne-pf16,8,256,", 0) == 0);  // last key varies fastest
+    CHECK(rows[3].rfind("tiny_a,ne-pf16,8,512,", 0) == 0);
+    CHECK(rows[5].rfind("tiny_a,ne-pf16,16,256,", 0) == 0);
+    CHECK(rows[8].rfind("tiny_b,", 0) == 0);
+
+    CHECK(one.out.find("Pareto front for tiny_a") != std::string::npos);
+    CHECK(one.out.find("Pareto front for tiny_b") != std::string::npos);
+    CHECK(one.err.find("swept 12 runs") != std::string::npos);  // not a TTY: one plain line
+    json j = json::parse(slurp(s.path("1.json")));
+    CHECK(j["runs"].size() == 12);
+    CHECK(j["pareto"].size() == 2);
+  }
+
+  TEST_CASE("bad keys and values fail before anything runs") {
+    Scratch s("sweep_bad");
+    std::string model = tiny_model(s), csv = s.path("s.csv");
+    auto sweep = [&](const std::string& extra) {
+      return s.nesim(fmt::format("sweep --model {} --hw {} --csv {} {}", model, kHw, csv, extra));
+    };
+    check_input_error(sweep("--set mac_array.pff=8,16"), "mac_array.pff");
+    check_input_error(sweep("--set mac_array.pf=8,x16"), "x16");
+    check_input_error(sweep("--set mac_array.pf=8,,16"), "empty value");
+    check_input_error(sweep("--jobs 0"), "--jobs");
+    check_input_error(s.nesim(fmt::format("sweep --model {} --hw {}", model, kHw)), "--csv");
+    check_input_error(s.nesim(fmt::format("sweep --model {} {} --hw {} --csv {}", model,
+                                          s.path("ghost.yaml"), kHw, csv)),
+                      "ghost.yaml");
+    check_input_error(s.nesim(fmt::format("sweep --model {} --hw {} --csv {}", model, kHw,
+                                          s.path("no_dir/s.csv"))),
+                      "cannot write");
+    CHECK(s.files() == 1);
+  }
+
+  TEST_CASE("a worker that dies fails the sweep and leaves no CSV") {
+    Scratch s("sweep_crash");
+    std::string model = tiny_model(s), csv = s.path("s.csv");
+    Run r = s.nesim(fmt::format("sweep --model {} --hw {} --set mac_array.pf=8,16,32 --jobs 2 --csv {}",
+                                model, kHw, csv),
+                    "NESIM_TEST_CRASH_JOB=1");
+    CHECK(r.status != 0);
+    CHECK(r.status != 2);  // not the user's fault
+    CHECK_MESSAGE(r.err.find("killed by signal") != std::string::npos, r.err);
+    CHECK_MESSAGE(r.err.find("mac_array.pf=16") != std::string::npos, r.err);
+    CHECK(s.files() == 1);
+  }
+}
