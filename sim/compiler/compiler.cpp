@@ -80,6 +80,8 @@ class Compiler {
   std::optional<Kernel> plan_se(int li, const std::set<int>& resident_in, bool out_resident);
   std::optional<Kernel> plan_chain(const Group& g, const std::set<int>& resident_in, bool out_resident);
   [[noreturn]] void mapping_error(int li) const;
+  int64_t pipeline_estimate(int64_t tiles, int64_t first_load_bytes, int64_t load_bytes, int64_t store_bytes,
+                            int64_t compute_cycles) const;
 
   // Shapes and bytes -------------------------------------------------------------------------
   const Layer& layer(int i) const { return net_.layers[i]; }
@@ -105,6 +107,20 @@ bool Compiler::fits(const WorkingSet& ws, int64_t reserved) const {
   if (hw_.sram.layout == SramLayout::Unified) return ws.total() + reserved <= hw_.sram_bytes();
   return ws.in + ws.scratch <= hw_.sram.ifmap_kib * 1024 && ws.weights <= hw_.sram.weight_kib * 1024 &&
          ws.out <= hw_.sram.ofmap_kib * 1024;
+}
+
+// Cycles a kernel of `tiles` tiles should take on the engine's pipeline: the first tile's load,
+// then one tile per period of the slowest stage (compute, or the DRAM bus that the remaining
+// loads and the stores share), then the last store. Tiling trades this against DRAM traffic.
+int64_t Compiler::pipeline_estimate(int64_t tiles, int64_t first_load_bytes, int64_t load_bytes,
+                                    int64_t store_bytes, int64_t compute_cycles) const {
+  int64_t overhead = hw_.dma.setup_cycles + hw_.dram_latency_cycles();
+  auto transfer = [&](int64_t bytes) { return bytes > 0 ? overhead + dram_busy_cycles(hw_, bytes) : 0; };
+  int64_t compute = ceil_div(compute_cycles, tiles);
+  int64_t rest = tiles > 1 ? ceil_div(load_bytes - first_load_bytes, tiles - 1) : 0;
+  int64_t bus = dram_busy_cycles(hw_, rest + ceil_div(store_bytes, tiles)) + (hw_.dma.channels > 1 ? 0 : overhead);
+  return transfer(first_load_bytes) + compute + transfer(ceil_div(store_bytes, tiles)) +
+         (tiles - 1) * std::max(compute, bus);
 }
 
 int64_t Compiler::weight_bytes(int li, int64_t chunk) const {
@@ -243,7 +259,7 @@ std::optional<Kernel> Compiler::plan_conv(int li, const std::set<int>& resident_
   };
 
   struct Best {
-    int64_t traffic = std::numeric_limits<int64_t>::max(), tiles = 0, h = 0, c = 0;
+    int64_t cycles = std::numeric_limits<int64_t>::max(), traffic = 0, tiles = 0, h = 0, c = 0;
     bool bands_outer = true;
     WorkingSet ws;
   } best;
@@ -281,9 +297,12 @@ std::optional<Kernel> Compiler::plan_conv(int li, const std::set<int>& resident_
         }
         if (!fits(ws, reserved)) continue;
         int64_t tiles = n_bands * n_chunks;
-        if (traffic < best.traffic || (traffic == best.traffic && tiles < best.tiles)) {
-          best = {traffic, tiles, h, c, bands_outer, ws};
-        }
+        int64_t compute = tiles * step_cycles(hw_, conv_step(li, std::min(h, out_rows), c));
+        int64_t store = out_resident ? 0 : tensor_bytes(li);
+        int64_t first = in_band + (l.groups > 1 && !fc ? w_all : weight_bytes(li, c));
+        int64_t cycles = pipeline_estimate(tiles, first, traffic - store, store, compute);
+        if (std::tie(cycles, traffic, tiles) < std::tie(best.cycles, best.traffic, best.tiles))
+          best = {cycles, traffic, tiles, h, c, bands_outer, ws};
       }
     }
   }
@@ -688,8 +707,11 @@ std::optional<Kernel> Compiler::plan_chain(const Group& g, const std::set<int>& 
     return std::make_pair(rows, xr);
   };
 
+  std::optional<Kernel> best;
+  int64_t best_cycles = std::numeric_limits<int64_t>::max();
   for (int64_t n = 1; n <= out_rows; ++n) {
     int64_t h = ceil_div(out_rows, n);
+    if (ceil_div(out_rows, h) != n) continue;  // same bands as a smaller count
     if (has_se && n > 1) break;  // SE pools the whole tensor: the block must fit in one band
     auto [rows, xr] = band_rows({0, h});
     WorkingSet ws;
@@ -742,9 +764,20 @@ std::optional<Kernel> Compiler::plan_chain(const Group& g, const std::set<int>& 
       if (l.op == Op::Conv2d) k.layer_read_bytes[i] += weight_bytes(ls[i], l.groups == 1 ? l.out_channels : l.groups);
       if (l.op == Op::SqueezeExcite) k.layer_read_bytes[i] += weight_bytes(ls[i], 0);
     }
-    return k;
+    int64_t load = 0, store = 0, compute = 0;
+    for (const Tile& t : k.tiles) {
+      load += t.load_ifmap_bytes + t.load_weight_bytes;
+      store += t.store_bytes;
+      for (const ComputeStep& st : t.steps) compute += step_cycles(hw_, st);
+    }
+    int64_t first = k.tiles[0].load_ifmap_bytes + k.tiles[0].load_weight_bytes;
+    int64_t cycles = pipeline_estimate(static_cast<int64_t>(k.tiles.size()), first, load, store, compute);
+    if (cycles < best_cycles) {
+      best_cycles = cycles;
+      best = std::move(k);
+    }
   }
-  return std::nullopt;
+  return best;
 }
 
 std::optional<Kernel> Compiler::plan(const Group& g, const std::set<int>& resident_in, bool out_resident) {

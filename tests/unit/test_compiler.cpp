@@ -83,7 +83,9 @@ TEST_SUITE("unit: compiler") {
     CHECK(p.kernels[0].layers.size() == 4);
     // The 6x expanded tensor never reaches DRAM: only the block input, weights and output move.
     CHECK(total(p, &Tile::store_bytes) == 32 * 28 * 28);
-    CHECK(total(p, &Tile::load_ifmap_bytes) == 32 * 28 * 28);
+    // Bands re-read their halo rows of the block input, nothing more.
+    CHECK(total(p, &Tile::load_ifmap_bytes) >= 32 * 28 * 28);
+    CHECK(total(p, &Tile::load_ifmap_bytes) <= 32 * 28 * 28 + 32 * 28 * 2 * static_cast<int64_t>(p.kernels[0].tiles.size()));
 
     Program unfused = compile(net, hw16(), CompileOptions{false, false});
     CHECK(unfused.kernels.size() == 4);
