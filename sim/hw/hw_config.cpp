@@ -20,17 +20,17 @@
 #include <type_traits>
 #include <utility>
 
-#include "sim/hw/config_text.h"
+#include "sim/util/text.h"
 #include "sim/util/error.h"
 
 namespace nesim {
 namespace {
 
-using config_text::file_stem;
-using config_text::join;
-using config_text::nearest;
-using config_text::parse_int;
-using config_text::parse_number;
+using text::file_stem;
+using text::join;
+using text::nearest;
+using text::parse_int;
+using text::parse_number;
 
 // Constant-initialized, so to_string() works even during other files' static initialization.
 template <typename E>

@@ -10,16 +10,16 @@
 #include <optional>
 #include <sstream>
 
-#include "sim/hw/config_text.h"
+#include "sim/util/text.h"
 #include "sim/hw/hw_config.h"
 #include "sim/util/error.h"
 
 namespace nesim {
 namespace {
 
-using config_text::join;
-using config_text::nearest;
-using config_text::parse_int;
+using text::join;
+using text::nearest;
+using text::parse_int;
 
 // One SCALE-Sim cycle is one nesim cycle at 1 GHz, so words/cycle (1 byte each) equals GB/s.
 constexpr double kScaleSimClockMhz = 1000;
@@ -262,7 +262,7 @@ HwConfig parse_scalesim_cfg(const std::string& text, const std::string& where) {
   } else {
     hw.dram.bandwidth_gbps = kCalcBandwidthGbps;
   }
-  if (!line_of("general", "run_name")) hw.name = config_text::file_stem(where);
+  if (!line_of("general", "run_name")) hw.name = text::file_stem(where);
   hw.source = where;
   hw.description = fmt::format("Imported from SCALE-Sim config {} (InterfaceBandwidth {})",
                                std::filesystem::path(where).filename().string(),

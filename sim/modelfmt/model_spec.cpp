@@ -1,5 +1,7 @@
 #include "sim/modelfmt/model_spec.h"
 
+#include "sim/util/text.h"
+
 #include <algorithm>
 #include <climits>
 #include <cmath>
@@ -100,20 +102,8 @@ std::string nearest_name(const std::string& key, const std::vector<std::string>&
     if (!c.empty() && key.rfind(c, 0) == 0 && c.size() > best.size()) best = c;
   if (!best.empty()) return best;
   size_t best_d = SIZE_MAX;
-  for (const std::string& c : candidates) {
-    std::vector<size_t> row(c.size() + 1);
-    for (size_t j = 0; j <= c.size(); ++j) row[j] = j;
-    for (size_t i = 1; i <= key.size(); ++i) {
-      size_t diag = row[0];
-      row[0] = i;
-      for (size_t j = 1; j <= c.size(); ++j) {
-        size_t up = row[j];
-        row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (key[i - 1] == c[j - 1] ? 0 : 1)});
-        diag = up;
-      }
-    }
-    if (row[c.size()] < best_d) best_d = row[c.size()], best = c;
-  }
+  for (const std::string& c : candidates)
+    if (size_t d = text::edit_distance(key, c); d < best_d) best_d = d, best = c;
   return best;
 }
 

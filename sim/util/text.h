@@ -1,5 +1,5 @@
 #pragma once
-// Small text helpers shared by the hardware-config readers (YAML and SCALE-Sim .cfg): strict
+// Small text helpers shared by the config and model readers: strict
 // number parsing and the "did you mean" suggestion for misspelled keys.
 #include <algorithm>
 #include <charconv>
@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-namespace nesim::config_text {
+namespace nesim::text {
 
 // The whole text as a base-10 integer ("16"), or nothing ("16.0", "0x10", " 16", "").
 inline std::optional<int64_t> parse_int(const std::string& text) {
@@ -68,4 +68,4 @@ inline std::string file_stem(const std::string& path) {
   return std::filesystem::path(path).stem().string();
 }
 
-}  // namespace nesim::config_text
+}  // namespace nesim::text
