@@ -591,12 +591,8 @@ std::optional<Kernel> Compiler::plan_se(int li, const std::set<int>& resident_in
   k.layers = {li};
   k.input_from_dram = !res;
   k.output_to_dram = !out_resident;
-  auto fc_steps = [&](Tile& t) {
-    ComputeStep pool;
-    pool.layer = li;
-    pool.unit = Unit::Vector;
-    pool.elements = s.elements();
-    pool.sram_bytes = s.elements() * bpe_;
+  // The squeeze: two 1x1 convs on the pooled vector, then the gate activation.
+  auto squeeze_steps = [&](Tile& t) {
     ComputeStep fc1;
     fc1.layer = li;
     fc1.out_pixels = 1;
@@ -612,7 +608,6 @@ std::optional<Kernel> Compiler::plan_se(int li, const std::set<int>& resident_in
     gate.elements = s.c;
     gate.special_fn = l.se_gate == Act::Sigmoid;
     t.steps.insert(t.steps.end(), {fc1, fc2, gate});
-    return pool;
   };
   ComputeStep mul;
   mul.layer = li;
@@ -626,9 +621,13 @@ std::optional<Kernel> Compiler::plan_se(int li, const std::set<int>& resident_in
     Tile t;
     t.load_ifmap_bytes = res ? 0 : whole;
     t.load_weight_bytes = weight_bytes(li, 0);
-    Tile tmp;
-    t.steps.push_back(fc_steps(tmp));
-    t.steps.insert(t.steps.end(), tmp.steps.begin(), tmp.steps.end());
+    ComputeStep pool;
+    pool.layer = li;
+    pool.unit = Unit::Vector;
+    pool.elements = s.elements();
+    pool.sram_bytes = whole;
+    t.steps.push_back(pool);
+    squeeze_steps(t);
     mul.elements = s.elements();
     mul.sram_bytes = 2 * whole;
     t.steps.push_back(mul);
@@ -661,7 +660,7 @@ std::optional<Kernel> Compiler::plan_se(int li, const std::set<int>& resident_in
       if (pass == 0) {
         Tile t;
         t.load_weight_bytes = weight_bytes(li, 0);
-        fc_steps(t);
+        squeeze_steps(t);
         k.tiles.push_back(std::move(t));
       }
     }

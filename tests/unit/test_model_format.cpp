@@ -166,7 +166,8 @@ TEST_SUITE("unit: does the block-level model format expand as documented?") {
     CHECK(layer(build(stage_model(16, "[{type: ibn, out: 16, expand_channels: 120, se: 0.25}]")), "s1b0.se").se_channels == 32);
     // torchvision EfficientNet: max(1, int(16 * 0.25)) = 4 and max(1, int(2 * 0.25)) = 1.
     const std::string eff = "defaults: {se_base: input, se_divisor: 1, se_act: swish}\n";
-    const Layer& e = layer(build(stage_model(16, "[{type: ibn, out: 24, expand: 6, se: 0.25}]", eff)), "s1b0.se");
+    const Network eff_net = build(stage_model(16, "[{type: ibn, out: 24, expand: 6, se: 0.25}]", eff));
+    const Layer& e = layer(eff_net, "s1b0.se");
     CHECK(e.se_channels == 4);
     CHECK(e.se_act == Act::Swish);
     CHECK(layer(build(stage_model(2, "[{type: ibn, out: 8, expand: 6, se: 0.25}]", eff)), "s1b0.se").se_channels == 1);
