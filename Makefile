@@ -23,8 +23,8 @@ demo: build
 test: build build-asan
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	@echo "== unit and module suites under AddressSanitizer + UBSan"
-	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 ./$(ASAN_BUILD)/tests/nesim_unit_tests
-	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 ./$(ASAN_BUILD)/tests/nesim_module_tests
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  ctest --output-on-failure -L '^(unit|module)$$'
 
 bench: build
 	./$(BUILD)/bench/nesim_bench
