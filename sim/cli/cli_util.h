@@ -23,6 +23,9 @@ Command add_info_command(CLI::App& parent);
 Command add_simulate_command(CLI::App& parent);
 Command add_sweep_command(CLI::App& parent);
 Command add_hwconfig_doc_command(CLI::App& parent);
+Command add_dataset_command(CLI::App& parent);
+Command add_fit_command(CLI::App& parent);
+Command add_predict_command(CLI::App& parent);
 
 // Loads a model (.yaml block format or SCALE-Sim .csv); a missing file is an InputError.
 Network read_model(const std::string& path);

@@ -1,0 +1,205 @@
+// `nesim dataset`, `nesim fit`, `nesim predict`: the latency regressor's commands (nas/regressor).
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <memory>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "nas/regressor/dataset.h"
+#include "nas/regressor/regressor.h"
+#include "sim/cli/cli_util.h"
+#include "sim/compiler/compiler.h"
+#include "sim/report/output_file.h"
+
+namespace nesim::cli {
+
+namespace {
+
+struct DatasetOptions {
+  std::vector<std::string> hw, set, models;
+  std::string out;
+  int samples = 200;
+  uint64_t seed = 1;
+};
+
+// Every hardware point: each file crossed with every combination of --set values.
+std::vector<HwConfig> hardware_points(const std::vector<std::string>& files, const std::vector<std::string>& set) {
+  std::vector<HwOverride> overrides = parse_overrides(set, /*allow_lists=*/true);
+  std::vector<HwConfig> out;
+  for (const std::string& f : files) {
+    HwConfig base = read_hw(f);
+    std::vector<size_t> choice(overrides.size(), 0);
+    for (;;) {
+      out.push_back(apply_overrides(base, overrides, choice));
+      size_t i = 0;
+      for (; i < overrides.size(); ++i) {
+        if (++choice[i] < overrides[i].values.size()) break;
+        choice[i] = 0;
+      }
+      if (i == overrides.size()) break;
+    }
+  }
+  return out;
+}
+
+int run_dataset(const DatasetOptions& o) {
+  check_outputs({{"--out", o.out}});
+  nas::SampleOptions s;
+  s.hws = hardware_points(o.hw, o.set);
+  s.samples = o.samples;
+  s.seed = o.seed;
+  s.model_files = o.models;
+  if (s.model_files.empty()) {
+    for (const auto& e : std::filesystem::directory_iterator(NESIM_SOURCE_DIR "/models"))
+      if (e.path().extension() == ".yaml") s.model_files.push_back(e.path().string());
+    std::sort(s.model_files.begin(), s.model_files.end());
+  }
+  std::vector<nas::KernelRow> rows = nas::sample_rows(s);
+  nas::write_rows(o.out, rows);
+  fmt::print("nesim: wrote {} kernels from {} networks on {} hardware points to {}\n", rows.size(), o.samples,
+             s.hws.size(), o.out);
+  return 0;
+}
+
+struct Accuracy {
+  double mape = 0, rmspe = 0, within5 = 0, within10 = 0;
+  size_t n = 0;
+};
+
+Accuracy accuracy(const std::vector<std::pair<double, double>>& predicted_actual) {
+  Accuracy a;
+  for (auto [p, y] : predicted_actual) {
+    double e = (p - y) / y;
+    a.mape += std::abs(e);
+    a.rmspe += e * e;
+    a.within5 += std::abs(e) <= 0.05;
+    a.within10 += std::abs(e) <= 0.10;
+  }
+  a.n = predicted_actual.size();
+  if (a.n) {
+    a.mape = 100 * a.mape / a.n;
+    a.rmspe = 100 * std::sqrt(a.rmspe / a.n);
+    a.within5 = 100 * a.within5 / a.n;
+    a.within10 = 100 * a.within10 / a.n;
+  }
+  return a;
+}
+
+struct FitCliOptions {
+  std::vector<std::string> data;
+  std::string out, report;
+  nas::FitOptions fit;
+};
+
+int run_fit(const FitCliOptions& o) {
+  check_outputs({{"--out", o.out}, {"--report", o.report}});
+  std::vector<nas::KernelRow> rows;
+  for (const std::string& f : o.data)
+    for (nas::KernelRow& r : nas::read_rows(f)) rows.push_back(std::move(r));
+  // Held-out evaluation: every fifth network (by name), never seen in training.
+  std::map<std::string, int> network_index;
+  for (const nas::KernelRow& r : rows) network_index.emplace(r.model + "@" + r.hw, 0);
+  int i = 0;
+  for (auto& [name, idx] : network_index) idx = i++;
+  std::vector<nas::KernelRow> train, test;
+  for (const nas::KernelRow& r : rows) (network_index[r.model + "@" + r.hw] % 5 == 4 ? test : train).push_back(r);
+  nlohmann::ordered_json report;
+  if (!test.empty() && !train.empty()) {
+    nas::Regressor held = nas::Regressor::fit(train, o.fit);
+    std::vector<std::pair<double, double>> kernels;
+    std::map<std::string, std::pair<double, double>> networks;
+    for (const nas::KernelRow& r : test) {
+      double p = held.kernel_cycles(r.features, r.pipeline_cycles);
+      kernels.emplace_back(p, static_cast<double>(r.cycles));
+      auto& n = networks[r.model + "@" + r.hw];
+      n.first += p;
+      n.second += static_cast<double>(r.cycles);
+    }
+    std::vector<std::pair<double, double>> nets;
+    for (auto& [name, pa] : networks) nets.push_back(pa);
+    for (auto [label, acc] : {std::pair{"kernel", accuracy(kernels)}, std::pair{"network", accuracy(nets)}}) {
+      fmt::print("held-out {:8} n={:6}  MAPE {:6.2f}%  RMSPE {:6.2f}%  within 5% {:6.2f}%  within 10% {:6.2f}%\n",
+                 label, acc.n, acc.mape, acc.rmspe, acc.within5, acc.within10);
+      report[label] = {{"n", acc.n}, {"mape_pct", acc.mape}, {"rmspe_pct", acc.rmspe},
+                       {"within_5_pct", acc.within5}, {"within_10_pct", acc.within10}};
+    }
+  }
+  nas::Regressor reg = nas::Regressor::fit(rows, o.fit);
+  OutputFiles out;
+  if (!o.report.empty()) out.add(o.report, report.dump(2) + "\n");
+  out.commit();
+  reg.save(o.out);
+  fmt::print("nesim: trained {} trees on {} kernels -> {}\n", reg.trees(), rows.size(), o.out);
+  return 0;
+}
+
+struct PredictOptions {
+  std::string regressor, model, hw, json;
+};
+
+int run_predict(const PredictOptions& o) {
+  check_outputs({{"--json", o.json}});
+  nas::Regressor reg = nas::Regressor::load(o.regressor);
+  HwConfig hw = read_hw(o.hw);
+  Network net = read_model(o.model);
+  nas::NetworkPrediction p = reg.predict(compile(net, hw));
+  nlohmann::ordered_json j;
+  j["model"] = net.name;
+  j["hw"] = hw.name;
+  j["total_cycles"] = std::llround(p.total_cycles);
+  j["latency_ms"] = p.latency_ms;
+  j["kernels"] = nlohmann::json::array();
+  for (const auto& k : p.kernels)
+    j["kernels"].push_back({{"name", k.name}, {"layers", k.layers}, {"cycles", std::llround(k.cycles)}});
+  if (!o.json.empty()) {
+    OutputFiles out;
+    out.add(o.json, j.dump(2) + "\n");
+    out.commit();
+  }
+  if (o.json != "-")
+    fmt::print("{} on {}: predicted {} cycles, {:.4f} ms ({} kernels)\n", net.name, hw.name,
+               std::llround(p.total_cycles), p.latency_ms, p.kernels.size());
+  return 0;
+}
+
+}  // namespace
+
+Command add_dataset_command(CLI::App& parent) {
+  auto o = std::make_shared<DatasetOptions>();
+  CLI::App* app = parent.add_subcommand("dataset", "Sample networks, simulate them, write one row per compiled kernel");
+  app->add_option("--hw", o->hw, "Hardware configs to sample from")->required();
+  app->add_option("--set", o->set, "Grid of hardware keys, e.g. --set mac_array.pf=8,16,32 (repeatable)");
+  app->add_option("--model,-m", o->models, "Model files to vary (default: every models/*.yaml)");
+  app->add_option("--samples", o->samples, "Networks to simulate")->check(CLI::PositiveNumber);
+  app->add_option("--seed", o->seed, "Random seed (same seed, same file)");
+  app->add_option("--out", o->out, "Output CSV")->required();
+  return {app, [o] { return run_dataset(*o); }};
+}
+
+Command add_fit_command(CLI::App& parent) {
+  auto o = std::make_shared<FitCliOptions>();
+  CLI::App* app = parent.add_subcommand("fit", "Train the latency regressor on kernel datasets; print held-out accuracy");
+  app->add_option("--data", o->data, "Dataset CSVs from `nesim dataset`")->required();
+  app->add_option("--out", o->out, "Regressor file to write (JSON)")->required();
+  app->add_option("--report", o->report, "Also write the accuracy report as JSON");
+  app->add_option("--rounds", o->fit.rounds, "Boosting rounds")->check(CLI::PositiveNumber);
+  app->add_option("--max-depth", o->fit.max_depth, "Tree depth")->check(CLI::Range(1, 16));
+  app->add_option("--seed", o->fit.seed, "Random seed");
+  return {app, [o] { return run_fit(*o); }};
+}
+
+Command add_predict_command(CLI::App& parent) {
+  auto o = std::make_shared<PredictOptions>();
+  CLI::App* app = parent.add_subcommand("predict", "Predict a network's latency with a trained regressor");
+  app->add_option("--regressor", o->regressor, "Regressor file from `nesim fit`")->required();
+  app->add_option("--model,-m", o->model, "Model file")->required();
+  app->add_option("--hw", o->hw, "Hardware config")->required();
+  app->add_option("--json", o->json, "Write total_cycles, latency_ms and kernels as JSON ('-': stdout)");
+  return {app, [o] { return run_predict(*o); }};
+}
+
+}  // namespace nesim::cli
