@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "nas/regressor/regressor.h"
 #include "sim/compiler/compiler.h"
 #include "sim/engine/engine.h"
 #include "sim/hw/hw_config.h"
@@ -57,6 +58,8 @@ int main(int argc, char** argv) {
   app.add_option("--iterations", iterations, "simulations per benchmark")->check(CLI::PositiveNumber);
   app.add_option("--json", json_out, "also write the figures as JSON");
   app.add_option("--scalesim-dir", shared, "folder with SCALE-Sim's configs/ and topologies/");
+  std::string regressor = root + "/traces/regressor-ne-pf.json";
+  app.add_option("--regressor", regressor, "regressor for the prediction benchmark");
   CLI11_PARSE(app, argc, argv);
   try {
     nlohmann::ordered_json out;
@@ -76,6 +79,21 @@ int main(int argc, char** argv) {
                "-> {:.0f}x faster\n", c.total_ms, scalesim_s, scalesim_s * 1e3 / c.total_ms);
     out["scalesim_mobilenet_scale32_os"] = {{"ms_per_simulation", c.total_ms},
                                             {"speedup_vs_scalesim_140s", scalesim_s * 1e3 / c.total_ms}};
+    // Regressor queries: the compiler's decomposition plus one tree walk per kernel.
+    nas::Regressor reg = nas::Regressor::load(regressor);
+    Program compiled = compile(mbv2, pf16);
+    int queries = iterations * 50;
+    double sink = 0;
+    auto t0 = Clock::now();
+    for (int i = 0; i < queries; ++i) sink += reg.predict(compiled).total_cycles;
+    double predict_us = std::chrono::duration<double, std::micro>(Clock::now() - t0).count() / queries;
+    auto t1 = Clock::now();
+    for (int i = 0; i < iterations; ++i) sink += reg.predict(compile(mbv2, pf16)).total_cycles;
+    double full_us = std::chrono::duration<double, std::micro>(Clock::now() - t1).count() / iterations;
+    fmt::print("predict   mobilenet_v2 on ne-pf16: {:.1f} us per prediction of a compiled program ({:.0f}/s), "
+               "{:.1f} us with compilation ({:.0f}/s) [checksum {:.0f}]\n", predict_us, 1e6 / predict_us, full_us,
+               1e6 / full_us, sink / (queries + iterations));
+    out["predict_mobilenet_v2_ne_pf16"] = {{"us_per_prediction_compiled", predict_us}, {"us_with_compile", full_us}};
     if (!json_out.empty()) {
       std::FILE* f = std::fopen(json_out.c_str(), "w");
       if (!f) throw input_error("cannot write '{}'", json_out);

@@ -14,6 +14,7 @@
 #include "sim/cli/cli_util.h"
 #include "sim/compiler/compiler.h"
 #include "sim/report/output_file.h"
+#include "sim/util/error.h"
 
 namespace nesim::cli {
 
@@ -90,44 +91,58 @@ Accuracy accuracy(const std::vector<std::pair<double, double>>& predicted_actual
 }
 
 struct FitCliOptions {
-  std::vector<std::string> data;
-  std::string out, report;
+  std::vector<std::string> data, eval;
+  std::string out, report, holdout_model;
   nas::FitOptions fit;
 };
+
+// Kernel- and network-level accuracy of `reg` on `test` rows, printed and added to `report`.
+void evaluate(const nas::Regressor& reg, const std::vector<nas::KernelRow>& test, const std::string& what,
+              nlohmann::ordered_json& report) {
+  std::vector<std::pair<double, double>> kernels;
+  std::map<std::string, std::pair<double, double>> networks;
+  for (const nas::KernelRow& r : test) {
+    double p = reg.kernel_cycles(r.features, r.pipeline_cycles);
+    kernels.emplace_back(p, static_cast<double>(r.cycles));
+    auto& n = networks[r.model + "@" + r.hw];
+    n.first += p;
+    n.second += static_cast<double>(r.cycles);
+  }
+  std::vector<std::pair<double, double>> nets;
+  for (auto& [name, pa] : networks) nets.push_back(pa);
+  for (auto [label, acc] : {std::pair{"kernel", accuracy(kernels)}, std::pair{"network", accuracy(nets)}}) {
+    fmt::print("{} {:8} n={:6}  MAPE {:6.2f}%  RMSPE {:6.2f}%  within 5% {:6.2f}%  within 10% {:6.2f}%\n", what,
+               label, acc.n, acc.mape, acc.rmspe, acc.within5, acc.within10);
+    report[what][label] = {{"n", acc.n}, {"mape_pct", acc.mape}, {"rmspe_pct", acc.rmspe},
+                           {"within_5_pct", acc.within5}, {"within_10_pct", acc.within10}};
+  }
+}
 
 int run_fit(const FitCliOptions& o) {
   check_outputs({{"--out", o.out}, {"--report", o.report}});
   std::vector<nas::KernelRow> rows;
   for (const std::string& f : o.data)
     for (nas::KernelRow& r : nas::read_rows(f)) rows.push_back(std::move(r));
-  // Held-out evaluation: every fifth network (by name), never seen in training.
-  std::map<std::string, int> network_index;
-  for (const nas::KernelRow& r : rows) network_index.emplace(r.model + "@" + r.hw, 0);
-  int i = 0;
-  for (auto& [name, idx] : network_index) idx = i++;
-  std::vector<nas::KernelRow> train, test;
-  for (const nas::KernelRow& r : rows) (network_index[r.model + "@" + r.hw] % 5 == 4 ? test : train).push_back(r);
   nlohmann::ordered_json report;
-  if (!test.empty() && !train.empty()) {
-    nas::Regressor held = nas::Regressor::fit(train, o.fit);
-    std::vector<std::pair<double, double>> kernels;
-    std::map<std::string, std::pair<double, double>> networks;
-    for (const nas::KernelRow& r : test) {
-      double p = held.kernel_cycles(r.features, r.pipeline_cycles);
-      kernels.emplace_back(p, static_cast<double>(r.cycles));
-      auto& n = networks[r.model + "@" + r.hw];
-      n.first += p;
-      n.second += static_cast<double>(r.cycles);
-    }
-    std::vector<std::pair<double, double>> nets;
-    for (auto& [name, pa] : networks) nets.push_back(pa);
-    for (auto [label, acc] : {std::pair{"kernel", accuracy(kernels)}, std::pair{"network", accuracy(nets)}}) {
-      fmt::print("held-out {:8} n={:6}  MAPE {:6.2f}%  RMSPE {:6.2f}%  within 5% {:6.2f}%  within 10% {:6.2f}%\n",
-                 label, acc.n, acc.mape, acc.rmspe, acc.within5, acc.within10);
-      report[label] = {{"n", acc.n}, {"mape_pct", acc.mape}, {"rmspe_pct", acc.rmspe},
-                       {"within_5_pct", acc.within5}, {"within_10_pct", acc.within10}};
-    }
+  std::vector<nas::KernelRow> train, test;
+  if (!o.holdout_model.empty()) {
+    // Leave one model family out: every network whose name starts with the prefix.
+    for (const nas::KernelRow& r : rows) (r.model.rfind(o.holdout_model, 0) == 0 ? test : train).push_back(r);
+    if (test.empty()) throw input_error("--holdout-model '{}': no network in the data starts with it", o.holdout_model);
+  } else {
+    // Held-out networks: every fifth (model, hardware) pair by name, never seen in training.
+    std::map<std::string, int> index;
+    for (const nas::KernelRow& r : rows) index.emplace(r.model + "@" + r.hw, 0);
+    int i = 0;
+    for (auto& [name, idx] : index) idx = i++;
+    for (const nas::KernelRow& r : rows) (index[r.model + "@" + r.hw] % 5 == 4 ? test : train).push_back(r);
   }
+  if (!train.empty()) {
+    nas::Regressor held = nas::Regressor::fit(train, o.fit);
+    evaluate(held, test, "held_out", report);
+    for (const std::string& f : o.eval) evaluate(held, nas::read_rows(f), "eval:" + f, report);
+  }
+  if (!o.holdout_model.empty()) rows = train;  // the saved regressor never sees the family either
   nas::Regressor reg = nas::Regressor::fit(rows, o.fit);
   OutputFiles out;
   if (!o.report.empty()) out.add(o.report, report.dump(2) + "\n");
@@ -186,6 +201,9 @@ Command add_fit_command(CLI::App& parent) {
   app->add_option("--data", o->data, "Dataset CSVs from `nesim dataset`")->required();
   app->add_option("--out", o->out, "Regressor file to write (JSON)")->required();
   app->add_option("--report", o->report, "Also write the accuracy report as JSON");
+  app->add_option("--eval", o->eval, "Datasets to evaluate on (e.g. a hardware config held out of training)");
+  app->add_option("--holdout-model", o->holdout_model,
+                  "Leave out every network whose name starts with this (a model family) and evaluate on it");
   app->add_option("--rounds", o->fit.rounds, "Boosting rounds")->check(CLI::PositiveNumber);
   app->add_option("--max-depth", o->fit.max_depth, "Tree depth")->check(CLI::Range(1, 16));
   app->add_option("--seed", o->fit.seed, "Random seed");
