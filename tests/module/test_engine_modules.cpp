@@ -4,7 +4,6 @@
 
 #include "sim/engine/engine.h"
 #include "sim/timing/unit_timing.h"
-#include "sim/util/error.h"
 
 using namespace nesim;
 
@@ -180,11 +179,5 @@ TEST_SUITE("module: engine units against closed form") {
     }
     CHECK(dma == 6);
     CHECK(mac == 2);
-  }
-
-  TEST_CASE("more DMA channels than the engine has is a clear error") {
-    HwConfig hw = test_hw();
-    hw.dma.channels = Engine::kMaxDmaChannels + 1;
-    CHECK_THROWS_AS(Engine::instance().run(one_kernel(hw, {Tile{}})), InputError);
   }
 }

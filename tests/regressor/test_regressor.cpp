@@ -1,4 +1,4 @@
-// unit: does the latency regressor see kernels the way the compiler makes them, and does a
+// regressor: does the latency regressor see kernels the way the compiler makes them, and does a
 // saved regressor predict exactly what the trained one did?
 #include <doctest/doctest.h>
 
@@ -32,7 +32,7 @@ std::string tmp_path(const std::string& name) { return (fs::temp_directory_path(
 
 }  // namespace
 
-TEST_SUITE("unit: latency regressor") {
+TEST_SUITE("regressor: kernels, features, training round trip") {
   TEST_CASE("features of a hand-worked one-tile kernel") {
     HwConfig hw;  // ne-pf16 defaults
     Kernel k;
