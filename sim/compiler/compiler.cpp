@@ -87,6 +87,13 @@ class Compiler {
   const Layer& layer(int i) const { return net_.layers[i]; }
   const Shape& in_shape(int i, int k = 0) const { return net_.in_shape(net_.layers[i], k); }
   int64_t tensor_bytes(int i) const { return net_.layers[i].out.elements() * bpe_; }
+  // SRAM already taken while layer `li` runs: its inputs that stay resident, and its output if it will.
+  int64_t reserved_bytes(int li, const std::set<int>& resident_in, bool out_resident) const {
+    int64_t bytes = out_resident ? tensor_bytes(li) : 0;
+    for (int in : layer(li).inputs)
+      if (resident_in.count(in)) bytes += tensor_bytes(in);
+    return bytes;
+  }
   int64_t weight_bytes(int li, int64_t chunk_channels) const;
   RowRange input_rows(int li, RowRange out_rows) const;
   ComputeStep conv_step(int li, int64_t rows_out, int64_t chunk) const;
@@ -231,7 +238,7 @@ std::optional<Kernel> Compiler::plan_conv(int li, const std::set<int>& resident_
   const Shape& in = in_shape(li);
   bool fc = l.op == Op::FullyConnected;
   bool in_res = resident_in.count(l.inputs[0]) > 0;
-  int64_t reserved = (in_res ? tensor_bytes(l.inputs[0]) : 0) + (out_resident ? tensor_bytes(li) : 0);
+  int64_t reserved = reserved_bytes(li, resident_in, out_resident);
   int64_t out_rows = fc ? 1 : l.out.h;
   int64_t total_chunks_of = fc || l.groups == 1 ? l.out_channels : l.groups;
   int64_t align = hw_.mac_array.kind == ArrayKind::Systolic ? hw_.mac_array.cols : hw_.mac_array.pf;
@@ -355,7 +362,7 @@ std::optional<Kernel> Compiler::plan_conv_split(int li, const std::set<int>& res
   bool fc = l.op == Op::FullyConnected;
   if (!fc && l.groups != 1) return std::nullopt;
   bool in_res = resident_in.count(l.inputs[0]) > 0;
-  int64_t reserved = (in_res ? tensor_bytes(l.inputs[0]) : 0) + (out_resident ? tensor_bytes(li) : 0);
+  int64_t reserved = reserved_bytes(li, resident_in, out_resident);
   int64_t out_rows = fc ? 1 : l.out.h;
   int64_t cin = fc ? in.elements() : in.c, cout = l.out_channels;
   int64_t taps = fc ? 1 : int64_t{l.kernel_h} * l.kernel_w;
@@ -441,7 +448,7 @@ std::optional<Kernel> Compiler::plan_systolic(int li, const std::set<int>& resid
   const Shape& in = in_shape(li);
   bool fc = l.op == Op::FullyConnected;
   bool in_res = resident_in.count(l.inputs[0]) > 0;
-  int64_t reserved = (in_res ? tensor_bytes(l.inputs[0]) : 0) + (out_resident ? tensor_bytes(li) : 0);
+  int64_t reserved = reserved_bytes(li, resident_in, out_resident);
   ComputeStep whole = conv_step(li, fc ? 1 : l.out.h, fc || l.groups == 1 ? l.out_channels : l.groups);
   int64_t groups = whole.groups;
   SystolicFolds f = scalesim_folds(hw_.mac_array.rows, hw_.mac_array.cols, hw_.mac_array.dataflow,
@@ -510,9 +517,7 @@ std::optional<Kernel> Compiler::plan_vector(int li, const std::set<int>& residen
     k.output_to_dram = true;
     return k;
   }
-  int64_t reserved = out_resident ? tensor_bytes(li) : 0;
-  for (int in : l.inputs)
-    if (resident_in.count(in)) reserved += tensor_bytes(in);
+  int64_t reserved = reserved_bytes(li, resident_in, out_resident);
   int64_t out_rows = l.op == Op::GlobalAvgPool ? 1 : l.out.h;
   auto in_bytes = [&](RowRange out) {
     int64_t bytes = 0;
@@ -584,7 +589,7 @@ std::optional<Kernel> Compiler::plan_se(int li, const std::set<int>& resident_in
   const Layer& l = layer(li);
   const Shape& s = in_shape(li);
   bool res = resident_in.count(l.inputs[0]) > 0;
-  int64_t reserved = (res ? tensor_bytes(l.inputs[0]) : 0) + (out_resident ? tensor_bytes(li) : 0);
+  int64_t reserved = reserved_bytes(li, resident_in, out_resident);
   Kernel k;
   k.name = l.name;
   k.kind = "se";
