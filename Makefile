@@ -21,6 +21,7 @@ demo: build
 	./$(BUILD)/nesim simulate --model models/mobilenet_v2.yaml --hw hwconfigs/ne-pf16.yaml
 
 test: build build-asan
+	./$(BUILD)/nesim check
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	@echo "== unit and module suites under AddressSanitizer + UBSan"
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \

@@ -383,3 +383,56 @@ TEST_SUITE("cli: sweep") {
     CHECK(s.files() == 1);
   }
 }
+
+TEST_SUITE("cli: nesim check, the CI guard") {
+  TEST_CASE("passes on the clean tree") {
+    Scratch s("check_clean");
+    Run r = s.nesim("check");
+    CHECK(r.status == 0);
+    CHECK(r.out.find("all checks hold") != std::string::npos);
+  }
+
+  TEST_CASE("fails on a perturbed golden, naming the layer and field") {
+    Scratch s("check_golden");
+    fs::path golden = s.dir / "golden";
+    fs::create_directories(golden);
+    std::string name = "mobilenet_v2_050__ne-pf16.csv";
+    std::string text = slurp(fs::path(kRoot) / "traces" / "golden" / name);
+    // Third data row: append a digit to its total_cycles (9th column).
+    size_t row = 0;
+    for (int i = 0; i < 4; ++i) row = text.find('\n', row) + 1;
+    size_t col = row;
+    for (int c = 0; c < 8; ++c) col = text.find(',', col) + 1;
+    text.insert(col, "7");
+    spit(golden / name, text);
+    Run r = s.nesim(fmt::format("check --golden '{}' --regressor ''", golden.string()));
+    CHECK(r.status == 1);
+    CHECK(r.out.find("CHANGED") != std::string::npos);
+    CHECK(r.out.find("total_cycles") != std::string::npos);
+  }
+
+  TEST_CASE("fails on a perturbed regressor") {
+    Scratch s("check_regressor");
+    std::string reg = slurp(fs::path(kRoot) / "traces" / "regressor-ne-pf.json");
+    auto j = nlohmann::json::parse(reg);
+    j["base_score"] = j["base_score"].get<double>() + 0.2;  // every prediction 22 % too slow
+    spit(s.path("reg.json"), j.dump());
+    Run r = s.nesim(fmt::format("check --regressor '{}'", s.path("reg.json")));
+    CHECK(r.status == 1);
+    CHECK(r.out.find("regressor FAILED") != std::string::npos);
+  }
+
+  TEST_CASE("bad thresholds, regressor or golden folder exit 2 with one clear line") {
+    Scratch s("check_bad");
+    spit(s.path("t.yaml"), "mape_pct_maximum: 3\n");
+    Run r = s.nesim(fmt::format("check --thresholds '{}'", s.path("t.yaml")));
+    CHECK(r.status == 2);
+    CHECK(r.err.find("key 'mape_pct_maximum'") != std::string::npos);
+    r = s.nesim(fmt::format("check --regressor '{}'", s.path("missing.json")));
+    CHECK(r.status == 2);
+    CHECK(r.err.find("cannot open") != std::string::npos);
+    r = s.nesim(fmt::format("check --golden '{}'", s.path("nowhere")));
+    CHECK(r.status == 2);
+    CHECK(r.err.find("not a directory") != std::string::npos);
+  }
+}

@@ -8,48 +8,15 @@
 #include <fstream>
 #include <sstream>
 #include <string>
-#include <vector>
 
 #include "sim/engine/engine.h"
 #include "sim/hw/hw_config.h"
 #include "sim/modelfmt/model_loader.h"
+#include "sim/report/golden.h"
 #include "sim/report/result_writers.h"
 
 using namespace nesim;
 namespace fs = std::filesystem;
-
-namespace {
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::stringstream ss(text);
-  for (std::string line; std::getline(ss, line);) lines.push_back(line);
-  return lines;
-}
-
-std::vector<std::string> cells(const std::string& line) {
-  std::vector<std::string> out;
-  std::stringstream ss(line);
-  for (std::string c; std::getline(ss, c, ',');) out.push_back(c);
-  return out;
-}
-
-// "layer s2b0.expand: total_cycles 1234 -> 1240" for each differing field.
-std::string diff(const std::vector<std::string>& want, const std::vector<std::string>& got) {
-  std::string out;
-  if (want.size() != got.size())
-    out += "row count " + std::to_string(want.size()) + " -> " + std::to_string(got.size()) + "\n";
-  std::vector<std::string> header = want.size() > 1 ? cells(want[1]) : std::vector<std::string>{};
-  for (size_t i = 2; i < std::min(want.size(), got.size()); ++i) {
-    if (want[i] == got[i]) continue;
-    auto w = cells(want[i]), g = cells(got[i]);
-    for (size_t c = 0; c < std::min({w.size(), g.size(), header.size()}); ++c)
-      if (w[c] != g[c]) out += "layer " + g[2] + ": " + header[c] + " " + w[c] + " -> " + g[c] + "\n";
-  }
-  return out;
-}
-
-}  // namespace
 
 TEST_SUITE("golden: per-layer traces of small models") {
   TEST_CASE("every golden trace is reproduced exactly") {
@@ -68,11 +35,30 @@ TEST_SUITE("golden: per-layer traces of small models") {
       std::stringstream want;
       want << in.rdbuf();
       std::string got = layers_csv(simulate(net, hw));
-      std::string d = diff(lines_of(want.str()), lines_of(got));
+      std::string d = golden_diff(want.str(), got);
       INFO("per-layer diff (golden -> now); regenerate with scripts/regen-goldens.sh if intended:\n" << d);
       CHECK(got == want.str());
       ++checked;
     }
     CHECK(checked >= 2);
+  }
+
+  TEST_CASE("a perturbed golden is caught and the diff names the layer and the field") {
+    HwConfig hw = load_hw_config(std::string(NESIM_SOURCE_DIR) + "/hwconfigs/ne-pf16.yaml");
+    std::string good = layers_csv(simulate(load_model(std::string(NESIM_SOURCE_DIR) + "/models/mobilenet_v2_050.yaml"), hw));
+    CHECK(golden_diff(good, good).empty());
+    // Change the 4th layer's total_cycles (column 9) by one cycle.
+    std::string bad = good;
+    size_t row = 0;
+    for (int i = 0; i < 5; ++i) row = bad.find('\n', row) + 1;  // schema, header, 3 rows
+    size_t col = row;
+    for (int c = 0; c < 8; ++c) col = bad.find(',', col) + 1;
+    bad.insert(col, "1");
+    std::string d = golden_diff(bad, good);
+    CHECK(d.find("total_cycles") != std::string::npos);
+    size_t name_at = good.find(',', good.find(',', row) + 1) + 1;  // third column: the layer name
+    std::string layer_name = good.substr(name_at, good.find(',', name_at) - name_at);
+    CHECK(d.find("layer " + layer_name + ": total_cycles") != std::string::npos);
+    CHECK(d.find(" -> ") != std::string::npos);
   }
 }
