@@ -82,6 +82,8 @@ class Compiler {
   [[noreturn]] void mapping_error(int li) const;
   int64_t pipeline_estimate(int64_t tiles, int64_t first_load_bytes, int64_t load_bytes, int64_t store_bytes,
                             int64_t compute_cycles) const;
+  int64_t kernel_estimate(const Kernel& k) const;
+  bool fusion_pays(const Group& g, const Kernel& fused);
 
   // Shapes and bytes -------------------------------------------------------------------------
   const Layer& layer(int i) const { return net_.layers[i]; }
@@ -128,6 +130,32 @@ int64_t Compiler::pipeline_estimate(int64_t tiles, int64_t first_load_bytes, int
   int64_t bus = dram_busy_cycles(hw_, rest + ceil_div(store_bytes, tiles)) + (hw_.dma.channels > 1 ? 0 : overhead);
   return transfer(first_load_bytes) + compute + transfer(ceil_div(store_bytes, tiles)) +
          (tiles - 1) * std::max(compute, bus);
+}
+
+// pipeline_estimate() of a planned kernel, from its tiles.
+int64_t Compiler::kernel_estimate(const Kernel& k) const {
+  if (k.tiles.empty()) return 0;
+  int64_t load = 0, store = 0, compute = 0;
+  for (const Tile& t : k.tiles) {
+    load += t.load_ifmap_bytes + t.load_weight_bytes;
+    store += t.store_bytes;
+    for (const ComputeStep& st : t.steps) compute += step_cycles(hw_, st);
+  }
+  int64_t first = k.tiles[0].load_ifmap_bytes + k.tiles[0].load_weight_bytes;
+  return pipeline_estimate(static_cast<int64_t>(k.tiles.size()), first, load, store, compute);
+}
+
+// A fused block keeps its intermediates out of DRAM but must hold (and first load) all of its
+// weights; for weight-heavy late blocks, layer-by-layer kernels that stream weight chunks under
+// compute are faster. Fusion is kept when its estimate is no worse than the layers'.
+bool Compiler::fusion_pays(const Group& g, const Kernel& fused) {
+  int64_t layers = 0;
+  for (int li : g.layers) {
+    std::optional<Kernel> single = plan({{li}, false}, {}, false);
+    if (!single) return true;
+    layers += kernel_estimate(*single);
+  }
+  return kernel_estimate(fused) <= layers;
 }
 
 int64_t Compiler::weight_bytes(int li, int64_t chunk) const {
@@ -768,14 +796,7 @@ std::optional<Kernel> Compiler::plan_chain(const Group& g, const std::set<int>& 
       if (l.op == Op::Conv2d) k.layer_read_bytes[i] += weight_bytes(ls[i], l.groups == 1 ? l.out_channels : l.groups);
       if (l.op == Op::SqueezeExcite) k.layer_read_bytes[i] += weight_bytes(ls[i], 0);
     }
-    int64_t load = 0, store = 0, compute = 0;
-    for (const Tile& t : k.tiles) {
-      load += t.load_ifmap_bytes + t.load_weight_bytes;
-      store += t.store_bytes;
-      for (const ComputeStep& st : t.steps) compute += step_cycles(hw_, st);
-    }
-    int64_t first = k.tiles[0].load_ifmap_bytes + k.tiles[0].load_weight_bytes;
-    int64_t cycles = pipeline_estimate(static_cast<int64_t>(k.tiles.size()), first, load, store, compute);
+    int64_t cycles = kernel_estimate(k);
     if (cycles < best_cycles) {
       best_cycles = cycles;
       best = std::move(k);
@@ -922,9 +943,10 @@ Program Compiler::run() {
         if (!kern && out_res) kern = plan(groups[k], resident_in, out_res = false);
       }
     }
+    if (kern && groups[k].fused && !fusion_pays(groups[k], *kern)) kern.reset();
     if (!kern && groups[k].fused) {
-      // The block does not stream through SRAM: run its layers one by one. Its input may have
-      // more than one reader among them, so it must come from DRAM.
+      // The block does not stream through SRAM, or is faster unfused: run its layers one by one.
+      // Its input may have more than one reader among them, so it must come from DRAM.
       if (!resident_in.empty()) {
         if (auto prev = plan(groups[k - 1], prev_resident_in, false)) p.kernels.back() = std::move(*prev);
         resident_in.clear();
