@@ -1,7 +1,8 @@
 // `nesim check`: the CI guard. Exit 0 when everything holds, 1 on a regression, 2 on bad input.
 //  - the simulator against the reviewed golden traces (any change in a layer's cycles or bytes);
 //  - the regressor against the simulator on a fixed set (zoo models x shipped ne-pf configs),
-//    against the thresholds in traces/thresholds.yaml.
+//    against the thresholds in traces/thresholds.yaml;
+//  - optionally, the simulator against latencies measured on silicon or RTL (--reference).
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -14,6 +15,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "nas/regressor/regressor.h"
+#include "sim/cli/check_reference.h"
 #include "sim/cli/cli_util.h"
 #include "sim/compiler/compiler.h"
 #include "sim/engine/engine.h"
@@ -29,7 +31,8 @@ namespace fs = std::filesystem;
 
 struct CheckOptions {
   std::string root = NESIM_SOURCE_DIR;
-  std::string golden, regressor, thresholds;
+  std::string golden, regressor, thresholds, reference;
+  double tolerance_pct = 10;
 };
 
 // Returns the number of golden traces that changed.
@@ -132,7 +135,8 @@ bool check_regressor(const CheckOptions& o) {
 int run_check(const CheckOptions& o) {
   int changed = check_golden(o);
   bool regressor_ok = o.regressor.empty() || check_regressor(o);
-  bool ok = changed == 0 && regressor_ok;
+  bool reference_ok = o.reference.empty() || check_reference(o.reference, o.tolerance_pct);
+  bool ok = changed == 0 && regressor_ok && reference_ok;
   fmt::print("nesim check: {}\n", ok ? "all checks hold" : "REGRESSION");
   return ok ? 0 : 1;
 }
@@ -149,6 +153,10 @@ Command add_check_command(CLI::App& parent) {
   app->add_option("--golden", o->golden, "Folder of golden per-layer traces <model>__<hw>.csv");
   app->add_option("--regressor", o->regressor, "Regressor to check ('' to skip)");
   app->add_option("--thresholds", o->thresholds, "Accuracy thresholds (YAML)");
+  app->add_option("--reference", o->reference,
+                  "Measured latencies to hold the simulator to: CSV model,hw,layer,measured_ms (docs/regressor.md)");
+  app->add_option("--tolerance", o->tolerance_pct, "Largest MAPE (%) against --reference that passes")
+      ->check(CLI::NonNegativeNumber);
   return {app, [o] { return run_check(*o); }};
 }
 
