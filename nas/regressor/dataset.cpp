@@ -1,8 +1,10 @@
 #include "nas/regressor/dataset.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <random>
 #include <sstream>
 
@@ -14,6 +16,7 @@
 #include "sim/modelfmt/model_expand.h"
 #include "sim/modelfmt/model_spec.h"
 #include "sim/util/error.h"
+#include "sim/util/text.h"
 
 namespace nesim::nas {
 
@@ -36,34 +39,173 @@ std::vector<KernelRow> kernel_rows(const Network& net, const HwConfig& hw) {
   return rows;
 }
 
-std::vector<KernelRow> sample_rows(const SampleOptions& opt) {
+namespace {
+
+// Rows of one shape-prior CSV as integers, the header checked against `columns`.
+std::vector<std::vector<int64_t>> read_shape_csv(const std::string& path, const std::string& columns) {
+  std::ifstream in(path);
+  if (!in) throw input_error("{}: cannot open the layer-shape file", path);
+  std::string line;
+  if (!std::getline(in, line) || line != columns)
+    throw input_error("{}:1: expected the header '{}', got '{}'", path, columns, line);
+  std::vector<std::vector<int64_t>> rows;
+  for (int lineno = 2; std::getline(in, line); ++lineno) {
+    if (line.empty()) continue;
+    std::vector<int64_t> row;
+    std::stringstream ss(line);
+    std::string cell;
+    std::getline(ss, cell, ',');  // the model it came from
+    for (; std::getline(ss, cell, ',');) {
+      std::optional<int64_t> v = text::parse_int(cell);
+      if (!v || *v < 1) throw input_error("{}:{}: expected positive integers after the model name, got '{}'", path, lineno, cell);
+      row.push_back(*v);
+    }
+    if (row.size() + 1 != static_cast<size_t>(std::count(columns.begin(), columns.end(), ',') + 1))
+      throw input_error("{}:{}: expected the columns {}", path, lineno, columns);
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+Network one_layer(const std::string& name, Shape in, Layer layer) {
+  Network net;
+  net.name = name;
+  Layer input;
+  input.name = "input";
+  input.op = Op::Input;
+  input.out = in;
+  net.add(input);
+  layer.name = "layer";
+  layer.inputs = {0};
+  net.add(layer);
+  net.infer_shapes(name);
+  return net;
+}
+
+}  // namespace
+
+std::vector<Network> layer_shape_networks(const std::string& dir) {
+  std::vector<Network> nets;
+  const std::string conv_columns = "model,input_h,input_w,cin,cout,ks,stride,groups";
+  for (const char* file : {"conv", "dwconv"}) {
+    for (const auto& r : read_shape_csv(dir + "/" + file + ".csv", conv_columns)) {
+      Layer l;
+      l.op = Op::Conv2d;
+      l.kernel_h = l.kernel_w = static_cast<int>(r[4]);
+      l.stride_h = l.stride_w = static_cast<int>(r[5]);
+      l.pad_top = l.pad_bottom = l.pad_left = l.pad_right = static_cast<int>(r[4] / 2);
+      l.groups = static_cast<int>(r[6]);
+      l.out_channels = r[3];
+      l.batch_norm = true;
+      l.act = Act::Relu;
+      nets.push_back(one_layer(fmt::format("{}_{}x{}x{}_k{}s{}g{}_o{}", file, r[2], r[0], r[1], r[4], r[5], r[6], r[3]),
+                               {r[2], r[0], r[1]}, l));
+    }
+  }
+  for (const auto& r : read_shape_csv(dir + "/fc.csv", "model,cin,cout")) {
+    Layer l;
+    l.op = Op::FullyConnected;
+    l.out_channels = r[1];
+    l.bias = true;
+    nets.push_back(one_layer(fmt::format("fc_{}_o{}", r[0], r[1]), {r[0], 1, 1}, l));
+  }
+  for (const auto& r : read_shape_csv(dir + "/pooling.csv", "model,input_h,input_w,cin,cout,ks,stride")) {
+    Layer l;
+    l.op = Op::MaxPool;
+    l.kernel_h = l.kernel_w = static_cast<int>(r[4]);
+    l.stride_h = l.stride_w = static_cast<int>(r[5]);
+    nets.push_back(one_layer(fmt::format("pool_{}x{}x{}_k{}s{}", r[2], r[0], r[1], r[4], r[5]), {r[2], r[0], r[1]}, l));
+  }
+  return nets;
+}
+
+namespace {
+constexpr double kWidths[] = {0.35, 0.5, 0.75, 1.0, 1.25};
+constexpr int64_t kSizes[] = {96, 128, 160, 192, 224, 256};
+}  // namespace
+
+std::vector<Sample> draw_samples(const SampleOptions& opt) {
+  if (opt.model_files.empty() || opt.hws.empty()) throw input_error("dataset: need at least one model and one hardware config");
+  if (opt.layer_samples > 0 && opt.single_layers.empty())
+    throw input_error("dataset: single-layer samples asked for, but no layer shapes given");
+  std::mt19937_64 rng(opt.seed);
+  auto pick = [&](size_t n) { return static_cast<int>(rng() % n); };
+  std::vector<Sample> out;
+  for (int i = 0; i < opt.samples; ++i) {
+    Sample s;
+    s.model = pick(opt.model_files.size());
+    s.hw = pick(opt.hws.size());
+    s.width = pick(std::size(kWidths));
+    s.size = pick(std::size(kSizes));
+    out.push_back(s);
+  }
+  for (int i = 0; i < opt.layer_samples; ++i) {
+    Sample s;
+    s.layer = pick(opt.single_layers.size());
+    s.hw = pick(opt.hws.size());
+    out.push_back(s);
+  }
+  return out;
+}
+
+std::vector<Sample> neighbours(const SampleOptions& opt, const Sample& s, std::mt19937_64& rng) {
+  std::vector<Sample> out;
+  Sample other_hw = s;
+  other_hw.hw = static_cast<int>(rng() % opt.hws.size());
+  if (other_hw.hw != s.hw) out.push_back(other_hw);
+  auto step = [&](int Sample::*field, int size) {
+    for (int d : {-1, 1}) {
+      Sample n = s;
+      n.*field += d;
+      if (n.*field >= 0 && n.*field < size) out.push_back(n);
+    }
+  };
+  if (s.layer >= 0) {
+    step(&Sample::layer, static_cast<int>(opt.single_layers.size()));  // the prior lists a network's layers in order
+  } else {
+    step(&Sample::width, static_cast<int>(std::size(kWidths)));
+    step(&Sample::size, static_cast<int>(std::size(kSizes)));
+  }
+  return out;
+}
+
+std::vector<KernelRow> simulate_samples(const SampleOptions& opt, const std::vector<Sample>& samples,
+                                        std::vector<size_t>* sample_of_row) {
   std::vector<ModelSpec> specs;
   for (const std::string& f : opt.model_files) specs.push_back(load_model_spec(f));
-  if (specs.empty() || opt.hws.empty()) throw input_error("dataset: need at least one model and one hardware config");
-  std::mt19937_64 rng(opt.seed);
-  const double widths[] = {0.35, 0.5, 0.75, 1.0, 1.25};
-  const int64_t sizes[] = {96, 128, 160, 192, 224, 256};
   std::vector<KernelRow> rows;
-  for (int i = 0; i < opt.samples; ++i) {
-    ModelSpec spec = specs[rng() % specs.size()];
-    const HwConfig& hw = opt.hws[rng() % opt.hws.size()];
-    double width = widths[rng() % std::size(widths)];
-    int64_t size = sizes[rng() % std::size(sizes)];
-    // Keep each model near its own resolution: detectors and segmenters scale from theirs.
-    spec.input.h = spec.input.w = spec.input.h * size / 224;
-    spec.width_multiplier *= width;
-    spec.name = fmt::format("{}_w{}_r{}", spec.name, width, spec.input.h);
+  for (size_t i = 0; i < samples.size(); ++i) {
+    const Sample& s = samples[i];
+    const HwConfig& hw = opt.hws.at(static_cast<size_t>(s.hw));
     try {
-      for (KernelRow& r : kernel_rows(expand(spec, spec.name), hw)) rows.push_back(std::move(r));
+      std::vector<KernelRow> got;
+      if (s.layer >= 0) {
+        got = kernel_rows(opt.single_layers.at(static_cast<size_t>(s.layer)), hw);
+      } else {
+        ModelSpec spec = specs.at(static_cast<size_t>(s.model));
+        double width = kWidths[s.width];
+        // Keep each model near its own resolution: detectors and segmenters scale from theirs.
+        spec.input.h = spec.input.w = spec.input.h * kSizes[s.size] / 224;
+        spec.width_multiplier *= width;
+        spec.name = fmt::format("{}_w{}_r{}", spec.name, width, spec.input.h);
+        got = kernel_rows(expand(spec, spec.name), hw);
+      }
+      for (KernelRow& r : got) {
+        rows.push_back(std::move(r));
+        if (sample_of_row) sample_of_row->push_back(i);
+      }
     } catch (const InputError&) {
-      // A variant whose shapes do not work out (too small an input for its strides): skip it.
+      // A variant whose shapes do not work out (too small an input for its strides), or a layer
+      // this engine cannot map: not a training row.
     }
-    if ((i + 1) % 50 == 0 || i + 1 == opt.samples)
-      fmt::print(stderr, "\rdataset: {}/{} networks, {} kernels", i + 1, opt.samples, rows.size());
+    if ((i + 1) % 500 == 0 || i + 1 == samples.size())
+      fmt::print(stderr, "\rdataset: {}/{} networks, {} kernels", i + 1, samples.size(), rows.size());
   }
   fmt::print(stderr, "\n");
   return rows;
 }
+
+std::vector<KernelRow> sample_rows(const SampleOptions& opt) { return simulate_samples(opt, draw_samples(opt)); }
 
 void write_rows(const std::string& path, const std::vector<KernelRow>& rows) {
   std::string tmp = path + ".tmp";

@@ -17,5 +17,8 @@ struct KernelFeatures {
 const std::vector<std::string>& feature_names();
 // Contract: depends only on the kernel and the hardware config, never on simulated results.
 KernelFeatures kernel_features(const Kernel& kernel, const HwConfig& hw);
+// The same values written to out[0, feature_names().size()) without allocating (the prediction
+// hot path); returns the pipeline estimate.
+double kernel_features(const Kernel& kernel, const HwConfig& hw, float* out);
 
 }  // namespace nesim::nas

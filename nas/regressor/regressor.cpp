@@ -1,9 +1,11 @@
 #include "nas/regressor/regressor.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -17,6 +19,7 @@ namespace nesim::nas {
 namespace {
 
 constexpr int kSchemaVersion = 1;
+constexpr int kMaxDepth = 12;  // the padded query-time trees grow as 2^depth
 
 void xgb_check(int rc, const char* what) {
   if (rc != 0) throw std::runtime_error(fmt::format("xgboost: {}: {}", what, XGBGetLastError()));
@@ -26,6 +29,8 @@ void xgb_check(int rc, const char* what) {
 
 Regressor Regressor::fit(const std::vector<KernelRow>& rows, const FitOptions& opt) {
   if (rows.empty()) throw input_error("fit: no training rows");
+  if (opt.max_depth < 1 || opt.max_depth > kMaxDepth)
+    throw input_error("fit: max_depth {} is outside 1..{}", opt.max_depth, kMaxDepth);
   size_t cols = feature_names().size();
   std::vector<float> x, y;
   x.reserve(rows.size() * cols);
@@ -74,31 +79,124 @@ Regressor Regressor::fit(const std::vector<KernelRow>& rows, const FitOptions& o
       reg.value_.push_back(c[i].get<float>());
     }
   }
+  reg.pack();
   return reg;
+}
+
+void Regressor::pack() {
+  auto at = [](int32_t i) { return static_cast<size_t>(i); };
+  auto depth = [&](auto&& self, int32_t i) -> int {
+    return left_[at(i)] < 0 ? 0 : 1 + std::max(self(self, left_[at(i)]), self(self, right_[at(i)]));
+  };
+  depth_ = 0;
+  for (int32_t root : roots_) depth_ = std::max(depth_, depth(depth, root));
+  if (depth_ > kMaxDepth) throw input_error("regressor: trees {} deep; at most {} are supported", depth_, kMaxDepth);
+  size_t splits = (size_t{1} << depth_) - 1, leaves = size_t{1} << depth_;
+  split_feature_.assign(roots_.size() * splits, 0);
+  split_threshold_.assign(roots_.size() * splits, 0.0f);
+  leaf_value_.assign(roots_.size() * leaves, 0.0f);
+  for (size_t t = 0; t < roots_.size(); ++t) {
+    auto place = [&](auto&& self, int32_t saved, size_t pos) -> void {
+      if (pos >= splits) {
+        leaf_value_[t * leaves + pos - splits] = value_[at(saved)];
+        return;
+      }
+      bool leaf = left_[at(saved)] < 0;
+      split_feature_[t * splits + pos] = leaf ? 0 : feature_[at(saved)];
+      split_threshold_[t * splits + pos] = leaf ? 0.0f : threshold_[at(saved)];
+      self(self, leaf ? saved : left_[at(saved)], 2 * pos + 1);
+      self(self, leaf ? saved : right_[at(saved)], 2 * pos + 2);
+    };
+    place(place, roots_[t], 0);
+  }
+}
+
+namespace {
+
+constexpr size_t kBlock = 8;  // most kernels walking one tree together
+
+// Walks `trees` padded trees of depth D for M feature rows; the fixed trip counts let the
+// compiler keep the M node indices in registers.
+template <int D, size_t M>
+void walk_block(const float* x, size_t cols, size_t trees, const int32_t* feature, const float* threshold,
+                const float* leaf_value, double* sum) {
+  constexpr size_t splits = (size_t{1} << D) - 1, leaves = size_t{1} << D;
+  for (size_t t = 0; t < trees; ++t) {
+    const int32_t* f = feature + t * splits;
+    const float* th = threshold + t * splits;
+    size_t node[M] = {};
+    for (int d = 0; d < D; ++d)
+      for (size_t j = 0; j < M; ++j) {
+        size_t i = node[j];
+        node[j] = 2 * i + 1 + !(x[j * cols + static_cast<size_t>(f[i])] < th[i]);
+      }
+    const float* leaf = leaf_value + t * leaves - splits;
+    for (size_t j = 0; j < M; ++j) sum[j] += leaf[node[j]];
+  }
+}
+
+template <size_t M, int... D>
+void walk_block(int depth, std::integer_sequence<int, D...>, const float* x, size_t cols, size_t trees,
+                const int32_t* feature, const float* threshold, const float* leaf_value, double* sum) {
+  ((depth == D ? walk_block<D, M>(x, cols, trees, feature, threshold, leaf_value, sum) : void()), ...);
+}
+
+}  // namespace
+
+void Regressor::add_trees(const float* x, size_t rows, size_t cols, double* sum) const {
+  auto depths = std::make_integer_sequence<int, kMaxDepth + 1>{};
+  auto walk = [&](auto rows_at_once, size_t r) {
+    constexpr size_t m = decltype(rows_at_once)::value;
+    walk_block<m>(depth_, depths, x + r * cols, cols, roots_.size(), split_feature_.data(), split_threshold_.data(),
+                  leaf_value_.data(), sum + r);
+  };
+  size_t r = 0;
+  for (; r + kBlock <= rows; r += kBlock) walk(std::integral_constant<size_t, kBlock>{}, r);
+  for (; r + 4 <= rows; r += 4) walk(std::integral_constant<size_t, 4>{}, r);
+  for (; r < rows; ++r) walk(std::integral_constant<size_t, 1>{}, r);
 }
 
 double Regressor::kernel_cycles(const std::vector<float>& f, double pipeline_cycles) const {
   double sum = base_score_;
-  for (int32_t node : roots_) {
-    while (left_[static_cast<size_t>(node)] >= 0) {
-      auto n = static_cast<size_t>(node);
-      node = f[static_cast<size_t>(feature_[n])] < threshold_[n] ? left_[n] : right_[n];
-    }
-    sum += value_[static_cast<size_t>(node)];
-  }
+  add_trees(f.data(), 1, f.size(), &sum);
   return pipeline_cycles * std::exp(sum);
+}
+
+std::vector<double> Regressor::kernel_cycles(const Program& program) const {
+  size_t cols = feature_names().size();
+  std::vector<float> x;
+  std::vector<double> pipeline;
+  std::vector<size_t> index;  // kernel of each row
+  x.reserve(program.kernels.size() * cols);
+  for (size_t i = 0; i < program.kernels.size(); ++i) {
+    const Kernel& k = program.kernels[i];
+    if (k.tiles.empty()) continue;  // takes no time (a concat written in place)
+    x.resize(x.size() + cols);
+    pipeline.push_back(kernel_features(k, program.hw, x.data() + x.size() - cols));
+    index.push_back(i);
+  }
+  std::vector<double> sum(pipeline.size(), base_score_);
+  add_trees(x.data(), pipeline.size(), cols, sum.data());
+  std::vector<double> cycles(program.kernels.size(), 0.0);
+  for (size_t r = 0; r < pipeline.size(); ++r) cycles[index[r]] = pipeline[r] * std::exp(sum[r]);
+  return cycles;
+}
+
+double Regressor::total_cycles(const Program& program) const {
+  double total = 0;
+  for (double c : kernel_cycles(program)) total += c;
+  return total;
 }
 
 NetworkPrediction Regressor::predict(const Program& program) const {
   NetworkPrediction out;
-  for (const Kernel& k : program.kernels) {
+  std::vector<double> cycles = kernel_cycles(program);
+  for (size_t i = 0; i < program.kernels.size(); ++i) {
+    const Kernel& k = program.kernels[i];
     KernelPrediction kp;
     kp.name = k.name;
     for (int li : k.layers) kp.layers.push_back(program.layer_info[static_cast<size_t>(li)].name);
-    if (!k.tiles.empty()) {
-      KernelFeatures f = kernel_features(k, program.hw);
-      kp.cycles = kernel_cycles(f.values, f.pipeline_cycles);
-    }
+    kp.cycles = cycles[i];
     out.total_cycles += kp.cycles;
     out.kernels.push_back(std::move(kp));
   }
@@ -166,7 +264,15 @@ Regressor Regressor::load(const std::string& path) {
     ok = r.left_[i] < nodes && r.right_[i] < nodes && (r.left_[i] < 0 || (r.left_[i] > int32_t(i) && r.right_[i] > int32_t(i))) &&
          (r.left_[i] < 0 || (r.feature_[i] >= 0 && static_cast<size_t>(r.feature_[i]) < feature_names().size()));
   for (int32_t root : r.roots_) ok = ok && root >= 0 && root < nodes;
+  std::vector<int> parents(n, 0);  // a tree: every node below a root has exactly one parent
+  for (size_t i = 0; ok && i < n; ++i)
+    if (r.left_[i] >= 0) ok = ++parents[static_cast<size_t>(r.left_[i])] == 1 && ++parents[static_cast<size_t>(r.right_[i])] == 1;
   if (!ok) throw input_error("{}: malformed tree arrays (sizes or indices out of range)", path);
+  try {
+    r.pack();
+  } catch (const InputError& e) {
+    throw input_error("{}: {}", path, e.what());
+  }
   return r;
 }
 

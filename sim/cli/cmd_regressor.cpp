@@ -9,6 +9,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "nas/regressor/accuracy.h"
+#include "nas/regressor/adaptive.h"
 #include "nas/regressor/dataset.h"
 #include "nas/regressor/regressor.h"
 #include "sim/cli/cli_util.h"
@@ -22,8 +24,8 @@ namespace {
 
 struct DatasetOptions {
   std::vector<std::string> hw, set, models;
-  std::string out;
-  int samples = 200;
+  std::string out, layer_shapes;
+  int samples = 200, layer_samples = 0, adaptive = 0;
   uint64_t seed = 1;
 };
 
@@ -54,40 +56,22 @@ int run_dataset(const DatasetOptions& o) {
   s.samples = o.samples;
   s.seed = o.seed;
   s.model_files = o.models;
+  if (!o.layer_shapes.empty()) s.single_layers = nas::layer_shape_networks(o.layer_shapes);
+  s.layer_samples = o.layer_samples;
   if (s.model_files.empty()) {
     for (const auto& e : std::filesystem::directory_iterator(NESIM_SOURCE_DIR "/models"))
       if (e.path().extension() == ".yaml") s.model_files.push_back(e.path().string());
     std::sort(s.model_files.begin(), s.model_files.end());
   }
-  std::vector<nas::KernelRow> rows = nas::sample_rows(s);
+  nas::AdaptiveReport adaptive;
+  std::vector<nas::KernelRow> rows = nas::adaptive_rows(s, o.adaptive, nas::FitOptions{}, &adaptive);
   nas::write_rows(o.out, rows);
-  fmt::print("nesim: wrote {} kernels from {} networks on {} hardware points to {}\n", rows.size(), o.samples,
-             s.hws.size(), o.out);
+  if (o.adaptive > 0)
+    fmt::print("nesim: adaptive: worst of {} probe networks off by {:.2f}%; {} neighbour networks added\n",
+               adaptive.probe_networks, 100 * adaptive.worst_probe_error, adaptive.added_networks);
+  fmt::print("nesim: wrote {} kernels from {} networks and {} single layers on {} hardware points to {}\n",
+             rows.size(), o.samples, o.layer_samples, s.hws.size(), o.out);
   return 0;
-}
-
-struct Accuracy {
-  double mape = 0, rmspe = 0, within5 = 0, within10 = 0;
-  size_t n = 0;
-};
-
-Accuracy accuracy(const std::vector<std::pair<double, double>>& predicted_actual) {
-  Accuracy a;
-  for (auto [p, y] : predicted_actual) {
-    double e = (p - y) / y;
-    a.mape += std::abs(e);
-    a.rmspe += e * e;
-    a.within5 += std::abs(e) <= 0.05;
-    a.within10 += std::abs(e) <= 0.10;
-  }
-  a.n = predicted_actual.size();
-  if (a.n) {
-    a.mape = 100 * a.mape / a.n;
-    a.rmspe = 100 * std::sqrt(a.rmspe / a.n);
-    a.within5 = 100 * a.within5 / a.n;
-    a.within10 = 100 * a.within10 / a.n;
-  }
-  return a;
 }
 
 struct FitCliOptions {
@@ -99,22 +83,27 @@ struct FitCliOptions {
 // Kernel- and network-level accuracy of `reg` on `test` rows, printed and added to `report`.
 void evaluate(const nas::Regressor& reg, const std::vector<nas::KernelRow>& test, const std::string& what,
               nlohmann::ordered_json& report) {
-  std::vector<std::pair<double, double>> kernels;
+  std::vector<double> kernel_pred, kernel_sim;
   std::map<std::string, std::pair<double, double>> networks;
   for (const nas::KernelRow& r : test) {
     double p = reg.kernel_cycles(r.features, r.pipeline_cycles);
-    kernels.emplace_back(p, static_cast<double>(r.cycles));
+    kernel_pred.push_back(p);
+    kernel_sim.push_back(static_cast<double>(r.cycles));
     auto& n = networks[r.model + "@" + r.hw];
     n.first += p;
     n.second += static_cast<double>(r.cycles);
   }
-  std::vector<std::pair<double, double>> nets;
-  for (auto& [name, pa] : networks) nets.push_back(pa);
-  for (auto [label, acc] : {std::pair{"kernel", accuracy(kernels)}, std::pair{"network", accuracy(nets)}}) {
-    fmt::print("{} {:8} n={:6}  MAPE {:6.2f}%  RMSPE {:6.2f}%  within 5% {:6.2f}%  within 10% {:6.2f}%\n", what,
-               label, acc.n, acc.mape, acc.rmspe, acc.within5, acc.within10);
-    report[what][label] = {{"n", acc.n}, {"mape_pct", acc.mape}, {"rmspe_pct", acc.rmspe},
-                           {"within_5_pct", acc.within5}, {"within_10_pct", acc.within10}};
+  std::vector<double> net_pred, net_sim;
+  for (auto& [name, pa] : networks) net_pred.push_back(pa.first), net_sim.push_back(pa.second);
+  for (auto [label, acc] : {std::pair{"kernel", nas::accuracy(kernel_pred, kernel_sim)},
+                            std::pair{"network", nas::accuracy(net_pred, net_sim)}}) {
+    fmt::print("{} {:8} n={:6}  MAPE {:6.2f}%  RMSPE {:6.2f}%  within 5% {:6.2f}%  within 10% {:6.2f}%  "
+               "Spearman {:.4f}  Kendall {:.4f}\n",
+               what, label, acc.n, acc.mape_pct, acc.rmspe_pct, acc.within_5_pct, acc.within_10_pct, acc.spearman,
+               acc.kendall);
+    report[what][label] = {{"n", acc.n}, {"mape_pct", acc.mape_pct}, {"rmspe_pct", acc.rmspe_pct},
+                           {"within_5_pct", acc.within_5_pct}, {"within_10_pct", acc.within_10_pct},
+                           {"spearman", acc.spearman}, {"kendall", acc.kendall}};
   }
 }
 
@@ -190,7 +179,15 @@ Command add_dataset_command(CLI::App& parent) {
   app->add_option("--set", o->set, "Grid of hardware keys, e.g. --set mac_array.pf=8,16,32 (repeatable)");
   app->add_option("--model,-m", o->models, "Model files to vary (default: every models/*.yaml)");
   app->add_option("--samples", o->samples, "Networks to simulate")->check(CLI::PositiveNumber);
+  app->add_option("--layer-shapes", o->layer_shapes,
+                  "Folder of real-model layer shapes (conv.csv, dwconv.csv, fc.csv, pooling.csv), e.g. "
+                  "../shared/data/layer_shapes");
+  app->add_option("--layer-samples", o->layer_samples, "Single-layer networks to simulate from --layer-shapes")
+      ->check(CLI::NonNegativeNumber);
   app->add_option("--seed", o->seed, "Random seed (same seed, same file)");
+  app->add_option("--adaptive", o->adaptive,
+                  "After a first fit, simulate up to this many neighbours of the worst-predicted networks")
+      ->check(CLI::NonNegativeNumber);
   app->add_option("--out", o->out, "Output CSV")->required();
   return {app, [o] { return run_dataset(*o); }};
 }
