@@ -1,0 +1,93 @@
+#include "nas/accuracy/scorer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "sim/graph/stats.h"
+#include "sim/util/error.h"
+
+namespace nesim::nas {
+namespace {
+
+std::map<std::string, ScorerFactory>& registry() {
+  static std::map<std::string, ScorerFactory> r;
+  return r;
+}
+
+class ParamsScorer final : public AccuracyScorer {
+ public:
+  std::string name() const override { return "params"; }
+  AccuracyResult score(const ModelSpec&, const Network& net, uint64_t) const override {
+    int64_t p = 0;
+    for (const Layer& l : net.layers) p += layer_params(net, l);
+    return {true, static_cast<double>(p), {}};
+  }
+};
+
+class MacsScorer final : public AccuracyScorer {
+ public:
+  std::string name() const override { return "macs"; }
+  AccuracyResult score(const ModelSpec&, const Network& net, uint64_t) const override {
+    int64_t m = 0;
+    for (const Layer& l : net.layers) m += layer_macs(net, l);
+    return {true, static_cast<double>(m), {}};
+  }
+};
+
+class EntropyScorer final : public AccuracyScorer {
+ public:
+  std::string name() const override { return "entropy"; }
+  AccuracyResult score(const ModelSpec&, const Network& net, uint64_t) const override {
+    return {true, entropy_score(net), {}};
+  }
+};
+
+const bool builtins_registered = [] {
+  register_scorer("params", [](const ScorerOptions&) { return std::make_unique<ParamsScorer>(); });
+  register_scorer("macs", [](const ScorerOptions&) { return std::make_unique<MacsScorer>(); });
+  register_scorer("entropy", [](const ScorerOptions&) { return std::make_unique<EntropyScorer>(); });
+  return true;
+}();
+
+}  // namespace
+
+bool register_scorer(const std::string& name, ScorerFactory factory) {
+  registry()[name] = std::move(factory);
+  return true;
+}
+
+std::vector<std::string> scorer_names() {
+  (void)builtins_registered;
+  std::vector<std::string> names;
+  for (const auto& [n, f] : registry()) names.push_back(n);
+  return names;  // std::map: sorted
+}
+
+std::unique_ptr<AccuracyScorer> make_scorer(const std::string& name, const ScorerOptions& options) {
+  (void)builtins_registered;
+  auto it = registry().find(name);
+  if (it == registry().end())
+    throw input_error("unknown accuracy scorer '{}': expected one of {}", name,
+                      fmt::join(scorer_names(), ", "));
+  return it->second(options);
+}
+
+double entropy_score(const Network& net) {
+  double h = 0;
+  for (const Layer& l : net.layers) {
+    if (l.op != Op::Conv2d && l.op != Op::FullyConnected) continue;
+    if (l.inputs.empty()) continue;
+    const Shape& in = net.in_shape(l);
+    double fan_in = l.op == Op::Conv2d
+                        ? static_cast<double>(in.c / std::max(1, l.groups)) * l.kernel_h * l.kernel_w
+                        : static_cast<double>(in.elements());
+    h += std::log(std::max(1.0, fan_in)) + std::log(std::max<double>(1.0, l.out_channels));
+  }
+  return h;
+}
+
+}  // namespace nesim::nas

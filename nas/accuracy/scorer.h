@@ -1,0 +1,62 @@
+#pragma once
+// The accuracy signal of the search: one interface over every way nesim can judge whether a
+// candidate network will still learn. Built in (plain C++, always available): `params`, `macs`
+// and `entropy`. With NESIM_WITH_TORCH: zero-shot proxies (naswot, synflow, grad_norm, snip) and
+// short training on Fashion-MNIST (`train`). Users plug in their own trainer with `cmd`.
+// Higher is better for every scorer; scores of different scorers are not comparable.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sim/graph/network.h"
+#include "sim/modelfmt/model_spec.h"
+
+namespace nesim::nas {
+
+struct AccuracyResult {
+  bool ok = true;       // false: the trial failed (timeout, crash, unreadable score); not fatal
+  double score = 0;     // meaningful only when ok
+  std::string error;    // why it failed, one line
+};
+
+// Options shared by the scorers; each reads what it needs.
+struct ScorerOptions {
+  int input_size = 32;          // proxies/training resize the candidate's input to this (H = W)
+  int in_channels = 1;          // Fashion-MNIST is grey
+  int classes = 10;
+  int batch = 32;               // proxy minibatch
+  int train_steps = 200;        // `train` budget in SGD steps
+  int threads = 2;
+  std::string data_dir = "/usr/share/datasets/fashion-mnist";
+  std::string command;          // `cmd`: 'CMD {arch} {seed}'
+  double timeout_s = 600;       // `cmd`
+  std::string work_dir = ".";   // where `cmd` writes candidate YAMLs
+};
+
+class AccuracyScorer {
+ public:
+  virtual ~AccuracyScorer() = default;
+  virtual std::string name() const = 0;
+  // `spec` is the block-level candidate (what an external trainer receives as YAML); `net` is its
+  // expansion at the model's own input size. Deterministic for a given seed.
+  virtual AccuracyResult score(const ModelSpec& spec, const Network& net, uint64_t seed) const = 0;
+};
+
+// A scorer by name: "params", "macs", "entropy", and where built "naswot", "synflow",
+// "grad_norm", "snip", "train", and "cmd" (needs options.command). InputError listing the
+// available names when `name` is unknown or unavailable in this build.
+std::unique_ptr<AccuracyScorer> make_scorer(const std::string& name, const ScorerOptions& options);
+std::vector<std::string> scorer_names();  // available in this build, sorted
+
+// Registration, for scorers that live in optional translation units (the libtorch ones).
+using ScorerFactory = std::function<std::unique_ptr<AccuracyScorer>(const ScorerOptions&)>;
+bool register_scorer(const std::string& name, ScorerFactory factory);
+
+// The built-in data-free proxy: MAE-DET's network entropy (Sun et al., ICML 2022), the sum over
+// the conv and FC layers on the main path of log(C_in/groups * K_h * K_w) and of log(C_out),
+// i.e. the log of the expressivity of a ReLU network's feature maps. Depth and width both raise it.
+double entropy_score(const Network& net);
+
+}  // namespace nesim::nas
