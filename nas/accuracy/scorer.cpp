@@ -85,7 +85,7 @@ double entropy_score(const Network& net) {
     double fan_in = l.op == Op::Conv2d
                         ? static_cast<double>(in.c / std::max(1, l.groups)) * l.kernel_h * l.kernel_w
                         : static_cast<double>(in.elements());
-    h += std::log(std::max(1.0, fan_in)) + std::log(std::max<double>(1.0, l.out_channels));
+    h += std::log(std::max(1.0, fan_in));
   }
   return h;
 }

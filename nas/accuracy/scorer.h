@@ -54,9 +54,12 @@ std::vector<std::string> scorer_names();  // available in this build, sorted
 using ScorerFactory = std::function<std::unique_ptr<AccuracyScorer>(const ScorerOptions&)>;
 bool register_scorer(const std::string& name, ScorerFactory factory);
 
-// The built-in data-free proxy: MAE-DET's network entropy (Sun et al., ICML 2022), the sum over
-// the conv and FC layers on the main path of log(C_in/groups * K_h * K_w) and of log(C_out),
-// i.e. the log of the expressivity of a ReLU network's feature maps. Depth and width both raise it.
+// The built-in data-free proxy, after MAE-DET's network entropy (Sun et al., ICML 2022): the sum
+// over conv and FC layers of log(fan-in) = log(C_in/groups * K_h * K_w). It is the log of the
+// output variance that a randomly initialised (unit-variance weight) ReLU network's expressivity
+// argument tracks: depth and width both raise it. A fused-IBN conv (K x K over C) scores the same
+// as the expand 1x1 (C) plus depthwise K x K it replaces, so fusion is neither rewarded nor
+// penalised; narrower layers lower it.
 double entropy_score(const Network& net);
 
 }  // namespace nesim::nas
