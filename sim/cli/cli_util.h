@@ -27,7 +27,10 @@ Command add_dataset_command(CLI::App& parent);
 Command add_fit_command(CLI::App& parent);
 Command add_predict_command(CLI::App& parent);
 Command add_check_command(CLI::App& parent);
+Command add_accuracy_command(CLI::App& parent);
+Command add_proxy_eval_command(CLI::App& parent);
 Command add_advise_command(CLI::App& parent);
+Command add_search_command(CLI::App& parent);
 
 // Loads a model (.yaml block format or SCALE-Sim .csv); a missing file is an InputError.
 Network read_model(const std::string& path);

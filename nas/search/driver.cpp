@@ -1,0 +1,579 @@
+#include "nas/search/driver.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <limits>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "nas/search/report.h"
+#include "sim/modelfmt/model_expand.h"
+#include "sim/util/error.h"
+
+namespace nesim::nas {
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// FNV-1a of a file's bytes: run.json records which space file a journal belongs to.
+std::string content_hash(const std::string& text) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : text) h = (h ^ c) * 1099511628211ull;
+  return fmt::format("{:016x}", h);
+}
+
+// Appends whole lines to the journal. One write() per line: a kill -9 leaves every finished line
+// intact (at most a torn last line, dropped on resume); sync() makes them durable.
+class Journal {
+ public:
+  Journal() = default;
+  explicit Journal(const std::string& path) : path_(path) {
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw input_error("{}: cannot open the search journal for writing", path);
+  }
+  ~Journal() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Journal(const Journal&) = delete;
+  Journal& operator=(const Journal&) = delete;
+  void append(const std::string& line) const {
+    if (fd_ < 0) return;
+    const std::string l = line + "\n";
+    size_t done = 0;
+    while (done < l.size()) {
+      const ssize_t n = ::write(fd_, l.data() + done, l.size() - done);
+      if (n <= 0) throw std::runtime_error(fmt::format("{}: write failed", path_));
+      done += static_cast<size_t>(n);
+    }
+  }
+  void sync() const {
+    if (fd_ >= 0) ::fsync(fd_);
+  }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+};
+
+// Writes `text` to `path` through a temporary file and a rename: readers never see half a file.
+void write_atomic(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw input_error("{}: cannot write", tmp);
+    out << text;
+    out.flush();
+    if (!out) throw input_error("{}: write failed", tmp);
+  }
+  fs::rename(tmp, path);
+}
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+class Search : public Scoreboard {
+ public:
+  explicit Search(const SearchOptions& o) : o_(o) {}
+
+  SearchResult run();
+
+  std::vector<double> objectives(int id) const override {
+    const CandidateRecord& c = r_.candidates[id];
+    std::vector<double> v;
+    for (const std::string& obj : r_.space.objectives) {
+      if (obj == "latency") v.push_back(c.latency_ms);
+      else if (obj == "memory") v.push_back(static_cast<double>(c.eval.memory_bytes));
+      else v.push_back(-c.eval.accuracy);
+    }
+    return v;
+  }
+  double violation(int id) const override { return r_.candidates[id].violation; }
+  double latency_ms(int id) const override { return r_.candidates[id].latency_ms; }
+  double screen_score(const Arch& a) const override {
+    const std::string key = arch_key(a);
+    if (auto it = screen_cache_.find(key); it != screen_cache_.end()) return it->second;
+    double score = -kInf;
+    try {
+      const ModelSpec spec = to_model_spec(r_.space, a);
+      const AccuracyResult res = scorer_->score(spec, expand(spec, spec.name), o_.seed);
+      if (res.ok) score = res.score;
+    } catch (const InputError&) {
+    }
+    return screen_cache_[key] = score;
+  }
+
+ private:
+  void check_options() const;
+  void open_run_dir();
+  json run_config() const;
+  std::vector<json> run_jobs(size_t count, const std::function<json(size_t)>& job);
+  double constraint_violation(const Evaluation& e, double latency_ms) const;
+  void rescore(CandidateRecord& c) const;
+  void evaluate_new(const std::vector<Arch>& archs);
+  void simulate_top(size_t k);
+  std::vector<int> ranking() const;
+  void progress(bool done = false) const;
+  void write_outputs();
+  std::string candidate_row(const CandidateRecord& c) const;
+
+  const SearchOptions& o_;
+  SearchResult r_;
+  std::unique_ptr<Evaluator> eval_;
+  std::shared_ptr<const AccuracyScorer> scorer_;
+  std::unique_ptr<Journal> journal_;
+  std::map<std::string, json> replay_evals_, replay_sims_;
+  std::map<std::string, int> id_of_;
+  mutable std::map<std::string, double> screen_cache_;
+  double running_best_ = kInf;     // best feasible latency now, for the history
+  double correction_ = 1;           // regressor latency x correction = refined prediction
+  double baseline_accuracy_ = 0;
+  int next_check_ = 0;              // evaluation count of the next simulator check
+  std::chrono::steady_clock::time_point start_;
+};
+
+void Search::check_options() const {
+  if (o_.budget < 1) throw input_error("--budget: expected a positive number of evaluations, got {}", o_.budget);
+  if (o_.batch < 1) throw input_error("--batch: expected a positive integer, got {}", o_.batch);
+  if (o_.jobs < 1) throw input_error("--jobs: expected a positive integer, got {}", o_.jobs);
+  if (o_.sim_every < 1) throw input_error("--sim-every: expected a positive integer, got {}", o_.sim_every);
+  if (o_.sim_top < 1) throw input_error("--sim-top: expected a positive integer, got {}", o_.sim_top);
+  if (!(o_.refine_threshold_pct >= 0))
+    throw input_error("--refine-threshold: expected a non-negative percentage, got {}", o_.refine_threshold_pct);
+  if (o_.resume && o_.out_dir.empty()) throw input_error("--resume needs the --out directory of the run to continue");
+}
+
+json Search::run_config() const {
+  const StrategyOptions& so = o_.strategy_options;
+  return {{"space", o_.space_path}, {"space_hash", content_hash(read_text(o_.space_path))},
+          {"channels", r_.space.channels}, {"hw", o_.hw_path}, {"hw_name", o_.hw.name},
+          {"regressor", o_.regressor_path}, {"accuracy", o_.accuracy}, {"strategy", o_.strategy},
+          {"population", so.population}, {"sample", so.sample}, {"screen", so.screen},
+          {"mutate_genes", so.mutate_genes}, {"budget", o_.budget}, {"batch", o_.batch},
+          {"seed", o_.seed}, {"sim_every", o_.sim_every}, {"sim_top", o_.sim_top},
+          {"refine_threshold_pct", o_.refine_threshold_pct}, {"max_peak_states", o_.max_peak_states}};
+}
+
+void Search::open_run_dir() {
+  if (o_.out_dir.empty()) return;
+  const fs::path dir = o_.out_dir;
+  const std::string journal = (dir / "journal.jsonl").string(), run = (dir / "run.json").string();
+  const json config = run_config();
+  if (o_.resume) {
+    if (!fs::exists(run))
+      throw input_error("--resume: {} holds no search to resume (no run.json); run without --resume first", o_.out_dir);
+    json old;
+    try {
+      old = json::parse(read_text(run));
+    } catch (const json::exception&) {
+      throw input_error("{}: not valid JSON; delete the directory and start again", run);
+    }
+    for (const auto& [key, value] : config.items())
+      if (!old.contains(key) || old[key] != value)
+        throw input_error("--resume: the run in {} was started with {} = {}, this command has {}; resume with the same "
+                          "flags and space file, or choose another --out",
+                          o_.out_dir, key, old.contains(key) ? old[key].dump() : "nothing", value.dump());
+    // Replay the journal; a torn last line (killed mid-write) is cut off before appending.
+    std::string text = read_text(journal);
+    const size_t end = text.rfind('\n');
+    text.resize(end == std::string::npos ? 0 : end + 1);
+    fs::resize_file(journal, text.size());
+    std::stringstream lines(text);
+    std::string line;
+    while (std::getline(lines, line)) {
+      json j;
+      try {
+        j = json::parse(line);
+      } catch (const json::exception&) {
+        continue;
+      }
+      if (j.value("type", "") == "eval") replay_evals_[j.at("key").get<std::string>()] = j;
+      if (j.value("type", "") == "sim") replay_sims_[j.at("key").get<std::string>()] = j;
+    }
+  } else {
+    if (fs::exists(journal))
+      throw input_error("--out: {} already holds a search (journal.jsonl); pass --resume to continue it, or choose "
+                        "another directory",
+                        o_.out_dir);
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) throw input_error("--out: cannot create directory {}: {}", o_.out_dir, ec.message());
+    write_atomic(run, config.dump(2) + "\n");
+  }
+  journal_ = std::make_unique<Journal>(journal);
+}
+
+// Runs jobs in worker processes when asked for; every result goes through its JSON text so that
+// the in-process path, the workers and the journal give identical numbers.
+std::vector<json> Search::run_jobs(size_t count, const std::function<json(size_t)>& job) {
+  std::vector<std::string> texts;
+  auto one = [&](size_t i) {
+    const std::string line = job(i).dump();
+    if (journal_) journal_->append(line);
+    return line;
+  };
+  if (o_.jobs > 1 && o_.parallel && count > 1) {
+    texts = o_.parallel(count, one, [](size_t) {});
+  } else {
+    for (size_t i = 0; i < count; ++i) texts.push_back(one(i));
+  }
+  if (journal_) journal_->sync();
+  std::vector<json> out;
+  for (const std::string& t : texts) out.push_back(json::parse(t));
+  return out;
+}
+
+double Search::constraint_violation(const Evaluation& e, double latency_ms) const {
+  if (!e.ok) return kInf;
+  const Constraints& c = r_.space.constraints;
+  double v = 0;
+  if (c.latency_ms_max && latency_ms > *c.latency_ms_max) v += latency_ms / *c.latency_ms_max - 1;
+  if (c.memory_bytes_max && e.memory_bytes > *c.memory_bytes_max)
+    v += static_cast<double>(e.memory_bytes) / *c.memory_bytes_max - 1;
+  std::optional<double> acc_min = c.accuracy_min;
+  if (c.accuracy_at_least_baseline) acc_min = baseline_accuracy_;
+  if (acc_min) {
+    if (!e.accuracy_ok) v += 1;
+    else if (e.accuracy < *acc_min) v += (*acc_min - e.accuracy) / std::max(1e-12, std::abs(*acc_min));
+  }
+  return v;
+}
+
+void Search::rescore(CandidateRecord& c) const {
+  c.latency_ms = !c.eval.ok ? kInf : c.simulated_ms ? *c.simulated_ms : c.eval.predicted_ms * correction_;
+  c.violation = constraint_violation(c.eval, c.latency_ms);
+}
+
+std::vector<int> Search::ranking() const {
+  std::vector<int> ids(r_.candidates.size());
+  for (size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<int>(i);
+  std::sort(ids.begin(), ids.end(), [&](int a, int b) { return better(a, b); });
+  return ids;
+}
+
+void Search::evaluate_new(const std::vector<Arch>& archs) {
+  std::vector<Arch> todo;
+  for (const Arch& a : archs) {
+    const std::string key = arch_key(a);
+    if (id_of_.count(key)) continue;
+    id_of_[key] = -1;  // claimed; the id follows below
+    todo.push_back(a);
+  }
+  std::vector<size_t> fresh;
+  std::vector<json> results(todo.size());
+  for (size_t i = 0; i < todo.size(); ++i) {
+    auto it = replay_evals_.find(arch_key(todo[i]));
+    if (it != replay_evals_.end()) results[i] = it->second;
+    else fresh.push_back(i);
+  }
+  const std::vector<json> computed = run_jobs(fresh.size(), [&](size_t k) {
+    const Arch& a = todo[fresh[k]];
+    return json{{"type", "eval"}, {"key", arch_key(a)}, {"eval", to_json(eval_->evaluate(to_model_spec(r_.space, a)))}};
+  });
+  for (size_t k = 0; k < fresh.size(); ++k) results[fresh[k]] = computed[k];
+  double best = running_best_;
+  for (size_t i = 0; i < todo.size(); ++i) {
+    CandidateRecord c;
+    c.id = static_cast<int>(r_.candidates.size());
+    c.arch = todo[i];
+    c.description = describe(r_.space, c.arch);
+    c.eval = evaluation_from_json(results[i].at("eval"));
+    rescore(c);
+    id_of_[arch_key(c.arch)] = c.id;
+    if (c.violation == 0) best = std::min(best, c.latency_ms);
+    r_.candidates.push_back(c);
+    r_.history.push_back(best);
+  }
+  running_best_ = best;
+}
+
+// Simulates the k best candidates not yet simulated; logs the prediction error; refines the
+// oracle when the mean error is above the threshold.
+void Search::simulate_top(size_t k) {
+  std::vector<int> pick;
+  for (int id : ranking()) {
+    if (pick.size() >= k) break;
+    if (!r_.candidates[id].simulated_ms && r_.candidates[id].eval.ok) pick.push_back(id);
+  }
+  if (pick.empty()) return;
+  std::vector<json> results(pick.size());
+  std::vector<size_t> fresh;
+  for (size_t i = 0; i < pick.size(); ++i) {
+    auto it = replay_sims_.find(arch_key(r_.candidates[pick[i]].arch));
+    if (it != replay_sims_.end()) results[i] = it->second;
+    else fresh.push_back(i);
+  }
+  const std::vector<json> computed = run_jobs(fresh.size(), [&](size_t j) {
+    const CandidateRecord& c = r_.candidates[pick[fresh[j]]];
+    const SimResult s = eval_->simulate(to_model_spec(r_.space, c.arch));
+    return json{{"type", "sim"}, {"key", arch_key(c.arch)}, {"latency_ms", s.latency_ms}, {"total_cycles", s.total_cycles}};
+  });
+  for (size_t j = 0; j < fresh.size(); ++j) results[fresh[j]] = computed[j];
+  double err_sum = 0;
+  for (size_t i = 0; i < pick.size(); ++i) {
+    CandidateRecord& c = r_.candidates[pick[i]];
+    SimulationCheck chk;
+    chk.at_evaluation = static_cast<int>(r_.candidates.size());
+    chk.id = c.id;
+    chk.predicted_ms = c.eval.predicted_ms * correction_;
+    chk.simulated_ms = results[i].at("latency_ms").get<double>();
+    chk.error_pct = std::abs(chk.predicted_ms - chk.simulated_ms) / chk.simulated_ms * 100;
+    err_sum += chk.error_pct;
+    c.simulated_ms = chk.simulated_ms;
+    r_.checks.push_back(chk);
+    ++r_.simulations;
+  }
+  const double mean_err = err_sum / static_cast<double>(pick.size());
+  if (mean_err > o_.refine_threshold_pct) {
+    // The refined oracle: regressor latency times the geometric mean of simulated / predicted over
+    // every candidate simulated so far.
+    double log_sum = 0;
+    int n = 0;
+    for (const CandidateRecord& c : r_.candidates)
+      if (c.simulated_ms && c.eval.predicted_ms > 0) {
+        log_sum += std::log(*c.simulated_ms / c.eval.predicted_ms);
+        ++n;
+      }
+    if (n > 0) correction_ = std::exp(log_sum / n);
+    r_.refinements.push_back({static_cast<int>(r_.candidates.size()), mean_err, correction_});
+  }
+  running_best_ = kInf;
+  for (CandidateRecord& c : r_.candidates) {
+    rescore(c);
+    if (c.violation == 0) running_best_ = std::min(running_best_, c.latency_ms);
+  }
+}
+
+void Search::progress(bool done) const {
+  if (!o_.progress) return;
+  const size_t n = r_.candidates.size(), total = static_cast<size_t>(o_.budget);
+  const int width = 30;
+  const int filled = static_cast<int>(std::min<size_t>(n, total) * width / std::max<size_t>(1, total));
+  const double best = r_.history.empty() ? kInf : r_.history.back();
+  std::cerr << fmt::format("\rsearch [{}{}] {}/{} evaluations, {} simulations, best {}", std::string(filled, '#'),
+                           std::string(width - filled, '.'), n, total, r_.simulations,
+                           std::isfinite(best) ? fmt::format("{:.3f} ms", best) : std::string("none feasible"))
+            << (done ? "\n" : "") << std::flush;
+}
+
+SearchResult Search::run() {
+  start_ = std::chrono::steady_clock::now();
+  check_options();
+  SpaceOverrides ov;
+  ov.channels = o_.channels;
+  r_.space = load_space(o_.space_path, o_.hw, ov);
+  scorer_ = std::shared_ptr<const AccuracyScorer>(make_scorer(o_.accuracy, o_.scorer));
+  auto regressor = std::make_shared<const Regressor>(Regressor::load(o_.regressor_path));
+  eval_ = std::make_unique<Evaluator>(o_.hw, regressor, scorer_, o_.seed, o_.max_peak_states);
+  auto strategy = make_strategy(o_.strategy, r_.space, *this, o_.strategy_options);
+  open_run_dir();
+
+  // The baseline: the base model file itself, evaluated and simulated like any candidate.
+  {
+    std::vector<json> res(2);
+    const auto e = replay_evals_.find("base");
+    const auto s = replay_sims_.find("base");
+    if (e != replay_evals_.end()) res[0] = e->second;
+    if (s != replay_sims_.end()) res[1] = s->second;
+    if (res[0].is_null())
+      res[0] = run_jobs(1, [&](size_t) { return json{{"type", "eval"}, {"key", "base"}, {"eval", to_json(eval_->evaluate(r_.space.base))}}; })[0];
+    if (res[1].is_null())
+      res[1] = run_jobs(1, [&](size_t) {
+        const SimResult sim = eval_->simulate(r_.space.base);
+        return json{{"type", "sim"}, {"key", "base"}, {"latency_ms", sim.latency_ms}, {"total_cycles", sim.total_cycles}};
+      })[0];
+    r_.baseline.id = -1;
+    r_.baseline.description = "base model " + r_.space.base_path;
+    r_.baseline.eval = evaluation_from_json(res[0].at("eval"));
+    if (!r_.baseline.eval.ok) throw input_error("{}: the base model fails: {}", r_.space.base_path, r_.baseline.eval.error);
+    if (r_.space.constraints.accuracy_at_least_baseline && !r_.baseline.eval.accuracy_ok)
+      throw input_error("{}: accuracy '>= baseline' needs the base model's score, but scorer '{}' failed on it: {}",
+                        o_.space_path, o_.accuracy, r_.baseline.eval.error);
+    baseline_accuracy_ = r_.baseline.eval.accuracy;
+    r_.baseline.simulated_ms = res[1].at("latency_ms").get<double>();
+    r_.baseline.latency_ms = *r_.baseline.simulated_ms;
+    r_.baseline.violation = constraint_violation(r_.baseline.eval, r_.baseline.latency_ms);
+    r_.simulations = 1;
+  }
+
+  // The base architecture (closest grid point) is every strategy's first candidate.
+  std::mt19937_64 rng(o_.seed);
+  next_check_ = o_.sim_every;
+  {
+    const Arch b = base_arch(r_.space);
+    evaluate_new({b});
+    strategy->observe({b}, {id_of_[arch_key(b)]});
+  }
+  int64_t proposed = 0;
+  const int64_t max_proposals = 50LL * o_.budget + 1000;  // small spaces run out of new candidates
+  while (static_cast<int>(r_.candidates.size()) < o_.budget && proposed < max_proposals &&
+         static_cast<double>(r_.candidates.size()) < r_.space.cardinality()) {
+    const size_t n = static_cast<size_t>(std::min<int>(o_.batch, o_.budget - static_cast<int>(r_.candidates.size())));
+    std::vector<Arch> archs = strategy->propose(n, rng);
+    proposed += static_cast<int64_t>(archs.size());
+    if (archs.empty()) break;
+    // Keep the budget exact: proposals past it that would need a new evaluation are dropped.
+    std::vector<Arch> kept;
+    std::set<std::string> fresh;
+    for (const Arch& a : archs) {
+      const std::string key = arch_key(a);
+      if (!id_of_.count(key)) {
+        if (static_cast<int>(r_.candidates.size() + fresh.size()) >= o_.budget) continue;
+        fresh.insert(key);
+      }
+      kept.push_back(a);
+    }
+    evaluate_new(kept);
+    std::vector<int> ids;
+    for (const Arch& a : kept) ids.push_back(id_of_.at(arch_key(a)));
+    strategy->observe(kept, ids);
+    while (static_cast<int>(r_.candidates.size()) >= next_check_) {
+      simulate_top(static_cast<size_t>(o_.sim_top));
+      next_check_ += o_.sim_every;
+    }
+    progress();
+  }
+  // The reported best is simulator-verified: simulate the top until the best is a simulated one.
+  simulate_top(static_cast<size_t>(o_.sim_top));
+  while (!r_.candidates[ranking().front()].simulated_ms && r_.candidates[ranking().front()].eval.ok)
+    simulate_top(static_cast<size_t>(o_.sim_top));
+  r_.best_id = ranking().front();
+  progress(true);
+
+  // Pareto front of the feasible candidates (all when none is feasible), by latency.
+  std::vector<int> pool;
+  for (const CandidateRecord& c : r_.candidates)
+    if (c.violation == 0) pool.push_back(c.id);
+  if (pool.empty())
+    for (const CandidateRecord& c : r_.candidates)
+      if (c.eval.ok) pool.push_back(c.id);
+  std::sort(pool.begin(), pool.end(), [&](int a, int b) {
+    const auto oa = objectives(a), ob = objectives(b);
+    return oa != ob ? oa < ob : a < b;
+  });
+  for (int id : pool) {
+    const auto oi = objectives(id);
+    bool dominated = false;
+    for (int p : r_.pareto) {
+      const auto op = objectives(p);
+      bool le = true;
+      for (size_t m = 0; m < op.size(); ++m) le = le && op[m] <= oi[m];
+      if (le) {
+        dominated = true;
+        break;
+      }
+    }
+    if (!dominated) r_.pareto.push_back(id);
+  }
+
+  const CandidateRecord& best = r_.candidates[r_.best_id];
+  r_.best_spec = to_model_spec(r_.space, best.arch);
+  r_.best_spec.name = r_.space.name + "_best";
+  r_.best_spec.source = fmt::format("nesim search --space {} ({} strategy, seed {}): {}", o_.space_path, o_.strategy,
+                                    o_.seed, best.description);
+  r_.baseline_sim = eval_->simulate(r_.space.base);
+  r_.best_sim = eval_->simulate(r_.best_spec);
+
+  const auto side = [&](const CandidateRecord& c) {
+    return json{{"latency_ms", c.latency_ms}, {"predicted_latency_ms", c.eval.predicted_ms * correction_},
+                {"memory_bytes", c.eval.memory_bytes}, {"params", c.eval.params}, {"macs", c.eval.macs},
+                {"peak_activation_bytes", c.eval.peak_activation_bytes}, {"accuracy_score", c.eval.accuracy},
+                {"feasible", c.violation == 0}, {"description", c.description}};
+  };
+  json& s = r_.summary;
+  s["baseline"] = side(r_.baseline);
+  s["best"] = side(best);
+  s["best"]["id"] = best.id;
+  s["best"]["genes"] = arch_key(best.arch);
+  s["latency_reduction_pct"] = (1 - best.latency_ms / r_.baseline.latency_ms) * 100;
+  s["memory_reduction_pct"] =
+      (1 - static_cast<double>(best.eval.memory_bytes) / static_cast<double>(r_.baseline.eval.memory_bytes)) * 100;
+  s["evaluations"] = r_.candidates.size();
+  s["simulations"] = r_.simulations;
+  s["refinements"] = r_.refinements.size();
+  s["latency_correction"] = correction_;
+  s["pareto_size"] = r_.pareto.size();
+  s["strategy"] = o_.strategy;
+  s["seed"] = o_.seed;
+  s["budget"] = o_.budget;
+  s["space"] = o_.space_path;
+  s["channels"] = r_.space.channels;
+  s["hw"] = o_.hw_path.empty() ? o_.hw.name : o_.hw_path;
+  s["accuracy_scorer"] = o_.accuracy;
+  s["objectives"] = r_.space.objectives;
+  json cons = json::object();
+  const Constraints& c = r_.space.constraints;
+  if (c.latency_ms_max) cons["latency_ms"] = fmt::format("<= {}", *c.latency_ms_max);
+  if (c.memory_bytes_max) cons["memory_bytes"] = fmt::format("<= {}", *c.memory_bytes_max);
+  if (c.accuracy_min) cons["accuracy"] = fmt::format(">= {}", *c.accuracy_min);
+  if (c.accuracy_at_least_baseline) cons["accuracy"] = fmt::format(">= baseline ({})", baseline_accuracy_);
+  s["constraints"] = cons;
+  r_.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  s["wall_s"] = r_.wall_s;
+  if (!o_.out_dir.empty()) write_outputs();
+  return std::move(r_);
+}
+
+std::string Search::candidate_row(const CandidateRecord& c) const {
+  return fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{}\n", c.id, arch_key(c.arch), csv_field(c.description),
+                     c.eval.predicted_ms, c.simulated_ms ? fmt::format("{}", *c.simulated_ms) : "",
+                     std::isfinite(c.latency_ms) ? fmt::format("{}", c.latency_ms) : "", c.eval.memory_bytes,
+                     c.eval.params, c.eval.macs, c.eval.peak_activation_bytes,
+                     c.eval.accuracy_ok ? fmt::format("{}", c.eval.accuracy) : "", c.violation == 0 ? 1 : 0,
+                     csv_field(c.eval.error));
+}
+
+void Search::write_outputs() {
+  const fs::path dir = o_.out_dir;
+  const std::string header =
+      "id,genes,description,predicted_latency_ms,simulated_latency_ms,latency_ms,memory_bytes,params,macs,"
+      "peak_activation_bytes,accuracy_score,feasible,error\n";
+  std::string cand = header, pareto = header, hist = "evaluation,best_feasible_latency_ms\n", sims =
+      "at_evaluation,id,predicted_latency_ms,simulated_latency_ms,error_pct\n";
+  for (const CandidateRecord& c : r_.candidates) cand += candidate_row(c);
+  for (int id : r_.pareto) pareto += candidate_row(r_.candidates[id]);
+  for (size_t i = 0; i < r_.history.size(); ++i)
+    hist += fmt::format("{},{}\n", i + 1, std::isfinite(r_.history[i]) ? fmt::format("{}", r_.history[i]) : "");
+  for (const SimulationCheck& k : r_.checks)
+    sims += fmt::format("{},{},{},{},{}\n", k.at_evaluation, k.id, k.predicted_ms, k.simulated_ms, k.error_pct);
+  write_atomic((dir / "candidates.csv").string(), cand);
+  write_atomic((dir / "pareto.csv").string(), pareto);
+  write_atomic((dir / "history.csv").string(), hist);
+  write_atomic((dir / "simulations.csv").string(), sims);
+  write_atomic((dir / "best.yaml").string(), to_yaml(r_.best_spec));
+  write_atomic((dir / "report.html").string(), render_report(r_));
+  write_atomic((dir / "summary.json").string(), r_.summary.dump(2) + "\n");
+}
+
+}  // namespace
+
+SearchResult run_search(const SearchOptions& options) {
+  Search s(options);
+  return s.run();
+}
+
+}  // namespace nesim::nas
