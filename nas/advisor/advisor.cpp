@@ -249,11 +249,13 @@ class Advisor {
   void try_alternatives(const std::string& block, const std::string& rule, std::vector<Candidate> cands,
                         bool prefer_first_helping = false) {
     const int adds_before = count_adds(expand(cur_, "model"));
+    ++decisions_;
     std::vector<AdviceStep> tried;
     std::vector<std::string> verdicts;  // "" for an alternative that helps
     int best = -1;
     for (Candidate& c : cands) {
       AdviceStep s;
+      s.decision = decisions_;
       s.block = block;
       s.rule = rule;
       s.change = c.change;
@@ -526,6 +528,7 @@ class Advisor {
   ModelSpec cur_;
   Evaluation cur_eval_, base_;
   std::vector<AdviceStep> steps_;
+  int decisions_ = 0;
 };
 
 void check_options(const AdviseOptions& o) {
@@ -604,7 +607,7 @@ std::string advice_json(const AdviceResult& r, const HwConfig& hw, const AdviseO
   nlohmann::json steps = nlohmann::json::array();
   for (const AdviceStep& s : r.steps) {
     const Evaluation &b = s.before, &a = s.after;
-    steps.push_back({{"block", s.block}, {"rule", s.rule}, {"change", s.change}, {"applicable", s.applicable}, {"kept", s.kept},
+    steps.push_back({{"decision", s.decision}, {"block", s.block}, {"rule", s.rule}, {"change", s.change}, {"applicable", s.applicable}, {"kept", s.kept},
                      {"reason", s.reason}, {"before", eval_json(b)}, {"after", eval_json(a)},
                      {"delta",
                       {{"total_cycles", a.total_cycles - b.total_cycles},

@@ -42,6 +42,7 @@ struct Evaluation {
 // One tried change. `before` is the model it was tried on (the result of every earlier kept
 // change); `after` the candidate. Deltas are after - before.
 struct AdviceStep {
+  int decision = 0;               // alternatives of one decision share it and the same `before`
   std::string block;              // "s2b0", or a group such as "s3b0..s3b2"
   std::string rule;               // "fuse_ibn", "round_channels", "dw_to_conv", "width", "shrink_expand"
   std::string change;             // "ibn -> fused_ibn", "out 24 -> 32", ...
