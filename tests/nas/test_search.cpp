@@ -1,0 +1,226 @@
+// Is the search deterministic, does it honour constraints, and does a killed run resume to the
+// identical result? (run_search in process; `nesim search` as a child process for kill -9.)
+#include <doctest/doctest.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "nas/search/driver.h"
+#include "sim/hw/hw_config.h"
+#include "sim/util/error.h"
+
+using namespace nesim;
+using namespace nesim::nas;
+
+namespace {
+
+namespace fs = std::filesystem;
+const std::string kSource = NESIM_SOURCE_DIR;
+
+SearchOptions options(const std::string& space, const std::string& strategy, int budget, uint64_t seed) {
+  SearchOptions o;
+  o.space_path = kSource + "/nas/spaces/" + space + ".yaml";
+  o.hw = load_hw_config(kSource + "/hwconfigs/ne-pf16.yaml");
+  o.hw_path = "ne-pf16";
+  o.regressor_path = kSource + "/traces/regressor-ne-pf.json";
+  o.strategy = strategy;
+  o.budget = budget;
+  o.seed = seed;
+  o.sim_every = 20;
+  o.strategy_options.population = 16;
+  o.strategy_options.sample = 4;
+  o.batch = 8;
+  return o;
+}
+
+std::vector<std::string> keys(const SearchResult& r) {
+  std::vector<std::string> k;
+  for (const CandidateRecord& c : r.candidates) k.push_back(arch_key(c.arch));
+  return k;
+}
+
+std::string read(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string summary_without_wall(const fs::path& dir) {
+  std::stringstream in(read(dir / "summary.json"));
+  std::string line, out;
+  while (std::getline(in, line))
+    if (line.find("\"wall_s\"") == std::string::npos) out += line + "\n";
+  return out;
+}
+
+// Runs `nesim search` with args; returns its pid (not waited for).
+pid_t spawn(const std::vector<std::string>& args) {
+  std::fflush(nullptr);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    std::vector<char*> argv;
+    static const std::string bin = NESIM_BINARY;
+    argv.push_back(const_cast<char*>(bin.c_str()));
+    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    const int null = open("/dev/null", O_WRONLY);
+    dup2(null, 1);
+    dup2(null, 2);
+    execv(bin.c_str(), argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+int wait_for(pid_t pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+}
+
+std::vector<std::string> search_args(const fs::path& out, const std::string& jobs) {
+  return {"search", "--space", kSource + "/nas/spaces/classifier.yaml", "--hw", kSource + "/hwconfigs/ne-pf16.yaml",
+          "--out", out.string(), "--budget", "120", "--sim-every", "30", "--seed", "5", "--jobs", jobs,
+          "--batch", "4"};
+}
+
+}  // namespace
+
+TEST_CASE("every strategy is deterministic by seed, and the seed matters") {
+  for (const char* strategy : {"random", "evolution", "nsga2", "zeroshot"}) {
+    CAPTURE(strategy);
+    const SearchResult a = run_search(options("classifier", strategy, 60, 3));
+    const SearchResult b = run_search(options("classifier", strategy, 60, 3));
+    const SearchResult c = run_search(options("classifier", strategy, 60, 4));
+    CHECK(a.candidates.size() == 60);
+    CHECK(keys(a) == keys(b));
+    CHECK(a.best_id == b.best_id);
+    CHECK(a.summary["best"] == b.summary["best"]);
+    CHECK(keys(a) != keys(c));
+    CHECK(a.candidates[a.best_id].simulated_ms.has_value());  // the reported best is simulated
+    CHECK(a.summary["best"]["latency_ms"].get<double>() == *a.candidates[a.best_id].simulated_ms);
+  }
+}
+
+TEST_CASE("constraints are honoured: the best is feasible when any candidate is") {
+  const fs::path dir = fs::temp_directory_path() / "nesim_nas_search_test";
+  fs::create_directories(dir);
+  const std::string space = (dir / "constrained.yaml").string();
+  std::ofstream(space) << "base: " << kSource << "/models/mobilenet_v2.yaml\n"
+                       << "width_multiplier: [0.5, 0.75, 1.0]\ninput_size: [128, 160, 224]\n"
+                       << "stages: {s4: {expand: [3, 6], out: {min: 32, max: 96}}}\n"
+                       << "constraints: {memory_bytes: \"<= 4.5e6\", accuracy: \">= baseline\"}\n";
+  SearchOptions o = options("classifier", "evolution", 80, 1);
+  o.space_path = space;
+  const SearchResult r = run_search(o);
+  const CandidateRecord& best = r.candidates[r.best_id];
+  CHECK(best.violation == 0);
+  CHECK(best.eval.memory_bytes <= 4.5e6);
+  CHECK(best.eval.accuracy >= r.baseline.eval.accuracy);
+  for (const CandidateRecord& c : r.candidates) {
+    const bool ok = c.eval.memory_bytes <= 4.5e6 && c.eval.accuracy >= r.baseline.eval.accuracy;
+    CHECK((c.violation == 0) == ok);
+    if (c.violation == 0) CHECK(c.latency_ms >= best.latency_ms);
+  }
+  // Pareto members are feasible and dominate every other feasible candidate or tie with it.
+  for (int p : r.pareto) CHECK(r.candidates[p].violation == 0);
+  for (const CandidateRecord& c : r.candidates) {
+    if (c.violation != 0) continue;
+    bool covered = false;
+    for (int p : r.pareto)
+      covered = covered || (r.candidates[p].latency_ms <= c.latency_ms && r.candidates[p].eval.memory_bytes <= c.eval.memory_bytes);
+    CHECK(covered);
+  }
+}
+
+TEST_CASE("simulator in the loop: checks are logged, a zero threshold refines the oracle and re-scores") {
+  SearchOptions o = options("detector", "random", 40, 2);
+  o.refine_threshold_pct = 0;
+  o.sim_top = 3;
+  const SearchResult r = run_search(o);
+  REQUIRE(!r.refinements.empty());
+  CHECK(r.checks.size() >= 3);
+  const double correction = r.refinements.back().correction;
+  CHECK(correction != 1.0);
+  for (const CandidateRecord& c : r.candidates) {
+    if (c.simulated_ms) CHECK(c.latency_ms == *c.simulated_ms);
+    else CHECK(c.latency_ms == doctest::Approx(c.eval.predicted_ms * correction).epsilon(1e-12));
+  }
+  o.refine_threshold_pct = 1e9;  // never refine: predictions stay the regressor's own
+  const SearchResult n = run_search(o);
+  CHECK(n.refinements.empty());
+  CHECK(n.history.size() == n.candidates.size());
+  for (const CandidateRecord& c : n.candidates)
+    if (!c.simulated_ms) CHECK(c.latency_ms == c.eval.predicted_ms);
+}
+
+TEST_CASE("bad options and inputs are InputErrors") {
+  CHECK_THROWS_WITH_AS(run_search(options("classifier", "anneal", 10, 1)), doctest::Contains("unknown search strategy 'anneal'"), InputError);
+  SearchOptions o = options("classifier", "random", 0, 1);
+  CHECK_THROWS_WITH_AS(run_search(o), doctest::Contains("--budget"), InputError);
+  o = options("classifier", "random", 10, 1);
+  o.accuracy = "astrology";
+  CHECK_THROWS_AS(run_search(o), InputError);
+  o = options("classifier", "random", 10, 1);
+  o.out_dir = (fs::temp_directory_path() / "nesim_nas_no_such_run").string();
+  fs::remove_all(o.out_dir);
+  o.resume = true;
+  CHECK_THROWS_WITH_AS(run_search(o), doctest::Contains("holds no search to resume"), InputError);
+}
+
+TEST_CASE("nesim search: results do not depend on --jobs; kill -9 at random points then --resume gives the identical result") {
+  const fs::path root = fs::temp_directory_path() / "nesim_nas_resume_test";
+  fs::remove_all(root);
+  fs::create_directories(root);
+  const fs::path ref = root / "ref";
+  REQUIRE(wait_for(spawn(search_args(ref, "1"))) == 0);
+  const fs::path par = root / "par";
+  REQUIRE(wait_for(spawn(search_args(par, "2"))) == 0);
+  for (const char* f : {"candidates.csv", "pareto.csv", "best.yaml", "report.html"}) CHECK(read(par / f) == read(ref / f));
+  CHECK(summary_without_wall(par) == summary_without_wall(ref));
+
+  std::mt19937_64 rng(20261127);
+  int interrupted = 0;
+  for (int trial = 0; trial < 4; ++trial) {
+    const fs::path dir = root / ("kill" + std::to_string(trial));
+    const std::string jobs = trial % 2 ? "2" : "1";
+    const pid_t pid = spawn(search_args(dir, jobs));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20 + rng() % 400));
+    kill(pid, SIGKILL);
+    const int status = wait_for(pid);
+    interrupted += status == -SIGKILL;
+    // A second kill during the resume, then a resume to the end.
+    if (fs::exists(dir / "run.json")) {
+      const pid_t again = spawn([&] { auto a = search_args(dir, jobs); a.push_back("--resume"); return a; }());
+      std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 200));
+      kill(again, SIGKILL);
+      wait_for(again);
+    }
+    auto args = search_args(dir, jobs);
+    if (fs::exists(dir / "run.json")) args.push_back("--resume");
+    REQUIRE(wait_for(spawn(args)) == 0);
+    CAPTURE(trial);
+    for (const char* f : {"candidates.csv", "pareto.csv", "best.yaml", "report.html", "history.csv"})
+      CHECK(read(dir / f) == read(ref / f));
+    CHECK(summary_without_wall(dir) == summary_without_wall(ref));
+  }
+  CHECK(interrupted >= 2);  // the kills really landed mid-run
+
+  // Resuming with different flags is a clear error (exit status 2).
+  auto args = search_args(ref, "1");
+  args[args.size() - 5] = "6";  // --seed 6
+  args.push_back("--resume");
+  CHECK(wait_for(spawn(args)) == 2);
+  fs::remove_all(root);
+}
