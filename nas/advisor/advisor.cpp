@@ -174,6 +174,8 @@ class Advisor {
     if (o_.objective == AdviseObjective::Memory) {
       say("shrink_expand: smaller expansions (with a wider kernel where iso-accuracy needs it)");
       rule_shrink_expand();
+      say("narrow: 3/4 and 1/2 of a block's channels");
+      rule_narrow();
     }
     say("width: a width (depth) multiplier");
     rule_width();
@@ -393,7 +395,7 @@ class Advisor {
       std::vector<Candidate> cands;
       for (double e : {4.0, 3.0, 2.0}) {
         if (e >= ratio - 1e-9) continue;
-        for (int dk : {0, 2}) {
+        for (int dk : {0, 2, 4}) {
           const int64_t k = shape.kernel + dk;
           if (k > 7) continue;
           ModelSpec cand = cur_;
@@ -455,9 +457,11 @@ class Advisor {
   }
 
   // Groups of blocks that must share a channel count (a residual chain inside a stage).
-  void rule_round_channels() {
-    const int64_t pf = pf_multiple(hw_);
-    // Output channels, one residual chain (stage blocks with equal out) at a time.
+  // Output channels, one group at a time: a residual chain (consecutive stage blocks with equal
+  // out) changes together so that every residual add survives. `targets` gives the counts to try
+  // for a group's current count (empty: leave it alone).
+  void for_channel_groups(const std::string& rule, const std::function<std::vector<int64_t>(int64_t)>& targets,
+                          const std::string& why) {
     size_t i = 0;
     while (i < block_refs(cur_).size()) {
       const Network net = expand(cur_, "model");
@@ -469,15 +473,14 @@ class Advisor {
         while (j < refs.size() && refs[j].in_stage && refs[j].stage == r.stage &&
                refs[j].block->out && block_shape(net, refs[j].name).out == shape.out)
           ++j;
-      const bool roundable = r.block->out && !r.block->fixed.value_or(r.block->type == "fc") && shape.out > 0 &&
-                             shape.out % pf != 0;
-      if (roundable) {
+      const bool editable = r.block->out && !r.block->fixed.value_or(r.block->type == "fc") && shape.out > 0;
+      const std::vector<int64_t> counts = editable ? targets(shape.out) : std::vector<int64_t>{};
+      if (!counts.empty()) {
         std::vector<Candidate> cands;
         const std::string label = j - i > 1 ? fmt::format("{}..{}", r.name, refs[j - 1].name) : r.name;
         std::vector<std::string> names;
         for (size_t k = i; k < j; ++k) names.push_back(refs[k].name);
-        for (int64_t c : {shape.out / pf * pf, (shape.out / pf + 1) * pf}) {
-          if (c < pf) continue;
+        for (int64_t c : counts) {
           ModelSpec cand = cur_;
           std::vector<BlockRef> crefs = block_refs(cand);
           for (size_t k = i; k < j; ++k) {
@@ -485,16 +488,40 @@ class Advisor {
             crefs[k].block->out = c;
           }
           cands.push_back({fmt::format("out {} -> {}", shape.out, c), std::move(cand),
-                           [this, names](const Evaluation& bf, const Evaluation& af) {
+                           [this, names, why](const Evaluation& bf, const Evaluation& af) {
                              const LayerGroup b = group_of(bf.sim, hw_, names), a = group_of(af.sim, hw_, names);
-                             return fmt::format("MAC utilisation of these blocks {} -> {} ({} -> {} cycles)",
+                             return fmt::format("{}MAC utilisation of these blocks {} -> {} ({} -> {} cycles)", why,
                                                 pct(b.utilisation), pct(a.utilisation), b.cycles, a.cycles);
                            }});
         }
-        try_alternatives(label, "round_channels", std::move(cands));
+        try_alternatives(label, rule, std::move(cands));
       }
       i = j;
     }
+  }
+
+  // Memory: narrower blocks (3/4 and 1/2 of their channels, on PF multiples).
+  void rule_narrow() {
+    const int64_t pf = pf_multiple(hw_);
+    for_channel_groups("narrow", [pf](int64_t out) {
+      std::vector<int64_t> counts;
+      for (double f : {0.75, 0.5}) {
+        const int64_t c = std::max<int64_t>(pf, static_cast<int64_t>(std::llround(out * f / pf)) * pf);
+        if (c < out && (counts.empty() || counts.back() != c)) counts.push_back(c);
+      }
+      return counts;
+    }, "");
+  }
+
+  void rule_round_channels() {
+    const int64_t pf = pf_multiple(hw_);
+    for_channel_groups("round_channels", [pf](int64_t out) {
+      std::vector<int64_t> counts;
+      if (out % pf == 0) return counts;
+      if (out / pf * pf >= pf) counts.push_back(out / pf * pf);
+      counts.push_back((out / pf + 1) * pf);
+      return counts;
+    }, fmt::format("multiples of {}: ", pf));
     // Expanded channels of each inverted bottleneck.
     for (size_t k = 0; k < block_refs(cur_).size(); ++k) {
       const Network net = expand(cur_, "model");
@@ -576,15 +603,16 @@ const char* to_string(AdviseObjective objective) {
 
 std::string advice_table(const AdviceResult& r, const HwConfig& hw) {
   std::ostringstream os;
-  os << fmt::format("{:>3}  {:<12} {:<15} {:<26} {:<5} {:>18} {:>18} {:>9} {:>9}\n", "#", "block", "rule", "change",
-                    "kept", "latency ms (%)", "memory B (%)", "MACs %", "params %");
+  os << fmt::format("{:>3}  {:<12} {:<15} {:<26} {:<5} {:>18} {:>18} {:>9} {:>9} {:>8}\n", "#", "block", "rule", "change",
+                    "kept", "latency ms (%)", "memory B (%)", "MACs %", "params %", "score");
   int i = 0;
   for (const AdviceStep& s : r.steps) {
     const Evaluation &b = s.before, &a = s.after;
-    os << fmt::format("{:>3}  {:<12} {:<15} {:<26} {:<5} {:>+9.4f} ({:>+5.1f}%) {:>+9} ({:>+5.1f}%) {:>+8.1f}% {:>+8.1f}%\n",
+    os << fmt::format("{:>3}  {:<12} {:<15} {:<26} {:<5} {:>+9.4f} ({:>+5.1f}%) {:>+9} ({:>+5.1f}%) {:>+8.1f}% {:>+8.1f}% {:>+8.3f}\n",
                       ++i, s.block, s.rule, s.change, s.kept ? "yes" : s.applicable ? "no" : "n/a", a.latency_ms - b.latency_ms,
                       rel(a.total_cycles, b.total_cycles), a.memory_bytes - b.memory_bytes,
-                      rel(a.memory_bytes, b.memory_bytes), rel(a.macs, b.macs), rel(a.params, b.params));
+                      rel(a.memory_bytes, b.memory_bytes), rel(a.macs, b.macs), rel(a.params, b.params),
+                      a.accuracy - b.accuracy);
     os << "     " << s.reason << "\n";
   }
   auto line = [&](const char* what, const Evaluation& e) {
