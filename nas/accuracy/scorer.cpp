@@ -67,6 +67,11 @@ std::vector<std::string> scorer_names() {
   return names;  // std::map: sorted
 }
 
+std::string default_proxy() {
+  (void)builtins_registered;
+  return registry().count("naswot") ? "naswot" : "entropy";
+}
+
 std::unique_ptr<AccuracyScorer> make_scorer(const std::string& name, const ScorerOptions& options) {
   (void)builtins_registered;
   auto it = registry().find(name);
@@ -87,6 +92,12 @@ double entropy_score(const Network& net) {
                         : static_cast<double>(in.elements());
     h += std::log(std::max(1.0, fan_in));
   }
+  // MAE-DET's resolution term: log(C * H * W) of each final feature map, i.e. what a global pool
+  // reads and every spatial network output (detection heads, segmentation maps).
+  for (const Layer& l : net.layers)
+    if (l.op == Op::GlobalAvgPool) h += std::log(std::max<double>(1.0, net.in_shape(l).elements()));
+  for (int o : net.output_indices())
+    if (const Shape& s = net.layers[o].out; s.h * s.w > 1) h += std::log(static_cast<double>(s.elements()));
   return h;
 }
 

@@ -33,6 +33,9 @@ struct ScorerOptions {
   std::string command;          // `cmd`: 'CMD {arch} {seed}'
   double timeout_s = 600;       // `cmd`
   std::string work_dir = ".";   // where `cmd` writes candidate YAMLs
+  int train_batch = 64;         // `train` minibatch
+  double learning_rate = 0.05;  // `train`: SGD, momentum 0.9, cosine decay to 0 over train_steps
+  int eval_images = 2000;       // `train` scores on the first eval_images of the 10k test set
 };
 
 class AccuracyScorer {
@@ -49,17 +52,21 @@ class AccuracyScorer {
 // available names when `name` is unknown or unavailable in this build.
 std::unique_ptr<AccuracyScorer> make_scorer(const std::string& name, const ScorerOptions& options);
 std::vector<std::string> scorer_names();  // available in this build, sorted
+// The scorer used when none is named: the proxy that ranked short-trained accuracy best in
+// docs/benchmarks.md ("Accuracy proxies"), or "entropy" in a build without libtorch.
+std::string default_proxy();
 
 // Registration, for scorers that live in optional translation units (the libtorch ones).
 using ScorerFactory = std::function<std::unique_ptr<AccuracyScorer>(const ScorerOptions&)>;
 bool register_scorer(const std::string& name, ScorerFactory factory);
 
 // The built-in data-free proxy, after MAE-DET's network entropy (Sun et al., ICML 2022): the sum
-// over conv and FC layers of log(fan-in) = log(C_in/groups * K_h * K_w). It is the log of the
-// output variance that a randomly initialised (unit-variance weight) ReLU network's expressivity
-// argument tracks: depth and width both raise it. A fused-IBN conv (K x K over C) scores the same
-// as the expand 1x1 (C) plus depthwise K x K it replaces, so fusion is neither rewarded nor
-// penalised; narrower layers lower it.
+// over conv and FC layers of log(fan-in) = log(C_in/groups * K_h * K_w), plus log(C * H * W) of
+// each final feature map (the input of a global pool, and every spatial network output). It is
+// the log of the output variance tracked by the expressivity argument for a randomly initialised
+// ReLU network: depth, width and resolution all raise it. A fused-IBN conv (K x K over C) scores
+// the same as the expand 1x1 (C) plus depthwise K x K it replaces, so fusion is neither rewarded
+// nor penalised; narrower layers and smaller inputs lower it.
 double entropy_score(const Network& net);
 
 }  // namespace nesim::nas

@@ -29,14 +29,16 @@ double score(const std::string& name, const std::string& yaml) {
 
 }  // namespace
 
-TEST_CASE("entropy is the sum of log fan-in over conv and FC layers") {
-  // conv 3x3 over 3 channels (fan-in 27), depthwise 3x3 (9), 1x1 over 16 (16), FC over 32 (32).
+TEST_CASE("entropy is the sum of log fan-in plus log of the final feature map") {
+  // conv 3x3 over 3 channels (fan-in 27), depthwise 3x3 (9), 1x1 over 16 (16), FC over 32 (32);
+  // the global pool reads 32 x 8 x 8.
   const std::string yaml =
       "input: [3, 16, 16]\n"
       "stem: [{type: conv, out: 16, kernel: 3, stride: 2}]\n"
       "stages: [{blocks: [{type: dwsep, out: 32, kernel: 3}]}]\n"
       "head: [{type: global_pool}, {type: fc, out: 10}]\n";
-  CHECK(score("entropy", yaml) == doctest::Approx(std::log(27.0) + std::log(9.0) + std::log(16.0) + std::log(32.0)));
+  CHECK(score("entropy", yaml) == doctest::Approx(std::log(27.0) + std::log(9.0) + std::log(16.0) + std::log(32.0) +
+                                           std::log(32.0 * 8 * 8)));
 }
 
 TEST_CASE("entropy scores a fused-IBN block like the expand + depthwise pair it replaces") {
@@ -46,6 +48,14 @@ TEST_CASE("entropy scores a fused-IBN block like the expand + depthwise pair it 
   CHECK(fused == doctest::Approx(ibn));
   double wider = score("entropy", head + "stages: [{blocks: [{type: ibn, out: 24, expand: 6, kernel: 3}]}]\n");
   CHECK(wider > ibn);  // the project conv's fan-in grows with the expansion
+}
+
+TEST_CASE("entropy grows with the input resolution through the final feature map") {
+  const std::string body = "stem: [{type: conv, out: 16, kernel: 3, stride: 2}]\n"
+                           "stages: [{blocks: [{type: ibn, out: 24, expand: 4, kernel: 3}]}]\n";
+  double small = score("entropy", "input: [3, 32, 32]\n" + body);
+  double large = score("entropy", "input: [3, 64, 64]\n" + body);
+  CHECK(large - small == doctest::Approx(std::log(4.0)));  // the 24-channel output map has 4x the pixels
 }
 
 TEST_CASE("params and macs scorers agree with network_stats") {
