@@ -16,6 +16,8 @@ struct KernelFeatures {
 // Names of the feature columns, in order (also the dataset CSV header).
 const std::vector<std::string>& feature_names();
 // Contract: depends only on the kernel and the hardware config, never on simulated results.
+// Reads kernel.summary when the compiler filled it (which it did for `hw`, the Program's config),
+// else walks the tiles (summarize_kernel()): the same numbers either way.
 KernelFeatures kernel_features(const Kernel& kernel, const HwConfig& hw);
 // The same values written to out[0, feature_names().size()) without allocating (the prediction
 // hot path); returns the pipeline estimate.

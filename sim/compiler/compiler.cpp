@@ -12,10 +12,15 @@
 #include "sim/compiler/compiler.h"
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 #include <optional>
 #include <set>
+#include <string>
+#include <unordered_map>
+#include <utility>
 
+#include "sim/compiler/kernel_summary.h"
 #include "sim/graph/stats.h"
 #include "sim/timing/unit_timing.h"
 #include "sim/util/error.h"
@@ -29,6 +34,45 @@ const char* unit_name(Unit u) {
     case Unit::Vector: return "vector";
   }
   return "?";
+}
+
+// The plans of one (hardware, options) pair, by plan key (Compiler::plan_key()). Kernels are
+// stored with layer indices relative to their group's first layer and without a name.
+struct PlanTable {
+  HwConfig hw;
+  CompileOptions opt;
+  std::unordered_map<std::string, std::optional<Kernel>> plans;
+};
+
+struct PlanCache::Impl {
+  size_t max_kernels = 0;
+  int64_t hits = 0, misses = 0;
+  std::vector<std::unique_ptr<PlanTable>> tables;  // a handful: one per engine a search uses
+
+  size_t size() const {
+    size_t n = 0;
+    for (const auto& t : tables) n += t->plans.size();
+    return n;
+  }
+  PlanTable& table(const HwConfig& hw, const CompileOptions& opt) {
+    if (size() >= max_kernels) tables.clear();
+    for (auto& t : tables)
+      if (t->opt == opt && t->hw == hw) return *t;
+    tables.push_back(std::make_unique<PlanTable>(PlanTable{hw, opt, {}}));
+    return *tables.back();
+  }
+};
+
+PlanCache::PlanCache(size_t max_kernels) : impl_(std::make_unique<Impl>()) { impl_->max_kernels = max_kernels; }
+PlanCache::~PlanCache() = default;
+PlanCache::PlanCache(PlanCache&&) noexcept = default;
+PlanCache& PlanCache::operator=(PlanCache&&) noexcept = default;
+size_t PlanCache::size() const { return impl_->size(); }
+int64_t PlanCache::hits() const { return impl_->hits; }
+int64_t PlanCache::misses() const { return impl_->misses; }
+void PlanCache::clear() {
+  impl_->tables.clear();
+  impl_->hits = impl_->misses = 0;
 }
 
 namespace {
@@ -57,8 +101,9 @@ struct ChunkInfo {
 
 class Compiler {
  public:
-  Compiler(const Network& net, const HwConfig& hw, const CompileOptions& opt)
-      : net_(net), hw_(hw), opt_(opt), bpe_(hw.bytes_per_element()), consumers_(net.consumers()) {
+  Compiler(const Network& net, const HwConfig& hw, const CompileOptions& opt, PlanCache::Impl* cache = nullptr)
+      : net_(net), hw_(hw), opt_(opt), bpe_(hw.bytes_per_element()), consumers_(net.consumers()), cache_(cache),
+        table_(cache ? &cache->table(hw, opt) : nullptr) {
     for (int o : net.output_indices()) outputs_.insert(o);
   }
 
@@ -72,7 +117,12 @@ class Compiler {
 
   // Planning ---------------------------------------------------------------------------------
   bool fits(const WorkingSet& ws, int64_t reserved) const;
+  // plan_uncached(), through the plan cache when there is one.
   std::optional<Kernel> plan(const Group& g, const std::set<int>& resident_in, bool out_resident);
+  std::optional<Kernel> plan_uncached(const Group& g, const std::set<int>& resident_in, bool out_resident);
+  // The cached plan (relative layer indices, no name); nullptr when the group is not cacheable.
+  const std::optional<Kernel>* cached_plan(const Group& g, const std::set<int>& resident_in, bool out_resident);
+  std::string plan_key(const Group& g, const std::set<int>& resident_in, bool out_resident) const;
   std::optional<Kernel> plan_conv(int li, const std::set<int>& resident_in, bool out_resident);
   std::optional<Kernel> plan_conv_split(int li, const std::set<int>& resident_in, bool out_resident);
   std::optional<Kernel> plan_vector(int li, const std::set<int>& resident_in, bool out_resident);
@@ -110,6 +160,8 @@ class Compiler {
   int bpe_;
   std::vector<std::vector<int>> consumers_;
   std::set<int> outputs_;
+  PlanCache::Impl* cache_;
+  PlanTable* table_;
 };
 
 bool Compiler::fits(const WorkingSet& ws, int64_t reserved) const {
@@ -135,6 +187,10 @@ int64_t Compiler::pipeline_estimate(int64_t tiles, int64_t first_load_bytes, int
 // pipeline_estimate() of a planned kernel, from its tiles.
 int64_t Compiler::kernel_estimate(const Kernel& k) const {
   if (k.tiles.empty()) return 0;
+  auto tiles = static_cast<int64_t>(k.tiles.size());
+  if (const auto& s = k.summary)
+    return pipeline_estimate(tiles, s->first_load_bytes, s->load_ifmap_bytes + s->load_weight_bytes, s->store_bytes,
+                             s->compute_cycles);
   int64_t load = 0, store = 0, compute = 0;
   for (const Tile& t : k.tiles) {
     load += t.load_ifmap_bytes + t.load_weight_bytes;
@@ -142,7 +198,7 @@ int64_t Compiler::kernel_estimate(const Kernel& k) const {
     for (const ComputeStep& st : t.steps) compute += step_cycles(hw_, st);
   }
   int64_t first = k.tiles[0].load_ifmap_bytes + k.tiles[0].load_weight_bytes;
-  return pipeline_estimate(static_cast<int64_t>(k.tiles.size()), first, load, store, compute);
+  return pipeline_estimate(tiles, first, load, store, compute);
 }
 
 // A fused block keeps its intermediates out of DRAM but must hold (and first load) all of its
@@ -151,9 +207,15 @@ int64_t Compiler::kernel_estimate(const Kernel& k) const {
 bool Compiler::fusion_pays(const Group& g, const Kernel& fused) {
   int64_t layers = 0;
   for (int li : g.layers) {
-    std::optional<Kernel> single = plan({{li}, false}, {}, false);
-    if (!single) return true;
-    layers += kernel_estimate(*single);
+    Group single{{li}, false};
+    if (const std::optional<Kernel>* cached = cached_plan(single, {}, false)) {  // no copy needed
+      if (!*cached) return true;
+      layers += kernel_estimate(**cached);
+      continue;
+    }
+    std::optional<Kernel> planned = plan_uncached(single, {}, false);
+    if (!planned) return true;
+    layers += kernel_estimate(*planned);
   }
   return kernel_estimate(fused) <= layers;
 }
@@ -805,7 +867,7 @@ std::optional<Kernel> Compiler::plan_chain(const Group& g, const std::set<int>& 
   return best;
 }
 
-std::optional<Kernel> Compiler::plan(const Group& g, const std::set<int>& resident_in, bool out_resident) {
+std::optional<Kernel> Compiler::plan_uncached(const Group& g, const std::set<int>& resident_in, bool out_resident) {
   std::optional<Kernel> k;
   if (g.fused) {
     k = plan_chain(g, resident_in, out_resident);
@@ -830,6 +892,88 @@ std::optional<Kernel> Compiler::plan(const Group& g, const std::set<int>& reside
     }
     k->layer_read_bytes = {rd};
     k->layer_write_bytes = {wr};
+  }
+  if (k) k->summary = summarize_kernel(*k, hw_);
+  return k;
+}
+
+// Every Layer field planning may read must be in plan_key(); a new field stops the build here
+// until it is added (or judged irrelevant to planning, like the names, which are rebuilt).
+static_assert(sizeof(Layer) == 256, "Layer changed: update Compiler::plan_key()");
+
+// The cache key of a plan: what plan_uncached() reads of the group's layers and of their inputs,
+// with layer indices made relative to the group (external inputs numbered in order of first use).
+// The hardware and the options are the table's key.
+std::string Compiler::plan_key(const Group& g, const std::set<int>& resident_in, bool out_resident) const {
+  std::vector<int64_t> v;
+  int first = g.layers.front(), last = g.layers.back();
+  std::vector<int> external;
+  v.push_back(g.fused);
+  v.push_back(out_resident);
+  v.push_back(static_cast<int64_t>(g.layers.size()));
+  std::string block_types;
+  for (int li : g.layers) {
+    const Layer& l = layer(li);
+    v.insert(v.end(), {li - first, static_cast<int64_t>(l.op), l.kernel_h, l.kernel_w, l.stride_h, l.stride_w,
+                       l.pad_top, l.pad_bottom, l.pad_left, l.pad_right, l.dilation_h, l.dilation_w, l.groups,
+                       l.out_channels, l.bias, l.batch_norm, static_cast<int64_t>(l.act), l.se_channels,
+                       static_cast<int64_t>(l.se_act), static_cast<int64_t>(l.se_gate), l.out_h, l.out_w,
+                       static_cast<int64_t>(l.resize_mode), l.out.c, l.out.h, l.out.w,
+                       static_cast<int64_t>(l.inputs.size())});
+    for (int in : l.inputs) {
+      if (in >= first && in <= last) {
+        v.insert(v.end(), {0, in - first});
+        continue;
+      }
+      auto it = std::find(external.begin(), external.end(), in);
+      v.insert(v.end(), {1, it - external.begin()});
+      if (it == external.end()) {
+        external.push_back(in);
+        const Shape& s = layer(in).out;
+        v.insert(v.end(), {s.c, s.h, s.w, static_cast<int64_t>(resident_in.count(in))});
+      }
+    }
+    block_types += l.block_type;
+    block_types += '\0';
+  }
+  std::string key(v.size() * sizeof(int64_t), '\0');
+  std::memcpy(key.data(), v.data(), key.size());
+  return key + block_types;
+}
+
+const std::optional<Kernel>* Compiler::cached_plan(const Group& g, const std::set<int>& resident_in,
+                                                   bool out_resident) {
+  if (!table_) return nullptr;
+  for (size_t i = 1; i < g.layers.size(); ++i)
+    if (g.layers[i] != g.layers[i - 1] + 1) return nullptr;  // relative indices need a contiguous group
+  std::string key = plan_key(g, resident_in, out_resident);
+  auto it = table_->plans.find(key);
+  if (it != table_->plans.end()) {
+    ++cache_->hits;
+    return &it->second;
+  }
+  ++cache_->misses;
+  std::optional<Kernel> k = plan_uncached(g, resident_in, out_resident);
+  if (k) {
+    int first = g.layers.front();
+    k->name.clear();
+    for (int& li : k->layers) li -= first;
+    for (Tile& t : k->tiles)
+      for (ComputeStep& s : t.steps) s.layer -= first;
+  }
+  return &table_->plans.emplace(std::move(key), std::move(k)).first->second;
+}
+
+std::optional<Kernel> Compiler::plan(const Group& g, const std::set<int>& resident_in, bool out_resident) {
+  const std::optional<Kernel>* cached = cached_plan(g, resident_in, out_resident);
+  if (!cached) return plan_uncached(g, resident_in, out_resident);
+  std::optional<Kernel> k = *cached;
+  if (k) {
+    int first = g.layers.front();
+    k->name = g.fused ? layer(first).block : layer(first).name;
+    for (int& li : k->layers) li += first;
+    for (Tile& t : k->tiles)
+      for (ComputeStep& s : t.steps) s.layer += first;
   }
   return k;
 }
@@ -971,6 +1115,10 @@ Program Compiler::run() {
 
 Program compile(const Network& net, const HwConfig& hw, const CompileOptions& opt) {
   return Compiler(net, hw, opt).run();
+}
+
+Program compile(const Network& net, const HwConfig& hw, const CompileOptions& opt, PlanCache& cache) {
+  return Compiler(net, hw, opt, cache.impl_.get()).run();
 }
 
 }  // namespace nesim

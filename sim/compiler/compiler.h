@@ -2,6 +2,10 @@
 // Maps a network onto an engine: fusion (conv+BN+act always; IBN / fused-IBN blocks when their
 // intermediate tensors fit in SRAM), tiling that fits SRAM with double buffering, a loop order
 // that minimises DRAM traffic, and residency of tensors that the next kernel consumes.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
 #include "sim/compiler/program.h"
 
 namespace nesim {
@@ -9,9 +13,45 @@ namespace nesim {
 struct CompileOptions {
   bool fuse_blocks = true;        // cross-layer fusion of IBN / fused-IBN blocks
   bool keep_resident = true;      // keep a small output in SRAM for its only consumer
+  bool operator==(const CompileOptions&) const = default;
 };
 
 // Throws InputError naming the layer and the bytes it needs when a layer cannot be mapped.
 Program compile(const Network& net, const HwConfig& hw, const CompileOptions& opt = {});
+
+// Planned kernels remembered across compile() calls, so that networks sharing layer shapes (the
+// candidates of a NAS search) run the tile search once per distinct kernel. Exact: the key is
+// everything planning reads (the hardware config and options, each layer's op, geometry, shapes,
+// activations, SE and resize parameters and block type, where its inputs come from relative to
+// the kernel, which inputs and whether the output stay resident), so compile() with a cache
+// returns a Program equal to compile() without one.
+// Not thread-safe: give each thread its own. Memory grows with distinct kernels (a few KiB each);
+// at max_kernels the cache starts over.
+// Example:
+//   PlanCache cache;
+//   for (const Network& candidate : candidates) {
+//     Program p = compile(candidate, hw, {}, cache);
+//     double cycles = regressor.total_cycles(p);
+//   }
+class PlanCache {
+ public:
+  explicit PlanCache(size_t max_kernels = size_t{1} << 16);
+  ~PlanCache();
+  PlanCache(PlanCache&&) noexcept;
+  PlanCache& operator=(PlanCache&&) noexcept;
+
+  size_t size() const;            // kernels (and failed plans) remembered
+  int64_t hits() const;
+  int64_t misses() const;
+  void clear();
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+  friend Program compile(const Network&, const HwConfig&, const CompileOptions&, PlanCache&);
+};
+
+Program compile(const Network& net, const HwConfig& hw, const CompileOptions& opt, PlanCache& cache);
 
 }  // namespace nesim

@@ -4,6 +4,7 @@
 // into a stream of tiles; each tile loads bytes from DRAM, runs compute steps on engine units and
 // stores bytes back. The engine derives all timing from this description and the HwConfig.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,7 @@ struct ComputeStep {
     int64_t all = out_pixels * in_channels * out_channels * groups * taps;
     return fold_total > 0 ? all * (fold_end - fold_begin) / fold_total : all;
   }
+  bool operator==(const ComputeStep&) const = default;
 };
 
 struct Tile {
@@ -47,6 +49,26 @@ struct Tile {
   int64_t load_weight_bytes = 0;  // DRAM -> SRAM before compute (weights, biases)
   int64_t store_bytes = 0;        // SRAM -> DRAM after compute
   std::vector<ComputeStep> steps; // run in order on one tile
+  bool operator==(const Tile&) const = default;
+};
+
+// What a kernel's tiles add up to on an idle engine (each unit's closed form, each transfer alone
+// on the DRAM bus), worked out once when the compiler plans the kernel so that the regressor's
+// features need not walk the tiles per query. summarize_kernel() (kernel_summary.h) computes it.
+struct KernelSummary {
+  int64_t compute_cycles = 0;             // step_cycles() over every step
+  int64_t mac_cycles = 0, depthwise_cycles = 0, vector_cycles = 0;  // the same, per unit
+  int64_t max_tile_compute_cycles = 0;
+  int64_t macs = 0;                       // MAC-array and depthwise steps
+  int64_t load_ifmap_bytes = 0, load_weight_bytes = 0, store_bytes = 0;
+  int64_t dram_busy_cycles = 0;           // bandwidth part of every transfer
+  int64_t transfers = 0;                  // non-empty DMA transfers
+  int64_t first_load_cycles = 0;          // the first tile's loads, one after the other
+  int64_t first_load_bytes = 0;
+  int64_t last_store_cycles = 0;
+  // The double-buffered load -> compute -> store pipeline without DRAM contention.
+  int64_t pipeline_cycles = 0;
+  bool operator==(const KernelSummary&) const = default;
 };
 
 struct Kernel {
@@ -60,12 +82,17 @@ struct Kernel {
   int64_t sram_peak_bytes = 0;    // working set with double buffering
   bool input_from_dram = true;    // false when the producer left its output resident in SRAM
   bool output_to_dram = true;     // false when the output stays resident for the next kernel
+  // compile() fills it for the Program's HwConfig; empty on kernels built by hand. Code that
+  // edits `tiles` afterwards must reset it (or call summarize_kernel() again).
+  std::optional<KernelSummary> summary;
+  bool operator==(const Kernel&) const = default;
 };
 
 // What the records need to know of each network layer (indexed like Network::layers).
 struct LayerInfo {
   std::string name, op, unit;     // op as layer_op_name(); unit that runs it ("" for inputs)
   int64_t macs = 0, params = 0;
+  bool operator==(const LayerInfo&) const = default;
 };
 
 struct Program {
@@ -73,6 +100,7 @@ struct Program {
   HwConfig hw;
   std::vector<LayerInfo> layer_info;
   std::vector<Kernel> kernels;    // execution order
+  bool operator==(const Program&) const = default;
 };
 
 }  // namespace nesim

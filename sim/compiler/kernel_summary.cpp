@@ -1,0 +1,128 @@
+#include "sim/compiler/kernel_summary.h"
+
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+#include <utility>
+
+#include "sim/timing/unit_timing.h"
+
+namespace nesim {
+
+namespace {
+
+// What one tile costs on its own: DMA transfers alone on an idle DRAM, compute per unit.
+struct TileCost {
+  int64_t load_ifmap = 0, load_weights = 0, store = 0;  // dma_transfer_cycles
+  int64_t busy = 0, transfers = 0;                      // DRAM bus cycles, non-empty transfers
+  int64_t compute = 0, mac = 0, dw = 0, vec = 0, macs = 0;
+};
+
+// Bytewise over the two runs of int64 fields, which is what makes the per-tile check cheap.
+// A new ComputeStep field must be added here: the size check below stops the build until it is.
+static_assert(sizeof(ComputeStep) == 112, "ComputeStep changed: update same_step()");
+bool same_step(const ComputeStep& a, const ComputeStep& b) {
+  constexpr size_t kRun1 = offsetof(ComputeStep, out_pixels), kLen1 = offsetof(ComputeStep, special_fn) - kRun1;
+  constexpr size_t kRun2 = offsetof(ComputeStep, sram_bytes), kLen2 = offsetof(ComputeStep, closes_layer) - kRun2;
+  auto bytes = [](const ComputeStep& s) { return reinterpret_cast<const char*>(&s); };
+  return a.unit == b.unit && a.special_fn == b.special_fn && a.closes_layer == b.closes_layer &&
+         std::memcmp(bytes(a) + kRun1, bytes(b) + kRun1, kLen1) == 0 &&
+         std::memcmp(bytes(a) + kRun2, bytes(b) + kRun2, kLen2) == 0;
+}
+
+// Tiles of a kernel are mostly repeats of one or two shapes (edge bands and the last channel
+// chunk differ), so a tile equal to a recent one reuses its cost: the closed forms run a few
+// times per kernel, not per tile.
+bool same_work(const Tile& a, const Tile& b) {
+  if (a.load_ifmap_bytes != b.load_ifmap_bytes || a.load_weight_bytes != b.load_weight_bytes ||
+      a.store_bytes != b.store_bytes || a.steps.size() != b.steps.size())
+    return false;
+  for (size_t i = 0; i < a.steps.size(); ++i)
+    if (!same_step(a.steps[i], b.steps[i])) return false;
+  return true;
+}
+
+// `overhead`: DMA setup + DRAM latency, so a transfer costs overhead + its bus cycles, as in
+// dma_transfer_cycles(), with the bus cycles worked out once.
+TileCost tile_cost(const Tile& t, const HwConfig& hw, int64_t overhead) {
+  TileCost c;
+  int64_t* transfer[] = {&c.load_ifmap, &c.load_weights, &c.store};
+  int64_t bytes[] = {t.load_ifmap_bytes, t.load_weight_bytes, t.store_bytes};
+  for (int i = 0; i < 3; ++i) {
+    if (bytes[i] <= 0) continue;
+    int64_t busy = dram_busy_cycles(hw, bytes[i]);
+    *transfer[i] = overhead + busy;
+    c.busy += busy;
+    c.transfers += 1;
+  }
+  for (const ComputeStep& s : t.steps) {
+    int64_t cycles = step_cycles(hw, s);
+    c.compute += cycles;
+    (s.unit == Unit::MacArray ? c.mac : s.unit == Unit::Depthwise ? c.dw : c.vec) += cycles;
+    if (s.unit != Unit::Vector) c.macs += s.macs();
+  }
+  return c;
+}
+
+// The costs of the last two distinct tile shapes: kernels alternate between two shapes when the
+// weights loop is outside (a full and a last channel chunk per band).
+class TileCostCache {
+ public:
+  TileCostCache(const HwConfig& hw, int64_t overhead) : hw_(hw), overhead_(overhead) {}
+  const TileCost& cost(const Tile& t) {
+    if (tile_[0] && same_work(t, *tile_[0])) return cost_[0];
+    std::swap(tile_[0], tile_[1]);
+    std::swap(cost_[0], cost_[1]);
+    if (!tile_[0] || !same_work(t, *tile_[0])) {
+      tile_[0] = &t;
+      cost_[0] = tile_cost(t, hw_, overhead_);
+    }
+    return cost_[0];
+  }
+
+ private:
+  const HwConfig& hw_;
+  int64_t overhead_;
+  const Tile* tile_[2] = {nullptr, nullptr};
+  TileCost cost_[2];
+};
+
+}  // namespace
+
+KernelSummary summarize_kernel(const Kernel& k, const HwConfig& hw) {
+  KernelSummary s;
+  // Tile i loads once tile i-2 has computed, computes once tile i-2 is stored (double buffers).
+  int64_t load_end = 0, comp_end = 0, store_end = 0, comp_end2 = 0, store_end2 = 0;
+  int64_t overhead = hw.dma.setup_cycles + hw.dram_latency_cycles();
+  TileCostCache cache(hw, overhead);
+  for (size_t i = 0; i < k.tiles.size(); ++i) {
+    const Tile& t = k.tiles[i];
+    const TileCost& c = cache.cost(t);
+    if (i == 0) {
+      s.first_load_cycles = c.load_ifmap + c.load_weights;
+      s.first_load_bytes = t.load_ifmap_bytes + t.load_weight_bytes;
+    }
+    s.last_store_cycles = c.store;
+    s.compute_cycles += c.compute;
+    s.mac_cycles += c.mac;
+    s.depthwise_cycles += c.dw;
+    s.vector_cycles += c.vec;
+    s.macs += c.macs;
+    s.max_tile_compute_cycles = std::max(s.max_tile_compute_cycles, c.compute);
+    s.load_ifmap_bytes += t.load_ifmap_bytes;
+    s.load_weight_bytes += t.load_weight_bytes;
+    s.store_bytes += t.store_bytes;
+    s.dram_busy_cycles += c.busy;
+    s.transfers += c.transfers;
+    int64_t load_cycles = hw.dma.channels > 1 ? std::max(c.load_ifmap, c.load_weights) : c.load_ifmap + c.load_weights;
+    int64_t l = std::max(load_end, comp_end2) + load_cycles;
+    int64_t ce = std::max({l, comp_end, store_end2}) + c.compute;
+    int64_t se = std::max(ce, store_end) + c.store;
+    comp_end2 = comp_end, store_end2 = store_end;
+    load_end = l, comp_end = ce, store_end = se;
+  }
+  s.pipeline_cycles = store_end;
+  return s;
+}
+
+}  // namespace nesim
