@@ -100,11 +100,12 @@ int64_t pf_multiple(const HwConfig& hw) {
 
 // "depthwise runs at 6% MAC utilisation on ne-pf16 (1 of 16 input lanes)".
 std::string depthwise_note(const LayerGroup& dw, const HwConfig& hw) {
+  if (hw.depthwise.mode == DepthwiseMode::Dedicated)
+    return fmt::format("depthwise runs on the dedicated depthwise unit of {} ({} cycles; {} of the MAC array's peak)",
+                       hw.name, dw.cycles, pct(dw.utilisation));
   std::string s = fmt::format("depthwise runs at {} MAC utilisation on {}", pct(dw.utilisation), hw.name);
-  if (hw.depthwise.mode == DepthwiseMode::MacArray && hw.mac_array.kind == ArrayKind::ChannelParallel)
+  if (hw.mac_array.kind == ArrayKind::ChannelParallel)
     s += fmt::format(" (1 of {} input lanes per channel)", hw.mac_array.pf);
-  else if (hw.depthwise.mode == DepthwiseMode::Dedicated)
-    s += " (dedicated depthwise unit)";
   return s;
 }
 
