@@ -1,0 +1,202 @@
+#include "nas/torch/graph_module.h"
+
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "nas/accuracy/classifier_net.h"
+#include "nas/torch/torch_scorers.h"
+#include "sim/util/error.h"
+
+namespace nesim::nas {
+namespace F = torch::nn::functional;
+
+namespace {
+
+// Zero (or -inf for max pooling) padding, top/bottom/left/right as the IR gives it.
+torch::Tensor pad(const torch::Tensor& x, const Layer& l, double value) {
+  if (l.pad_top == 0 && l.pad_bottom == 0 && l.pad_left == 0 && l.pad_right == 0) return x;
+  return F::pad(x, F::PadFuncOptions({l.pad_left, l.pad_right, l.pad_top, l.pad_bottom}).value(value));
+}
+
+bool symmetric_padding(const Layer& l) { return l.pad_top == l.pad_bottom && l.pad_left == l.pad_right; }
+
+}  // namespace
+
+void use_threads(int threads) {
+  if (threads > 0 && at::get_num_threads() != threads) at::set_num_threads(threads);
+}
+
+GraphModuleImpl::GraphModuleImpl(const Network& net) : net_(net), nodes_(net.layers.size()) {
+  for (size_t i = 0; i < net_.layers.size(); ++i) {
+    const Layer& l = net_.layers[i];
+    Node& n = nodes_[i];
+    const std::string id = fmt::format("l{}", i);
+    switch (l.op) {
+      case Op::Conv2d: {
+        const int64_t in_c = net_.in_shape(l).c;
+        auto o = torch::nn::Conv2dOptions(in_c, l.out_channels, {l.kernel_h, l.kernel_w})
+                     .stride({l.stride_h, l.stride_w})
+                     .dilation({l.dilation_h, l.dilation_w})
+                     .groups(l.groups)
+                     .bias(l.bias);
+        if (symmetric_padding(l)) o.padding(torch::ExpandingArray<2>({l.pad_top, l.pad_left}));
+        n.conv = register_module(id + "_conv", torch::nn::Conv2d(o));
+        torch::nn::init::kaiming_normal_(n.conv->weight, 0.0, torch::kFanOut, torch::kReLU);
+        if (l.bias) torch::nn::init::zeros_(n.conv->bias);
+        weights_.push_back(n.conv->weight);
+        if (l.batch_norm) n.bn = register_module(id + "_bn", torch::nn::BatchNorm2d(l.out_channels));
+        break;
+      }
+      case Op::FullyConnected: {
+        const int64_t in_features = net_.in_shape(l).elements();
+        n.fc = register_module(id + "_fc",
+                               torch::nn::Linear(torch::nn::LinearOptions(in_features, l.out_channels).bias(l.bias)));
+        torch::nn::init::normal_(n.fc->weight, 0.0, 0.01);
+        if (l.bias) torch::nn::init::zeros_(n.fc->bias);
+        weights_.push_back(n.fc->weight);
+        break;
+      }
+      case Op::SqueezeExcite: {
+        const int64_t c = net_.in_shape(l).c;
+        n.se_reduce = register_module(id + "_se_reduce", torch::nn::Conv2d(torch::nn::Conv2dOptions(c, l.se_channels, 1)));
+        n.se_expand = register_module(id + "_se_expand", torch::nn::Conv2d(torch::nn::Conv2dOptions(l.se_channels, c, 1)));
+        for (auto* conv : {&n.se_reduce, &n.se_expand}) {
+          torch::nn::init::kaiming_normal_((*conv)->weight, 0.0, torch::kFanOut, torch::kReLU);
+          torch::nn::init::zeros_((*conv)->bias);
+          weights_.push_back((*conv)->weight);
+        }
+        break;
+      }
+      default: break;
+    }
+  }
+}
+
+torch::Tensor GraphModuleImpl::activate(const torch::Tensor& x, Act act, bool hook) {
+  const bool rectifier = act == Act::Relu || act == Act::Relu6 || act == Act::HSwish || act == Act::Swish;
+  if (hook && rectifier && on_rectifier) on_rectifier(x);
+  switch (act) {
+    case Act::None: return x;
+    case Act::Relu: return torch::relu(x);
+    case Act::Relu6: return torch::clamp(x, 0.0, 6.0);
+    case Act::HSwish: return torch::hardswish(x);
+    case Act::HSigmoid: return torch::hardsigmoid(x);
+    case Act::Sigmoid: return torch::sigmoid(x);
+    case Act::Swish: return torch::silu(x);
+  }
+  return x;
+}
+
+torch::Tensor GraphModuleImpl::run_layer(size_t i, const std::vector<torch::Tensor>& outs) {
+  const Layer& l = net_.layers[i];
+  Node& n = nodes_[i];
+  auto in = [&](size_t k) -> const torch::Tensor& { return outs[static_cast<size_t>(l.inputs.at(k))]; };
+  switch (l.op) {
+    case Op::Input: return torch::Tensor();
+    case Op::Conv2d: {
+      torch::Tensor y = n.conv->forward(symmetric_padding(l) ? in(0) : pad(in(0), l, 0.0));
+      if (n.bn) y = n.bn->forward(y);
+      return activate(y, l.act, true);
+    }
+    case Op::FullyConnected: {
+      torch::Tensor y = activate(n.fc->forward(in(0).flatten(1)), l.act, true);
+      return y.view({y.size(0), y.size(1), 1, 1});  // C x 1 x 1, as the IR says
+    }
+    case Op::MaxPool:
+      return torch::max_pool2d(pad(in(0), l, -std::numeric_limits<double>::infinity()), {l.kernel_h, l.kernel_w},
+                               {l.stride_h, l.stride_w});
+    case Op::AvgPool:
+      return torch::avg_pool2d(pad(in(0), l, 0.0), {l.kernel_h, l.kernel_w}, {l.stride_h, l.stride_w});
+    case Op::GlobalAvgPool: return in(0).mean({2, 3}, /*keepdim=*/true);
+    case Op::Add: {
+      torch::Tensor y = in(0);
+      for (size_t k = 1; k < l.inputs.size(); ++k) y = y + in(k);
+      return activate(y, l.act, true);
+    }
+    case Op::Mul: return activate(in(0) * in(1), l.act, true);
+    case Op::Concat: {
+      std::vector<torch::Tensor> parts;
+      for (size_t k = 0; k < l.inputs.size(); ++k) parts.push_back(in(k));
+      return torch::cat(parts, 1);
+    }
+    case Op::Resize: {
+      auto o = F::InterpolateFuncOptions().size(std::vector<int64_t>{l.out_h, l.out_w});
+      if (l.resize_mode == ResizeMode::Bilinear) o.mode(torch::kBilinear).align_corners(false);
+      else o.mode(torch::kNearest);
+      return F::interpolate(in(0), o);
+    }
+    case Op::SqueezeExcite: {
+      torch::Tensor s = in(0).mean({2, 3}, true);
+      s = activate(n.se_reduce->forward(s), l.se_act, false);
+      s = activate(n.se_expand->forward(s), l.se_gate, false);
+      return in(0) * s;
+    }
+    case Op::Activation: return activate(in(0), l.act, true);
+  }
+  return torch::Tensor();
+}
+
+std::vector<torch::Tensor> GraphModuleImpl::forward_all(const torch::Tensor& x) {
+  std::vector<torch::Tensor> outs(net_.layers.size());
+  outs[0] = x;
+  for (size_t i = 1; i < net_.layers.size(); ++i) {
+    if (net_.layers[i].op == Op::Input)
+      throw input_error("{}: layer '{}': a second network input is not supported by the libtorch scorers", net_.name,
+                        net_.layers[i].name);
+    outs[i] = run_layer(i, outs);
+  }
+  return outs;
+}
+
+torch::Tensor GraphModuleImpl::forward(const torch::Tensor& x) {
+  std::vector<torch::Tensor> outs = forward_all(x);
+  return outs[static_cast<size_t>(net_.output_indices().at(0))].flatten(1);
+}
+
+GraphModule classifier_module(const ModelSpec& spec, const Network& net, const ScorerOptions& options, uint64_t seed) {
+  Network c = classifier_network(spec, net, {options.in_channels, options.input_size, options.classes});
+  torch::manual_seed(seed);
+  return GraphModule(c);
+}
+
+torch::Tensor image_batch(const ImageSet& set, const std::vector<int64_t>& index, const ScorerOptions& options) {
+  const int64_t n = static_cast<int64_t>(index.size()), pixels = set.rows * set.cols;
+  torch::Tensor raw = torch::empty({n, 1, set.rows, set.cols}, torch::kUInt8);
+  uint8_t* dst = raw.data_ptr<uint8_t>();
+  for (int64_t i = 0; i < n; ++i)
+    std::copy_n(set.pixels.data() + index[static_cast<size_t>(i)] * pixels, pixels, dst + i * pixels);
+  constexpr double kMean = 0.2860, kStd = 0.3530;  // Fashion-MNIST training set
+  torch::Tensor x = (raw.to(torch::kFloat) / 255.0 - kMean) / kStd;
+  if (options.input_size != set.rows || options.input_size != set.cols)
+    x = F::interpolate(x, F::InterpolateFuncOptions()
+                              .size(std::vector<int64_t>{options.input_size, options.input_size})
+                              .mode(torch::kBilinear)
+                              .align_corners(false));
+  if (options.in_channels != 1) x = x.repeat({1, options.in_channels, 1, 1});
+  return x.contiguous();
+}
+
+torch::Tensor label_batch(const ImageSet& set, const std::vector<int64_t>& index) {
+  torch::Tensor y = torch::empty({static_cast<int64_t>(index.size())}, torch::kLong);
+  auto a = y.accessor<int64_t, 1>();
+  for (size_t i = 0; i < index.size(); ++i) a[static_cast<int64_t>(i)] = set.labels[static_cast<size_t>(index[i])];
+  return y;
+}
+
+std::vector<Shape> torch_layer_shapes(const Network& net, uint64_t seed) {
+  torch::manual_seed(seed);
+  GraphModule m(net);
+  m->eval();
+  torch::NoGradGuard no_grad;
+  const Shape& s = net.input_shape();
+  std::vector<torch::Tensor> outs = m->forward_all(torch::randn({2, s.c, s.h, s.w}));
+  std::vector<Shape> shapes;
+  for (const torch::Tensor& t : outs) {
+    if (t.dim() == 4 && t.size(0) == 2) shapes.push_back({t.size(1), t.size(2), t.size(3)});
+    else shapes.push_back({-1, -1, -1});
+  }
+  return shapes;
+}
+
+}  // namespace nesim::nas

@@ -1,0 +1,63 @@
+#pragma once
+// A nesim layer graph as a libtorch module (internal to nas/torch: includes torch headers, which
+// are slow to compile; nothing outside nas/torch includes this file).
+#include <functional>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "nas/accuracy/scorer.h"
+#include "nas/torch/fashion_mnist.h"
+#include "sim/graph/network.h"
+
+namespace nesim::nas {
+
+// One torch submodule per conv / FC / BN / SE layer of `net`, wired as the graph says, initialised
+// as torchvision does: conv weights kaiming-normal (fan_out, ReLU gain), FC weights N(0, 0.01),
+// biases 0, BN weight 1 and bias 0. Seed with torch::manual_seed before constructing.
+class GraphModuleImpl : public torch::nn::Module {
+ public:
+  explicit GraphModuleImpl(const Network& net);
+
+  // Every layer's output for a batch `x` (N x C x H x W, C x H x W = net's input); [i] is layer i.
+  std::vector<torch::Tensor> forward_all(const torch::Tensor& x);
+  // The network's first output (the logits of a classifier_network()).
+  torch::Tensor forward(const torch::Tensor& x);
+
+  // Conv and FC weight tensors (SE convs included), in layer order: what the proxies sum over.
+  const std::vector<torch::Tensor>& weights() const { return weights_; }
+  // Called with the input of every rectifying activation (relu, relu6, hswish, swish) of a layer,
+  // before it is applied: NASWOT reads the binary codes x > 0 from it. Empty: not called.
+  std::function<void(const torch::Tensor&)> on_rectifier;
+
+  const Network& network() const { return net_; }
+
+ private:
+  struct Node {
+    torch::nn::Conv2d conv{nullptr};
+    torch::nn::BatchNorm2d bn{nullptr};
+    torch::nn::Linear fc{nullptr};
+    torch::nn::Conv2d se_reduce{nullptr}, se_expand{nullptr};
+  };
+  torch::Tensor activate(const torch::Tensor& x, Act act, bool hook);
+  torch::Tensor run_layer(size_t i, const std::vector<torch::Tensor>& outs);
+
+  Network net_;
+  std::vector<Node> nodes_;
+  std::vector<torch::Tensor> weights_;
+};
+TORCH_MODULE(GraphModule);
+
+// The candidate as the scorers see it: classifier_network() at options' input, channels and
+// classes, built after torch::manual_seed(seed).
+GraphModule classifier_module(const ModelSpec& spec, const Network& net, const ScorerOptions& options, uint64_t seed);
+
+// Images `index` of `set` as a float batch N x in_channels x input_size x input_size: scaled to
+// [0, 1], normalised with Fashion-MNIST's mean and std, resized bilinearly, grey repeated per channel.
+torch::Tensor image_batch(const ImageSet& set, const std::vector<int64_t>& index, const ScorerOptions& options);
+torch::Tensor label_batch(const ImageSet& set, const std::vector<int64_t>& index);
+
+// libtorch thread count for this process (intra-op), set once per call site; cheap when unchanged.
+void use_threads(int threads);
+
+}  // namespace nesim::nas

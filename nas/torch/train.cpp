@@ -1,0 +1,98 @@
+// Short training: the candidate trained from scratch on Fashion-MNIST for a fixed number of SGD
+// steps, scored by its accuracy on a fixed slice of the test set. The accuracy signal that the
+// proxies are judged against (nesim proxy-eval), and a scorer in its own right ("train").
+#include <chrono>
+#include <cmath>
+#include <random>
+
+#include <fmt/format.h>
+
+#include "nas/torch/graph_module.h"
+#include "sim/util/error.h"
+
+extern "C" {
+int nesim_torch_train_anchor = 0;
+}
+
+namespace nesim::nas {
+namespace {
+
+// Epochs of seeded shuffles of [0, n): the training order (same on every platform).
+class Shuffler {
+ public:
+  Shuffler(int64_t n, uint64_t seed) : order_(static_cast<size_t>(n)), rng_(seed) {
+    for (int64_t i = 0; i < n; ++i) order_[static_cast<size_t>(i)] = i;
+    shuffle();
+  }
+  std::vector<int64_t> next(int batch) {
+    std::vector<int64_t> out;
+    while (static_cast<int>(out.size()) < batch) {
+      if (pos_ == order_.size()) shuffle();
+      out.push_back(order_[pos_++]);
+    }
+    return out;
+  }
+
+ private:
+  void shuffle() {
+    for (size_t i = order_.size(); i > 1; --i) std::swap(order_[i - 1], order_[rng_() % i]);
+    pos_ = 0;
+  }
+  std::vector<int64_t> order_;
+  std::mt19937_64 rng_;
+  size_t pos_ = 0;
+};
+
+class TrainScorer final : public AccuracyScorer {
+ public:
+  explicit TrainScorer(const ScorerOptions& o) : o_(o) {
+    if (o_.train_steps < 1) throw input_error("train: expected at least 1 training step, got {}", o_.train_steps);
+    if (o_.train_batch < 1) throw input_error("train: expected a batch of at least 1 image, got {}", o_.train_batch);
+    if (o_.eval_images < 1) throw input_error("train: expected at least 1 test image, got {}", o_.eval_images);
+    if (!(o_.learning_rate > 0)) throw input_error("train: expected a positive learning rate, got {}", o_.learning_rate);
+  }
+  std::string name() const override { return "train"; }
+
+  AccuracyResult score(const ModelSpec& spec, const Network& net, uint64_t seed) const override {
+    use_threads(o_.threads);
+    const ImageSet& train = fashion_mnist(o_.data_dir, /*train=*/true);
+    const ImageSet& test = fashion_mnist(o_.data_dir, /*train=*/false, o_.eval_images);
+    GraphModule m = classifier_module(spec, net, o_, seed);
+    torch::optim::SGD sgd(m->parameters(),
+                          torch::optim::SGDOptions(o_.learning_rate).momentum(0.9).nesterov(true).weight_decay(5e-4));
+    Shuffler order(train.count, seed);
+    m->train();
+    for (int step = 0; step < o_.train_steps; ++step) {
+      const double lr = 0.5 * o_.learning_rate * (1 + std::cos(M_PI * step / o_.train_steps));
+      static_cast<torch::optim::SGDOptions&>(sgd.param_groups()[0].options()).lr(lr);
+      std::vector<int64_t> index = order.next(o_.train_batch);
+      torch::Tensor loss = torch::nn::functional::cross_entropy(m->forward(image_batch(train, index, o_)),
+                                                                label_batch(train, index));
+      if (!std::isfinite(loss.item<double>()))
+        return {false, 0, fmt::format("training diverged: loss is {} at step {}", loss.item<double>(), step)};
+      sgd.zero_grad();
+      loss.backward();
+      sgd.step();
+    }
+    m->eval();
+    torch::NoGradGuard no_grad;
+    int64_t correct = 0;
+    constexpr int64_t kEvalBatch = 500;
+    for (int64_t first = 0; first < test.count; first += kEvalBatch) {
+      std::vector<int64_t> index;
+      for (int64_t i = first; i < std::min(test.count, first + kEvalBatch); ++i) index.push_back(i);
+      torch::Tensor predicted = m->forward(image_batch(test, index, o_)).argmax(1);
+      correct += predicted.eq(label_batch(test, index)).sum().item<int64_t>();
+    }
+    return {true, static_cast<double>(correct) / static_cast<double>(test.count), {}};
+  }
+
+ private:
+  ScorerOptions o_;
+};
+
+const bool registered =
+    register_scorer("train", [](const ScorerOptions& o) { return std::make_unique<TrainScorer>(o); });
+
+}  // namespace
+}  // namespace nesim::nas

@@ -1,0 +1,117 @@
+// accuracy: do `nesim accuracy` and `nesim proxy-eval` run, write what they promise, and turn bad
+// input into exit status 2 with one message?
+#include <doctest/doctest.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kRoot = NESIM_SOURCE_DIR;
+const std::string kModel = kRoot + "/models/mobilenet_v2_050.yaml";
+
+struct Run {
+  int status = -1;
+  std::string out, err;
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(f), {}};
+}
+
+struct Scratch {
+  fs::path dir;
+  Scratch() {
+    static int counter = 0;
+    dir = fs::temp_directory_path() / fmt::format("nesim_accuracy_cli_{}_{}", getpid(), counter++);
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+  }
+  ~Scratch() { fs::remove_all(dir); }
+  Run nesim(const std::string& args) const {
+    const fs::path out = dir / ".stdout", err = dir / ".stderr";
+    const std::string cmd = fmt::format("'{}' {} >'{}' 2>'{}'", NESIM_BINARY, args, out.string(), err.string());
+    const int raw = std::system(cmd.c_str());
+    return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, slurp(out), slurp(err)};
+  }
+};
+
+}  // namespace
+
+TEST_CASE("nesim accuracy: built-in and external scorers, JSON output") {
+  Scratch s;
+  Run r = s.nesim(fmt::format("accuracy --model '{}' --proxy params --json -", kModel));
+  REQUIRE_MESSAGE(r.status == 0, r.err);
+  auto j = nlohmann::json::parse(r.out);
+  CHECK(j["scorer"] == "params");
+  CHECK(j["ok"] == true);
+  CHECK(j["score"].get<double>() > 1e5);
+
+  Run cmd = s.nesim(fmt::format("accuracy --model '{}' --accuracy-cmd 'grep -c type: {{arch}} >/dev/null && echo "
+                                "0.625' --work-dir '{}'",
+                                kModel, s.dir.string()));
+  REQUIRE_MESSAGE(cmd.status == 0, cmd.err);
+  CHECK(cmd.out.find("cmd = 0.625") != std::string::npos);
+
+  // A failed trial: reported, exit status 1 (not an input error).
+  Run failed = s.nesim(fmt::format("accuracy --model '{}' --accuracy-cmd 'exit 4 # {{arch}}' --work-dir '{}'",
+                                   kModel, s.dir.string()));
+  CHECK(failed.status == 1);
+  CHECK(failed.out.find("status 4") != std::string::npos);
+}
+
+TEST_CASE("nesim accuracy: bad input is exit status 2 with one message") {
+  Scratch s;
+  for (const std::string& args :
+       {fmt::format("accuracy --model '{}' --proxy nosuch", kModel),
+        fmt::format("accuracy --model '{}' --train 0", kModel),
+        fmt::format("accuracy --model '{}' --train ten", kModel),
+        fmt::format("accuracy --model '{}' --proxy params --train 5", kModel),
+        fmt::format("accuracy --model '{}' --accuracy-cmd 'python3 train.py'", kModel),
+        std::string("accuracy --model /nonexistent/model.yaml --proxy params"),
+        fmt::format("proxy-eval --space /nonexistent/space.yaml --samples 2 --out '{}'", s.dir.string())}) {
+    INFO(args);
+    Run r = s.nesim(args);
+    CHECK(r.status == 2);
+    CHECK(r.err.find("error") != std::string::npos);
+  }
+}
+
+#ifdef NESIM_WITH_TORCH
+TEST_CASE("nesim accuracy: a missing dataset folder is an input error naming the file") {
+  Scratch s;
+  Run r = s.nesim(fmt::format("accuracy --model '{}' --proxy naswot --data-dir /nonexistent/fmnist", kModel));
+  CHECK(r.status == 2);
+  CHECK(r.err.find("/nonexistent/fmnist/train-images-idx3-ubyte.gz") != std::string::npos);
+}
+
+TEST_CASE("nesim proxy-eval writes the table, the correlations and the plot") {
+  Scratch s;
+  const std::string out = (s.dir / "eval").string();
+  Run r = s.nesim(fmt::format("proxy-eval --space '{}/nas/spaces/classifier.yaml' --samples 3 --train-steps 2 "
+                              "--eval-images 20 --input-size 16 --batch 8 --out '{}'",
+                              kRoot, out));
+  REQUIRE_MESSAGE(r.status == 0, r.err);
+  const std::string csv = slurp(fs::path(out) / "proxy_eval.csv");
+  CHECK(std::count(csv.begin(), csv.end(), '\n') == 4);
+  CHECK(csv.rfind("index,arch,key,", 0) == 0);
+  auto summary = nlohmann::json::parse(slurp(fs::path(out) / "summary.json"));
+  for (const char* p : {"params", "macs", "naswot", "synflow", "grad_norm", "snip"}) {
+    INFO(p);
+    CHECK(summary["proxies"].contains(p));
+  }
+  CHECK(slurp(fs::path(out) / "scatter.svg").find("<svg") == 0);
+}
+#endif
