@@ -196,9 +196,9 @@ class Advisor {
     return r;
   }
 
-  Evaluation evaluate(const ModelSpec& spec) const {
+  AdviceEvaluation evaluate(const ModelSpec& spec) const {
     Network net = expand(spec, spec.name.empty() ? "model" : spec.name);
-    Evaluation e;
+    AdviceEvaluation e;
     e.sim = simulate(net, hw_);
     NetworkStats st = network_stats(net, hw_.bytes_per_element());
     e.total_cycles = e.sim.total_cycles;
@@ -217,19 +217,19 @@ class Advisor {
   struct Candidate {
     std::string change;
     ModelSpec spec;
-    std::function<std::string(const Evaluation& before, const Evaluation& after)> explain;
+    std::function<std::string(const AdviceEvaluation& before, const AdviceEvaluation& after)> explain;
   };
 
   void say(const std::string& line) const {
     if (o_.progress) o_.progress(line);
   }
 
-  int64_t objective(const Evaluation& e) const {
+  int64_t objective(const AdviceEvaluation& e) const {
     return o_.objective == AdviseObjective::Latency ? e.total_cycles : e.memory_bytes;
   }
 
   // Why `e` may not be kept; "" when it meets the constraints (or moves toward one it cannot yet).
-  std::string violation(const Evaluation& e, const Evaluation* from = nullptr) const {
+  std::string violation(const AdviceEvaluation& e, const AdviceEvaluation* from = nullptr) const {
     if (o_.iso_accuracy && e.accuracy < base_.accuracy - kScoreTolerance * std::max(1.0, std::fabs(base_.accuracy)))
       return fmt::format("accuracy score {:.4f} < base {:.4f} ({})", e.accuracy, base_.accuracy, o_.accuracy);
     if (o_.max_memory_bytes && e.memory_bytes > *o_.max_memory_bytes &&
@@ -241,7 +241,7 @@ class Advisor {
     return "";
   }
 
-  std::string objective_delta(const Evaluation& before, const Evaluation& after) const {
+  std::string objective_delta(const AdviceEvaluation& before, const AdviceEvaluation& after) const {
     if (o_.objective == AdviseObjective::Latency)
       return fmt::format("latency {:+.1f}%", rel(after.total_cycles, before.total_cycles));
     return fmt::format("memory {:+.1f}%", rel(after.memory_bytes, before.memory_bytes));
@@ -316,7 +316,7 @@ class Advisor {
       if (ref.block->type != "ibn") continue;
       ref.block->type = "fused_ibn";
       const std::string name = ref.name;
-      Candidate c{"ibn -> fused_ibn", std::move(cand), [this, name](const Evaluation& b, const Evaluation& a) {
+      Candidate c{"ibn -> fused_ibn", std::move(cand), [this, name](const AdviceEvaluation& b, const AdviceEvaluation& a) {
                     const LayerGroup before = group_of(b.sim, hw_, {name});
                     const LayerGroup dw = group_of(b.sim, hw_, {name}, ".dw");
                     const LayerGroup expand_1x1 = group_of(b.sim, hw_, {name}, ".expand");
@@ -358,7 +358,7 @@ class Advisor {
         continue;
       }
       const std::string name = ref.name;
-      Candidate c{change, std::move(cand), [this, name](const Evaluation& bf, const Evaluation& af) {
+      Candidate c{change, std::move(cand), [this, name](const AdviceEvaluation& bf, const AdviceEvaluation& af) {
                     const LayerGroup dw = group_of(bf.sim, hw_, {name}, "dw");
                     const LayerGroup before = group_of(bf.sim, hw_, {name});
                     const LayerGroup after = group_of(af.sim, hw_, {name});
@@ -406,7 +406,7 @@ class Advisor {
           if (dk) b.kernel = k;
           std::string change = fmt::format("expand {:.3g} -> {:.3g}", ratio, e);
           if (dk) change += fmt::format(", kernel {} -> {}", shape.kernel, k);
-          cands.push_back({change, std::move(cand), [name](const Evaluation& bf, const Evaluation& af) {
+          cands.push_back({change, std::move(cand), [name](const AdviceEvaluation& bf, const AdviceEvaluation& af) {
                              return fmt::format("{}: params {} -> {}, peak activation {} -> {} B", name, bf.params,
                                                 af.params, bf.peak_activation_bytes, af.peak_activation_bytes);
                            }});
@@ -427,7 +427,7 @@ class Advisor {
       ModelSpec cand = cur_;
       cand.width_multiplier = std::round(w * f * 1000) / 1000;
       cands.push_back({fmt::format("width {:.4g} -> {:.4g}", w, cand.width_multiplier), std::move(cand),
-                       [](const Evaluation& bf, const Evaluation& af) {
+                       [](const AdviceEvaluation& bf, const AdviceEvaluation& af) {
                          return fmt::format("MACs {} -> {}, params {} -> {}", bf.macs, af.macs, bf.params, af.params);
                        }});
     }
@@ -446,7 +446,7 @@ class Advisor {
     std::vector<Candidate> chosen;
     for (size_t i = 0; i < cands.size(); ++i) {
       chosen.push_back(cands[i]);
-      Evaluation e;
+      AdviceEvaluation e;
       try {
         e = evaluate(cands[i].spec);
       } catch (const InputError&) {
@@ -489,7 +489,7 @@ class Advisor {
             crefs[k].block->out = c;
           }
           cands.push_back({fmt::format("out {} -> {}", shape.out, c), std::move(cand),
-                           [this, names, why](const Evaluation& bf, const Evaluation& af) {
+                           [this, names, why](const AdviceEvaluation& bf, const AdviceEvaluation& af) {
                              const LayerGroup b = group_of(bf.sim, hw_, names), a = group_of(af.sim, hw_, names);
                              return fmt::format("{}MAC utilisation of these blocks {} -> {} ({} -> {} cycles)", why,
                                                 pct(b.utilisation), pct(a.utilisation), b.cycles, a.cycles);
@@ -540,7 +540,7 @@ class Advisor {
         b.expand_channels = c;
         const std::string name = r.name;
         cands.push_back({fmt::format("expanded {} -> {}", shape.expanded, c), std::move(cand),
-                         [this, name](const Evaluation& bf, const Evaluation& af) {
+                         [this, name](const AdviceEvaluation& bf, const AdviceEvaluation& af) {
                            const LayerGroup b = group_of(bf.sim, hw_, {name}), a = group_of(af.sim, hw_, {name});
                            return fmt::format("MAC utilisation of {} {} -> {} ({} -> {} cycles)", name,
                                               pct(b.utilisation), pct(a.utilisation), b.cycles, a.cycles);
@@ -554,7 +554,7 @@ class Advisor {
   const AdviseOptions& o_;
   std::unique_ptr<AccuracyScorer> scorer_;
   ModelSpec cur_;
-  Evaluation cur_eval_, base_;
+  AdviceEvaluation cur_eval_, base_;
   std::vector<AdviceStep> steps_;
   int decisions_ = 0;
 };
@@ -566,7 +566,7 @@ void check_options(const AdviseOptions& o) {
     throw input_error("--max-latency-ms: expected a positive latency in ms, got {}", *o.max_latency_ms);
 }
 
-nlohmann::json eval_json(const Evaluation& e) {
+nlohmann::json eval_json(const AdviceEvaluation& e) {
   return {{"total_cycles", e.total_cycles}, {"latency_ms", e.latency_ms}, {"params", e.params},
           {"macs", e.macs}, {"peak_activation_bytes", e.peak_activation_bytes},
           {"memory_bytes", e.memory_bytes}, {"accuracy_score", e.accuracy}};
@@ -582,7 +582,7 @@ ModelSpec unroll_repeats(const ModelSpec& spec) {
   return out;
 }
 
-Evaluation evaluate_model(const ModelSpec& spec, const HwConfig& hw, const AdviseOptions& options) {
+AdviceEvaluation evaluate_model(const ModelSpec& spec, const HwConfig& hw, const AdviseOptions& options) {
   check_options(options);
   return Advisor(spec, hw, options).evaluate(spec);
 }
@@ -604,19 +604,19 @@ const char* to_string(AdviseObjective objective) {
 
 std::string advice_table(const AdviceResult& r, const HwConfig& hw) {
   std::ostringstream os;
-  os << fmt::format("{:>3}  {:<12} {:<15} {:<26} {:<5} {:>18} {:>18} {:>9} {:>9} {:>8}\n", "#", "block", "rule", "change",
-                    "kept", "latency ms (%)", "memory B (%)", "MACs %", "params %", "score");
+  os << fmt::format("{:>3}  {:<12} {:<15} {:<26} {:<5} {:>18} {:>19} {:>21} {:>18} {:>8}\n", "#", "block", "rule",
+                    "change", "kept", "latency ms (%)", "memory B (%)", "MACs (%)", "params (%)", "score");
   int i = 0;
   for (const AdviceStep& s : r.steps) {
-    const Evaluation &b = s.before, &a = s.after;
-    os << fmt::format("{:>3}  {:<12} {:<15} {:<26} {:<5} {:>+9.4f} ({:>+5.1f}%) {:>+9} ({:>+5.1f}%) {:>+8.1f}% {:>+8.1f}% {:>+8.3f}\n",
+    const AdviceEvaluation &b = s.before, &a = s.after;
+    os << fmt::format("{:>3}  {:<12} {:<15} {:<26} {:<5} {:>+9.4f} ({:>+5.1f}%) {:>+10} ({:>+5.1f}%) {:>+12} ({:>+5.1f}%) {:>+9} ({:>+5.1f}%) {:>+8.3f}\n",
                       ++i, s.block, s.rule, s.change, s.kept ? "yes" : s.applicable ? "no" : "n/a", a.latency_ms - b.latency_ms,
                       rel(a.total_cycles, b.total_cycles), a.memory_bytes - b.memory_bytes,
-                      rel(a.memory_bytes, b.memory_bytes), rel(a.macs, b.macs), rel(a.params, b.params),
-                      a.accuracy - b.accuracy);
+                      rel(a.memory_bytes, b.memory_bytes), a.macs - b.macs, rel(a.macs, b.macs), a.params - b.params,
+                      rel(a.params, b.params), a.accuracy - b.accuracy);
     os << "     " << s.reason << "\n";
   }
-  auto line = [&](const char* what, const Evaluation& e) {
+  auto line = [&](const char* what, const AdviceEvaluation& e) {
     return fmt::format("{:<7} {:>12} cycles  {:>9.4f} ms  memory {:>10} B (params {}, peak activation {} B)  "
                        "MACs {}  accuracy score {:.4f}\n",
                        what, e.total_cycles, e.latency_ms, e.memory_bytes, e.params, e.peak_activation_bytes, e.macs,
@@ -635,7 +635,7 @@ std::string advice_table(const AdviceResult& r, const HwConfig& hw) {
 std::string advice_json(const AdviceResult& r, const HwConfig& hw, const AdviseOptions& o) {
   nlohmann::json steps = nlohmann::json::array();
   for (const AdviceStep& s : r.steps) {
-    const Evaluation &b = s.before, &a = s.after;
+    const AdviceEvaluation &b = s.before, &a = s.after;
     steps.push_back({{"decision", s.decision}, {"block", s.block}, {"rule", s.rule}, {"change", s.change}, {"applicable", s.applicable}, {"kept", s.kept},
                      {"reason", s.reason}, {"before", eval_json(b)}, {"after", eval_json(a)},
                      {"delta",

@@ -29,7 +29,7 @@ struct AdviseOptions {
 };
 
 // One model as the advisor judges it: simulated latency, counted memory, accuracy score.
-struct Evaluation {
+struct AdviceEvaluation {
   int64_t total_cycles = 0;
   double latency_ms = 0;
   int64_t params = 0, macs = 0;
@@ -49,12 +49,12 @@ struct AdviceStep {
   bool applicable = true;         // false: the candidate does not expand / compile (after = before)
   bool kept = false;
   std::string reason;             // from the simulator records, e.g. utilisation of the layers
-  Evaluation before, after;
+  AdviceEvaluation before, after;
   ModelSpec candidate;            // the model `after` was measured on
 };
 
 struct AdviceResult {
-  Evaluation base, final;
+  AdviceEvaluation base, final;
   double base_accuracy = 0;       // the iso-accuracy reference
   std::vector<AdviceStep> steps;  // in the order tried
   ModelSpec model;                // the transformed model (repeats unrolled), to_yaml()-able
@@ -68,7 +68,7 @@ struct AdviceResult {
 AdviceResult advise(const ModelSpec& spec, const HwConfig& hw, const AdviseOptions& options);
 
 // Simulates, counts and scores one model as advise() does (the tests re-check steps with it).
-Evaluation evaluate_model(const ModelSpec& spec, const HwConfig& hw, const AdviseOptions& options);
+AdviceEvaluation evaluate_model(const ModelSpec& spec, const HwConfig& hw, const AdviseOptions& options);
 
 // The same model with every `repeat: N` block written as N blocks (same layer names).
 ModelSpec unroll_repeats(const ModelSpec& spec);

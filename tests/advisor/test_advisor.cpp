@@ -183,7 +183,7 @@ TEST_CASE("memory objective with iso-accuracy: gains are real and the score neve
 }
 
 TEST_CASE("kept changes never break a budget the model meets") {
-  const Evaluation base = evaluate_model(mnv2(), hw(), {});
+  const AdviceEvaluation base = evaluate_model(mnv2(), hw(), {});
   SUBCASE("memory budget under the latency objective") {
     AdviseOptions o;
     o.max_memory_bytes = base.memory_bytes;
