@@ -16,6 +16,7 @@
 #include <limits>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -39,9 +40,25 @@ const char* unit_name(Unit u) {
 // The plans of one (hardware, options) pair, by plan key (Compiler::plan_key()). Kernels are
 // stored with layer indices relative to their group's first layer and without a name.
 struct PlanTable {
+  // Keys are mostly whole int64 words: one multiply-xor per word hashes them faster than
+  // std::hash<std::string>, which showed in profiles of cached compiles.
+  struct KeyHash {
+    size_t operator()(const std::string& key) const {
+      uint64_t h = key.size();
+      size_t i = 0;
+      for (; i + 8 <= key.size(); i += 8) {
+        uint64_t w;
+        std::memcpy(&w, key.data() + i, 8);
+        h = (h ^ w) * 0x9E3779B97F4A7C15ULL;
+        h ^= h >> 29;
+      }
+      for (; i < key.size(); ++i) h = (h ^ static_cast<unsigned char>(key[i])) * 0x100000001B3ULL;
+      return static_cast<size_t>(h);
+    }
+  };
   HwConfig hw;
   CompileOptions opt;
-  std::unordered_map<std::string, std::optional<Kernel>> plans;
+  std::unordered_map<std::string, std::optional<Kernel>, KeyHash> plans;
 };
 
 struct PlanCache::Impl {
@@ -102,8 +119,22 @@ struct ChunkInfo {
 class Compiler {
  public:
   Compiler(const Network& net, const HwConfig& hw, const CompileOptions& opt, PlanCache::Impl* cache = nullptr)
-      : net_(net), hw_(hw), opt_(opt), bpe_(hw.bytes_per_element()), consumers_(net.consumers()), cache_(cache),
+      : net_(net), hw_(hw), opt_(opt), bpe_(hw.bytes_per_element()), cache_(cache),
         table_(cache ? &cache->table(hw, opt) : nullptr) {
+    // Network::consumers() in one flat array: a cached compile is short enough for the
+    // allocations of a vector per layer to show.
+    reader_begin_.assign(net.layers.size() + 1, 0);
+    for (const Layer& l : net.layers)
+      for (size_t j = 0; j < l.inputs.size(); ++j)
+        if (j == 0 || l.inputs[j] != l.inputs[j - 1]) ++reader_begin_[static_cast<size_t>(l.inputs[j]) + 1];
+    for (size_t i = 1; i < reader_begin_.size(); ++i) reader_begin_[i] += reader_begin_[i - 1];
+    readers_.assign(static_cast<size_t>(reader_begin_.back()), 0);
+    std::vector<int> next(reader_begin_.begin(), reader_begin_.end() - 1);
+    for (size_t i = 0; i < net.layers.size(); ++i) {
+      const std::vector<int>& in = net.layers[i].inputs;
+      for (size_t j = 0; j < in.size(); ++j)
+        if (j == 0 || in[j] != in[j - 1]) readers_[static_cast<size_t>(next[static_cast<size_t>(in[j])]++)] = static_cast<int>(i);
+    }
     for (int o : net.output_indices()) outputs_.insert(o);
   }
 
@@ -122,7 +153,8 @@ class Compiler {
   std::optional<Kernel> plan_uncached(const Group& g, const std::set<int>& resident_in, bool out_resident);
   // The cached plan (relative layer indices, no name); nullptr when the group is not cacheable.
   const std::optional<Kernel>* cached_plan(const Group& g, const std::set<int>& resident_in, bool out_resident);
-  std::string plan_key(const Group& g, const std::set<int>& resident_in, bool out_resident) const;
+  // Writes the cache key of a plan to key_.
+  void plan_key(const Group& g, const std::set<int>& resident_in, bool out_resident);
   std::optional<Kernel> plan_conv(int li, const std::set<int>& resident_in, bool out_resident);
   std::optional<Kernel> plan_conv_split(int li, const std::set<int>& resident_in, bool out_resident);
   std::optional<Kernel> plan_vector(int li, const std::set<int>& resident_in, bool out_resident);
@@ -158,10 +190,18 @@ class Compiler {
   const HwConfig& hw_;
   CompileOptions opt_;
   int bpe_;
-  std::vector<std::vector<int>> consumers_;
+  // The layers that read layer i: readers_[reader_begin_[i], reader_begin_[i + 1]).
+  std::span<const int> consumers(int i) const {
+    auto at = static_cast<size_t>(i);
+    return {readers_.data() + reader_begin_[at], static_cast<size_t>(reader_begin_[at + 1] - reader_begin_[at])};
+  }
+  std::vector<int> reader_begin_, readers_;
   std::set<int> outputs_;
   PlanCache::Impl* cache_;
   PlanTable* table_;
+  std::vector<int64_t> key_ints_;  // plan_key()'s buffers, reused across plans
+  std::vector<int> key_external_;
+  std::string key_;
 };
 
 bool Compiler::fits(const WorkingSet& ws, int64_t reserved) const {
@@ -904,14 +944,15 @@ static_assert(sizeof(Layer) == 256, "Layer changed: update Compiler::plan_key()"
 // The cache key of a plan: what plan_uncached() reads of the group's layers and of their inputs,
 // with layer indices made relative to the group (external inputs numbered in order of first use).
 // The hardware and the options are the table's key.
-std::string Compiler::plan_key(const Group& g, const std::set<int>& resident_in, bool out_resident) const {
-  std::vector<int64_t> v;
+void Compiler::plan_key(const Group& g, const std::set<int>& resident_in, bool out_resident) {
+  std::vector<int64_t>& v = key_ints_;
+  std::vector<int>& external = key_external_;
+  v.clear();
+  external.clear();
   int first = g.layers.front(), last = g.layers.back();
-  std::vector<int> external;
   v.push_back(g.fused);
   v.push_back(out_resident);
   v.push_back(static_cast<int64_t>(g.layers.size()));
-  std::string block_types;
   for (int li : g.layers) {
     const Layer& l = layer(li);
     v.insert(v.end(), {li - first, static_cast<int64_t>(l.op), l.kernel_h, l.kernel_w, l.stride_h, l.stride_w,
@@ -933,12 +974,9 @@ std::string Compiler::plan_key(const Group& g, const std::set<int>& resident_in,
         v.insert(v.end(), {s.c, s.h, s.w, static_cast<int64_t>(resident_in.count(in))});
       }
     }
-    block_types += l.block_type;
-    block_types += '\0';
   }
-  std::string key(v.size() * sizeof(int64_t), '\0');
-  std::memcpy(key.data(), v.data(), key.size());
-  return key + block_types;
+  key_.assign(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(int64_t));
+  for (int li : g.layers) key_.append(layer(li).block_type).push_back('\0');
 }
 
 const std::optional<Kernel>* Compiler::cached_plan(const Group& g, const std::set<int>& resident_in,
@@ -946,8 +984,8 @@ const std::optional<Kernel>* Compiler::cached_plan(const Group& g, const std::se
   if (!table_) return nullptr;
   for (size_t i = 1; i < g.layers.size(); ++i)
     if (g.layers[i] != g.layers[i - 1] + 1) return nullptr;  // relative indices need a contiguous group
-  std::string key = plan_key(g, resident_in, out_resident);
-  auto it = table_->plans.find(key);
+  plan_key(g, resident_in, out_resident);
+  auto it = table_->plans.find(key_);
   if (it != table_->plans.end()) {
     ++cache_->hits;
     return &it->second;
@@ -961,7 +999,7 @@ const std::optional<Kernel>* Compiler::cached_plan(const Group& g, const std::se
     for (Tile& t : k->tiles)
       for (ComputeStep& s : t.steps) s.layer -= first;
   }
-  return &table_->plans.emplace(std::move(key), std::move(k)).first->second;
+  return &table_->plans.emplace(key_, std::move(k)).first->second;
 }
 
 std::optional<Kernel> Compiler::plan(const Group& g, const std::set<int>& resident_in, bool out_resident) {
@@ -980,7 +1018,7 @@ std::optional<Kernel> Compiler::plan(const Group& g, const std::set<int>& reside
 
 bool Compiler::chain_ok(const std::vector<int>& ls) const {
   if (ls.size() < 2) return false;
-  std::set<int> inside(ls.begin(), ls.end());
+  auto inside = [&](int li) { return std::find(ls.begin(), ls.end(), li) != ls.end(); };
   int x = layer(ls.front()).inputs.empty() ? -1 : layer(ls.front()).inputs[0];
   if (x < 0 || layer(ls.front()).inputs.size() != 1) return false;
   for (size_t i = 0; i < ls.size(); ++i) {
@@ -1002,8 +1040,8 @@ bool Compiler::chain_ok(const std::vector<int>& ls) const {
     // Intermediates must not escape the block.
     if (i + 1 < ls.size()) {
       if (outputs_.count(ls[i])) return false;
-      for (int c : consumers_[ls[i]])
-        if (!inside.count(c)) return false;
+      for (int c : consumers(ls[i]))
+        if (!inside(c)) return false;
     }
   }
   return true;
@@ -1039,12 +1077,11 @@ std::vector<Compiler::Group> Compiler::form_groups() const {
 bool Compiler::resident_candidate(const std::vector<Group>& groups, size_t k) const {
   if (!opt_.keep_resident || hw_.sram.layout != SramLayout::Unified || k + 1 >= groups.size()) return false;
   int out = groups[k].layers.back();
-  if (outputs_.count(out) || consumers_[out].empty()) return false;
+  if (outputs_.count(out) || consumers(out).empty()) return false;
   const Group& next = groups[k + 1];
   if (layer(next.layers[0]).op == Op::Concat) return false;
-  std::set<int> inside(next.layers.begin(), next.layers.end());
-  for (int c : consumers_[out])
-    if (!inside.count(c)) return false;
+  for (int c : consumers(out))
+    if (std::find(next.layers.begin(), next.layers.end(), c) == next.layers.end()) return false;
   return tensor_bytes(out) * 2 <= hw_.sram_bytes();
 }
 
