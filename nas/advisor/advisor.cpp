@@ -247,10 +247,9 @@ class Advisor {
     return fmt::format("memory {:+.1f}%", rel(after.memory_bytes, before.memory_bytes));
   }
 
-  // Simulates every alternative for one site and keeps the best that helps (at most one).
-  // `prefer` picks among helping ones; default: lowest objective.
-  void try_alternatives(const std::string& block, const std::string& rule, std::vector<Candidate> cands,
-                        bool prefer_first_helping = false) {
+  // Simulates every alternative of one decision and keeps (at most) one: the lowest objective
+  // among those that help and meet the constraints.
+  void try_alternatives(const std::string& block, const std::string& rule, std::vector<Candidate> cands) {
     const int adds_before = count_adds(expand(cur_, "model"));
     ++decisions_;
     std::vector<AdviceStep> tried;
@@ -285,7 +284,7 @@ class Advisor {
       } else {
         verdicts.push_back("");
         const int idx = static_cast<int>(tried.size());
-        if (best < 0 || (!prefer_first_helping && objective(s.after) < objective(tried[best].after))) best = idx;
+        if (best < 0 || objective(s.after) < objective(tried[best].after)) best = idx;
       }
       tried.push_back(std::move(s));
     }
@@ -433,9 +432,7 @@ class Advisor {
     }
     // With a latency budget, the first candidate (widest) that helps and fits wins.
     if (o_.objective == AdviseObjective::Latency) {
-      std::vector<Candidate> fitting;
-      for (Candidate& c : cands) fitting.push_back(std::move(c));
-      try_width_for_budget(std::move(fitting));
+      try_width_for_budget(std::move(cands));
     } else {
       try_alternatives("model", "width", std::move(cands));
     }
@@ -454,10 +451,9 @@ class Advisor {
       }
       if (e.latency_ms <= *o_.max_latency_ms && violation(e, &cur_eval_).empty()) break;
     }
-    try_alternatives("model", "width", std::move(chosen), /*prefer_first_helping=*/false);
+    try_alternatives("model", "width", std::move(chosen));
   }
 
-  // Groups of blocks that must share a channel count (a residual chain inside a stage).
   // Output channels, one group at a time: a residual chain (consecutive stage blocks with equal
   // out) changes together so that every residual add survives. `targets` gives the counts to try
   // for a group's current count (empty: leave it alone).

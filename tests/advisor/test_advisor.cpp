@@ -208,6 +208,35 @@ TEST_CASE("kept changes never break a budget the model meets") {
   }
 }
 
+TEST_CASE("a latency budget: the widest multiplier that meets it") {
+  const AdviceEvaluation base = evaluate_model(mnv2(), hw(), {});
+  AdviseOptions o;
+  o.max_latency_ms = 0.8 * base.latency_ms;
+  const AdviceResult r = advise(mnv2(), hw(), o);
+  check_against_simulator(mnv2(), r);
+  std::vector<const AdviceStep*> width;
+  for (const AdviceStep& s : r.steps)
+    if (s.rule == "width") width.push_back(&s);
+  REQUIRE_FALSE(width.empty());
+  // Tried from the widest down, stopping at the first that fits; when none fits, the fastest
+  // that helps is kept (here 0.25 and 0.175 would change the residual structure: not applicable).
+  const AdviceStep* kept = nullptr;
+  for (const AdviceStep* s : width)
+    if (s->kept) kept = s;
+  REQUIRE(kept != nullptr);
+  for (const AdviceStep* s : width) {
+    if (!s->applicable) continue;
+    if (kept->after.latency_ms <= *o.max_latency_ms) {
+      if (s == kept) break;
+      CHECK(s->after.latency_ms > *o.max_latency_ms);
+    } else {
+      CHECK(s->after.latency_ms >= kept->after.latency_ms);
+    }
+  }
+  CHECK(r.constraints_met);  // the channel rounding after the width rule gets it under
+  CHECK(r.final.latency_ms <= *o.max_latency_ms);
+}
+
 TEST_CASE("the transformed model round-trips through YAML and simulates to the reported cycles") {
   const AdviceResult r = advise(mnv2(), hw(), {});
   const ModelSpec back = parse_model_yaml(to_yaml(r.model), "advised.yaml");
