@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <memory>
 #include <sstream>
 
@@ -118,6 +119,8 @@ int count_adds(const Network& net) {
 struct BlockShape {
   int64_t in = 0, expanded = 0, out = 0;
   int kernel = 0;
+  int64_t in_h = 0, in_w = 0;
+  bool operator==(const BlockShape&) const = default;
 };
 
 BlockShape block_shape(const Network& net, const std::string& block) {
@@ -127,6 +130,8 @@ BlockShape block_shape(const Network& net, const std::string& block) {
     if (l.block != block) continue;
     if (first) {
       s.in = net.in_shape(l).c;
+      s.in_h = net.in_shape(l).h;
+      s.in_w = net.in_shape(l).w;
       first = false;
     }
     const std::string part = l.name.size() > block.size() ? l.name.substr(block.size() + 1) : "";
@@ -182,6 +187,8 @@ class Advisor {
     rule_width();
     say("round_channels: channels to multiples of " + pf);
     rule_round_channels();
+    say("fuse_ibn again: the blocks whose shape the rules above changed");
+    rule_fuse_ibn();
 
     AdviceResult r;
     r.base = base_;
@@ -307,12 +314,17 @@ class Advisor {
     for (AdviceStep& s : tried) steps_.push_back(std::move(s));
   }
 
+  // A block is tried again only when its shape changed since it was last tried.
   void rule_fuse_ibn() {
     const size_t n = block_refs(cur_).size();
     for (size_t i = 0; i < n; ++i) {
       ModelSpec cand = cur_;
       BlockRef ref = block_refs(cand)[i];
       if (ref.block->type != "ibn") continue;
+      const BlockShape shape = block_shape(expand(cur_, "model"), ref.name);
+      auto [it, first_try] = fuse_tried_.try_emplace(ref.name, shape);
+      if (!first_try && it->second == shape) continue;
+      it->second = shape;
       ref.block->type = "fused_ibn";
       const std::string name = ref.name;
       Candidate c{"ibn -> fused_ibn", std::move(cand), [this, name](const AdviceEvaluation& b, const AdviceEvaluation& a) {
@@ -553,6 +565,7 @@ class Advisor {
   AdviceEvaluation cur_eval_, base_;
   std::vector<AdviceStep> steps_;
   int decisions_ = 0;
+  std::map<std::string, BlockShape> fuse_tried_;  // block -> its shape when fusion was last tried
 };
 
 void check_options(const AdviseOptions& o) {
