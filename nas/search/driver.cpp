@@ -132,12 +132,12 @@ class Search : public Scoreboard {
   void open_run_dir();
   json run_config() const;
   std::vector<json> run_jobs(size_t count, const std::function<json(size_t)>& job);
-  double constraint_violation(const Evaluation& e, double latency_ms) const;
+  double constraint_violation(const SearchEvaluation& e, double latency_ms) const;
   void rescore(CandidateRecord& c) const;
   void evaluate_new(const std::vector<Arch>& archs);
   void simulate_top(size_t k);
   std::vector<int> ranking() const;
-  void progress(bool done = false) const;
+  void progress(bool done = false);
   void write_outputs();
   std::string candidate_row(const CandidateRecord& c) const;
 
@@ -152,6 +152,7 @@ class Search : public Scoreboard {
   double running_best_ = kInf;     // best feasible latency now, for the history
   double correction_ = 1;           // regressor latency x correction = refined prediction
   double baseline_accuracy_ = 0;
+  size_t last_progress_ = 0;
   int next_check_ = 0;              // evaluation count of the next simulator check
   std::chrono::steady_clock::time_point start_;
 };
@@ -241,13 +242,13 @@ std::vector<json> Search::run_jobs(size_t count, const std::function<json(size_t
   } else {
     for (size_t i = 0; i < count; ++i) texts.push_back(one(i));
   }
-  if (journal_) journal_->sync();
+  if (journal_ && count > 0) journal_->sync();
   std::vector<json> out;
   for (const std::string& t : texts) out.push_back(json::parse(t));
   return out;
 }
 
-double Search::constraint_violation(const Evaluation& e, double latency_ms) const {
+double Search::constraint_violation(const SearchEvaluation& e, double latency_ms) const {
   if (!e.ok) return kInf;
   const Constraints& c = r_.space.constraints;
   double v = 0;
@@ -301,7 +302,7 @@ void Search::evaluate_new(const std::vector<Arch>& archs) {
     c.id = static_cast<int>(r_.candidates.size());
     c.arch = todo[i];
     c.description = describe(r_.space, c.arch);
-    c.eval = evaluation_from_json(results[i].at("eval"));
+    c.eval = search_evaluation_from_json(results[i].at("eval"));
     rescore(c);
     id_of_[arch_key(c.arch)] = c.id;
     if (c.violation == 0) best = std::min(best, c.latency_ms);
@@ -368,9 +369,11 @@ void Search::simulate_top(size_t k) {
   }
 }
 
-void Search::progress(bool done) const {
+void Search::progress(bool done) {
   if (!o_.progress) return;
   const size_t n = r_.candidates.size(), total = static_cast<size_t>(o_.budget);
+  if (!done && n == last_progress_) return;  // rounds of cached candidates add nothing to show
+  last_progress_ = n;
   const int width = 30;
   const int filled = static_cast<int>(std::min<size_t>(n, total) * width / std::max<size_t>(1, total));
   const double best = r_.history.empty() ? kInf : r_.history.back();
@@ -408,7 +411,7 @@ SearchResult Search::run() {
       })[0];
     r_.baseline.id = -1;
     r_.baseline.description = "base model " + r_.space.base_path;
-    r_.baseline.eval = evaluation_from_json(res[0].at("eval"));
+    r_.baseline.eval = search_evaluation_from_json(res[0].at("eval"));
     if (!r_.baseline.eval.ok) throw input_error("{}: the base model fails: {}", r_.space.base_path, r_.baseline.eval.error);
     if (r_.space.constraints.accuracy_at_least_baseline && !r_.baseline.eval.accuracy_ok)
       throw input_error("{}: accuracy '>= baseline' needs the base model's score, but scorer '{}' failed on it: {}",

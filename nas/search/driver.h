@@ -59,7 +59,7 @@ struct CandidateRecord {
   int id = 0;
   Arch arch;
   std::string description;
-  Evaluation eval;
+  SearchEvaluation eval;
   std::optional<double> simulated_ms;
   double latency_ms = 0;           // the score: simulated where simulated, else the refined prediction
   double violation = 0;            // 0 = feasible

@@ -8,7 +8,7 @@
 
 namespace nesim::nas {
 
-nlohmann::json to_json(const Evaluation& e) {
+nlohmann::json to_json(const SearchEvaluation& e) {
   nlohmann::json j = {{"ok", e.ok}, {"predicted_ms", e.predicted_ms}, {"params", e.params}, {"macs", e.macs},
                       {"peak_activation_bytes", e.peak_activation_bytes}, {"memory_bytes", e.memory_bytes},
                       {"accuracy_ok", e.accuracy_ok}, {"accuracy", e.accuracy}};
@@ -16,8 +16,8 @@ nlohmann::json to_json(const Evaluation& e) {
   return j;
 }
 
-Evaluation evaluation_from_json(const nlohmann::json& j) {
-  Evaluation e;
+SearchEvaluation search_evaluation_from_json(const nlohmann::json& j) {
+  SearchEvaluation e;
   e.ok = j.at("ok").get<bool>();
   e.error = j.value("error", "");
   e.predicted_ms = j.at("predicted_ms").get<double>();
@@ -35,8 +35,8 @@ Evaluator::Evaluator(HwConfig hw, std::shared_ptr<const Regressor> regressor,
     : hw_(std::move(hw)), regressor_(std::move(regressor)), scorer_(std::move(scorer)),
       accuracy_seed_(accuracy_seed), max_peak_states_(max_peak_states) {}
 
-Evaluation Evaluator::evaluate(const ModelSpec& spec) const {
-  Evaluation e;
+SearchEvaluation Evaluator::evaluate(const ModelSpec& spec) const {
+  SearchEvaluation e;
   try {
     const Network net = expand(spec, spec.name);
     const NetworkStats st = network_stats(net, hw_.bytes_per_element(), max_peak_states_);

@@ -17,7 +17,7 @@
 
 namespace nesim::nas {
 
-struct Evaluation {
+struct SearchEvaluation {
   bool ok = true;             // false: the candidate failed to expand or compile (error says why)
   std::string error;
   double predicted_ms = 0;    // regressor latency, uncorrected
@@ -27,8 +27,8 @@ struct Evaluation {
   double accuracy = 0;        // higher is better; scorer-specific scale
 };
 
-nlohmann::json to_json(const Evaluation& e);
-Evaluation evaluation_from_json(const nlohmann::json& j);
+nlohmann::json to_json(const SearchEvaluation& e);
+SearchEvaluation search_evaluation_from_json(const nlohmann::json& j);
 
 // Thread-compatible: evaluate() and simulate() only read the evaluator.
 class Evaluator {
@@ -36,7 +36,7 @@ class Evaluator {
   // max_peak_states bounds network_stats' exact peak-activation order search (sim/graph/stats.h).
   Evaluator(HwConfig hw, std::shared_ptr<const Regressor> regressor, std::shared_ptr<const AccuracyScorer> scorer,
             uint64_t accuracy_seed, int64_t max_peak_states);
-  Evaluation evaluate(const ModelSpec& spec) const;
+  SearchEvaluation evaluate(const ModelSpec& spec) const;
   // Runs the SystemC engine (one kernel per process: call it from the process that owns it).
   SimResult simulate(const ModelSpec& spec) const;
   const HwConfig& hw() const { return hw_; }
