@@ -50,7 +50,7 @@ int run_search_command(SearchCliOptions& o) {
   std::cout << fmt::format("best      {:.4f} ms  {} bytes  accuracy {:.4f}  ({})\n", j["best"]["latency_ms"].get<double>(),
                            j["best"]["memory_bytes"].get<int64_t>(), j["best"]["accuracy_score"].get<double>(),
                            j["best"]["feasible"].get<bool>() ? "feasible" : "INFEASIBLE: no candidate met the constraints");
-  std::cout << fmt::format("latency -{:.1f} %, memory -{:.1f} %; {} evaluations, {} simulations, {:.1f} s\n",
+  std::cout << fmt::format("latency reduction {:.1f} %, memory reduction {:.1f} %; {} evaluations, {} simulations, {:.1f} s\n",
                            j["latency_reduction_pct"].get<double>(), j["memory_reduction_pct"].get<double>(),
                            j["evaluations"].get<int>(), j["simulations"].get<int>(), r.wall_s);
   std::cout << fmt::format("best: {}\nwrote {}/{{candidates.csv, pareto.csv, best.yaml, summary.json, report.html}}\n",
