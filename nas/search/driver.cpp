@@ -202,7 +202,7 @@ void Search::open_run_dir() {
     std::string text = read_text(journal);
     const size_t end = text.rfind('\n');
     text.resize(end == std::string::npos ? 0 : end + 1);
-    fs::resize_file(journal, text.size());
+    if (fs::exists(journal)) fs::resize_file(journal, text.size());  // absent: killed before the first line
     std::stringstream lines(text);
     std::string line;
     while (std::getline(lines, line)) {
