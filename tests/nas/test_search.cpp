@@ -16,7 +16,9 @@
 #include <thread>
 
 #include "nas/search/driver.h"
+#include "sim/engine/engine.h"
 #include "sim/hw/hw_config.h"
+#include "sim/modelfmt/model_expand.h"
 #include "sim/util/error.h"
 
 using namespace nesim;
@@ -188,6 +190,18 @@ TEST_CASE("nesim search: results do not depend on --jobs; kill -9 at random poin
   const fs::path par = root / "par";
   REQUIRE(wait_for(spawn(search_args(par, "2"))) == 0);
   for (const char* f : {"candidates.csv", "pareto.csv", "best.yaml", "report.html"}) CHECK(read(par / f) == read(ref / f));
+  // The report is self-contained: inline SVG, nothing fetched.
+  const std::string html = read(ref / "report.html");
+  CHECK(html.find("<svg") != std::string::npos);
+  CHECK(html.find("Per-block simulated latency") != std::string::npos);
+  CHECK(html.find("src=") == std::string::npos);
+  CHECK(html.find("href=") == std::string::npos);
+  CHECK(html.find("<script") == std::string::npos);
+  // best.yaml is a model file that loads and simulates to the summary's latency.
+  const nlohmann::json summary = nlohmann::json::parse(read(ref / "summary.json"));
+  const SimResult sim = simulate(expand(load_model_spec((ref / "best.yaml").string()), "best.yaml"),
+                                 load_hw_config(kSource + "/hwconfigs/ne-pf16.yaml"));
+  CHECK(sim.latency_ms == summary["best"]["latency_ms"].get<double>());
   CHECK(summary_without_wall(par) == summary_without_wall(ref));
 
   std::mt19937_64 rng(20261127);
