@@ -4,7 +4,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 
-.PHONY: deps build build-asan demo test bench clean
+.PHONY: deps build build-asan demo test bench experiments clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -26,6 +26,9 @@ test: build build-asan
 	@echo "== unit and module suites under AddressSanitizer + UBSan"
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  ctest --output-on-failure -L '^(unit|module)$$'
+
+experiments: build
+	bash scripts/run-experiments.sh $(BUILD) $(JOBS)
 
 bench: build
 	./$(BUILD)/bench/nesim_bench

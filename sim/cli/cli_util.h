@@ -31,6 +31,7 @@ Command add_accuracy_command(CLI::App& parent);
 Command add_proxy_eval_command(CLI::App& parent);
 Command add_advise_command(CLI::App& parent);
 Command add_search_command(CLI::App& parent);
+Command add_experiment_command(CLI::App& parent);
 
 // Loads a model (.yaml block format or SCALE-Sim .csv); a missing file is an InputError.
 Network read_model(const std::string& path);

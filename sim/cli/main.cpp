@@ -21,7 +21,8 @@ int main(int argc, char** argv) {
       nesim::cli::add_dataset_command(app), nesim::cli::add_fit_command(app),
       nesim::cli::add_predict_command(app), nesim::cli::add_check_command(app),
       nesim::cli::add_accuracy_command(app), nesim::cli::add_proxy_eval_command(app),
-      nesim::cli::add_advise_command(app), nesim::cli::add_search_command(app)};
+      nesim::cli::add_advise_command(app), nesim::cli::add_search_command(app),
+      nesim::cli::add_experiment_command(app)};
   app.footer("Run `nesim <command> --help` for a command's options.");
 
   // CLI11 would only say "a subcommand is required"; name the typo and the commands instead.

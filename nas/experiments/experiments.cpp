@@ -1,0 +1,328 @@
+#include "nas/experiments/experiments.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "nas/advisor/advisor.h"
+#include "sim/hw/hw_config.h"
+#include "sim/modelfmt/model_spec.h"
+#include "sim/util/error.h"
+
+namespace nesim::nas {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr const char* kHw = "hwconfigs/ne-pf16.yaml";
+constexpr const char* kRegressor = "traces/regressor-ne-pf.json";
+
+std::string under(const ExperimentOptions& o, const std::string& rel) { return (fs::path(o.root) / rel).string(); }
+
+void write_atomically(const fs::path& path, const std::string& text) {
+  const fs::path tmp = path.string() + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary);
+    if (!f) throw input_error("{}: cannot write", tmp.string());
+    f << text;
+    if (!f.flush()) throw input_error("{}: write failed", tmp.string());
+  }
+  fs::rename(tmp, path);
+}
+
+// One search of a study: the options every study shares, then its own.
+SearchResult search(const ExperimentOptions& o, const std::string& space, const std::string& sub,
+                     const std::string& channels = "", int default_budget = 2000, uint64_t seed = 0) {
+  SearchOptions s;
+  s.space_path = under(o, space);
+  s.channels = channels;
+  s.hw_path = kHw;
+  s.hw = load_hw_config(under(o, kHw));
+  s.regressor_path = under(o, kRegressor);
+  s.accuracy = o.accuracy;
+  s.strategy = "evolution";
+  s.budget = o.budget > 0 ? o.budget : default_budget;
+  s.seed = seed ? seed : o.seed;
+  s.jobs = o.jobs;
+  s.parallel = o.parallel;
+  s.out_dir = (fs::path(o.out_dir) / sub).string();
+  s.resume = o.resume && fs::exists(fs::path(s.out_dir) / "journal.jsonl");
+  s.progress = o.progress;
+  if (o.progress) fmt::print(stderr, "experiment {}: search {} ({})\n", o.name, sub, space);
+  return run_search(s);
+}
+
+double pct_less(double after, double before) { return (1 - after / before) * 100; }
+
+std::string mb(int64_t bytes) { return fmt::format("{:.2f}", static_cast<double>(bytes) / 1e6); }
+
+
+// ---- 1. detector ------------------------------------------------------------------------------
+
+ExperimentResult detector(const ExperimentOptions& o) {
+  struct Variant {
+    const char* id;
+    const char* what;
+    const char* space;
+  };
+  const std::vector<Variant> variants = {
+      {"V1", "depth multipliers (global width, channels per stage)", "nas/spaces/detector_v1.yaml"},
+      {"V2", "fused-IBN placement (block type and expansion per stage)", "nas/spaces/detector_v2.yaml"},
+      {"V3", "both", "nas/spaces/detector_v3.yaml"},
+  };
+  ExperimentResult out;
+  json rows = json::array();
+  std::string md =
+      "| variant | searched | evaluations | simulated latency (ms) | latency reduction | accuracy score (entropy) "
+      "| memory (MB) |\n|---|---|---:|---:|---:|---:|---:|\n";
+  json v3;
+  bool first = true;
+  for (const Variant& v : variants) {
+    SearchResult r = search(o, v.space, v.id, "", 4000);
+    const json& s = r.summary;
+    if (first) {
+      md += fmt::format("| baseline | SSDLite person detector, MobileNetV2 backbone, 320×320 | – | {:.3f} | – | {:.2f} | {} |\n",
+                        s["baseline"]["latency_ms"].get<double>(), s["baseline"]["accuracy_score"].get<double>(),
+                        mb(s["baseline"]["memory_bytes"].get<int64_t>()));
+      first = false;
+    }
+    md += fmt::format("| {} | {} | {} | {:.3f} | **{:.1f} %** | {:.2f} | {} |\n", v.id, v.what,
+                      s["evaluations"].get<int>(), s["best"]["latency_ms"].get<double>(),
+                      s["latency_reduction_pct"].get<double>(), s["best"]["accuracy_score"].get<double>(),
+                      mb(s["best"]["memory_bytes"].get<int64_t>()));
+    rows.push_back({{"variant", v.id}, {"searched", v.what}, {"space", v.space}, {"summary", s}});
+    if (std::string(v.id) == "V3") v3 = s;
+  }
+  out.summary = v3;
+  out.summary["ablation"] = rows;
+  out.markdown = md;
+  return out;
+}
+
+// ---- 2. classifier ----------------------------------------------------------------------------
+
+ExperimentResult classifier(const ExperimentOptions& o) {
+  SearchResult r = search(o, "nas/spaces/classifier.yaml", "search");
+  const HwConfig hw = load_hw_config(under(o, kHw));
+  AdviseOptions a;
+  a.objective = AdviseObjective::Memory;
+  a.accuracy = o.accuracy;
+  a.iso_accuracy = true;  // against the searched model, whose score is already >= the baseline's
+  a.seed = o.seed;
+  if (o.progress) a.progress = [](const std::string& line) { fmt::print(stderr, "advise: {}\n", line); };
+  AdviceResult adv = advise(r.best_spec, hw, a);
+  ModelSpec final_spec = adv.model;
+  final_spec.name = "classifier_best";
+  final_spec.source = r.best_spec.source + "; then nesim advise --objective memory --iso-accuracy";
+  write_atomically(fs::path(o.out_dir) / "final.yaml", to_yaml(final_spec));
+
+  const json& base = r.summary["baseline"];
+  const int64_t base_mem = base["memory_bytes"].get<int64_t>();
+  const double base_acc = base["accuracy_score"].get<double>();
+  int kept = 0;
+  json steps = json::array();
+  for (const AdviceStep& st : adv.steps)
+    if (st.kept) {
+      ++kept;
+      steps.push_back({{"block", st.block}, {"rule", st.rule}, {"change", st.change}, {"reason", st.reason},
+                       {"memory_delta_bytes", st.after.memory_bytes - st.before.memory_bytes}});
+    }
+  const auto row = [&](const char* what, int64_t params, int64_t peak, int64_t mem, double lat, double acc) {
+    return fmt::format("| {} | {} | {} | {} | {:.1f} % | {:.3f} | {:.2f} |\n", what, mb(params), mb(peak), mb(mem),
+                       pct_less(static_cast<double>(mem), static_cast<double>(base_mem)), lat, acc);
+  };
+  std::string md =
+      "| model | params (M, = MB at int8) | peak activation (MB) | params + peak (MB) | memory reduction | "
+      "simulated latency (ms) | accuracy score (entropy) |\n|---|---:|---:|---:|---:|---:|---:|\n";
+  md += row("baseline (MobileNetV2 1.0, 224×224)", base["params"].get<int64_t>(),
+            base["peak_activation_bytes"].get<int64_t>(), base_mem, base["latency_ms"].get<double>(), base_acc);
+  const json& best = r.summary["best"];
+  md += row("NAS (memory objective, evolution)", best["params"].get<int64_t>(), best["peak_activation_bytes"].get<int64_t>(),
+            best["memory_bytes"].get<int64_t>(), best["latency_ms"].get<double>(), best["accuracy_score"].get<double>());
+  md += row("NAS + advisor", adv.final.params, adv.final.peak_activation_bytes, adv.final.memory_bytes,
+            adv.final.latency_ms, adv.final.accuracy);
+
+  ExperimentResult out;
+  out.summary = r.summary;
+  out.summary["best"] = {{"latency_ms", adv.final.latency_ms}, {"memory_bytes", adv.final.memory_bytes},
+                         {"params", adv.final.params}, {"peak_activation_bytes", adv.final.peak_activation_bytes},
+                         {"macs", adv.final.macs}, {"accuracy_score", adv.final.accuracy}, {"model", "final.yaml"}};
+  out.summary["search_best"] = best;
+  out.summary["memory_reduction_pct"] = pct_less(static_cast<double>(adv.final.memory_bytes), static_cast<double>(base_mem));
+  out.summary["latency_reduction_pct"] = pct_less(adv.final.latency_ms, base["latency_ms"].get<double>());
+  out.summary["iso_accuracy"] = adv.final.accuracy >= base_acc;
+  out.summary["advisor_kept"] = steps;
+  out.summary["advisor_tried"] = adv.steps.size();
+  out.markdown = md + fmt::format("\nThe advisor tried {} changes on the searched model and kept {}.\n",
+                                  adv.steps.size(), kept);
+  return out;
+}
+
+// ---- 3. segmenter -----------------------------------------------------------------------------
+
+ExperimentResult segmenter(const ExperimentOptions& o) {
+  SearchResult r = search(o, "nas/spaces/segmenter.yaml", "search", "", 3000);
+  // The five best simulated candidates (the driver simulates the top of its ranking as it goes).
+  std::vector<const CandidateRecord*> sims;
+  for (const CandidateRecord& c : r.candidates)
+    if (c.simulated_ms && c.violation == 0) sims.push_back(&c);
+  std::sort(sims.begin(), sims.end(), [](const CandidateRecord* a, const CandidateRecord* b) {
+    return *a->simulated_ms != *b->simulated_ms ? *a->simulated_ms < *b->simulated_ms : a->id < b->id;
+  });
+  if (sims.size() > 5) sims.resize(5);
+  const double base_ms = r.summary["baseline"]["latency_ms"].get<double>();
+  std::string md =
+      "| rank | candidate | simulated latency (ms) | latency reduction | memory (MB) | accuracy score (entropy) |\n"
+      "|---:|---|---:|---:|---:|---:|\n";
+  md += fmt::format("| – | baseline: {} | {:.3f} | – | {} | {:.2f} |\n", r.space.base.name, base_ms,
+                    mb(r.summary["baseline"]["memory_bytes"].get<int64_t>()),
+                    r.summary["baseline"]["accuracy_score"].get<double>());
+  json top = json::array();
+  for (size_t i = 0; i < sims.size(); ++i) {
+    const CandidateRecord& c = *sims[i];
+    md += fmt::format("| {} | `{}` | {:.3f} | {:.1f} % | {} | {:.2f} |\n", i + 1, c.description, *c.simulated_ms,
+                      pct_less(*c.simulated_ms, base_ms), mb(c.eval.memory_bytes), c.eval.accuracy);
+    top.push_back({{"id", c.id}, {"description", c.description}, {"simulated_latency_ms", *c.simulated_ms},
+                   {"latency_reduction_pct", pct_less(*c.simulated_ms, base_ms)},
+                   {"memory_bytes", c.eval.memory_bytes}, {"accuracy_score", c.eval.accuracy}});
+  }
+  ExperimentResult out;
+  out.summary = r.summary;
+  out.summary["top5"] = top;
+  out.markdown = md;
+  return out;
+}
+
+// ---- 4. curation ------------------------------------------------------------------------------
+
+// Best-so-far curves of several runs as a self-contained SVG (log-free, evaluations on x).
+std::string curves_svg(const std::map<std::string, std::vector<std::vector<double>>>& runs, double target) {
+  const double W = 680, H = 400, L = 70, B = 50, T = 20, R = 130;
+  size_t n = 0;
+  double ymin = std::numeric_limits<double>::infinity(), ymax = 0;
+  for (const auto& [mode, rs] : runs)
+    for (const auto& h : rs) {
+      n = std::max(n, h.size());
+      for (double v : h)
+        if (std::isfinite(v)) ymin = std::min(ymin, v), ymax = std::max(ymax, v);
+    }
+  ymax = std::min(ymax, ymin * 2.5);  // the first few evaluations would flatten the interesting part
+  ymin *= 0.97;
+  auto X = [&](double i) { return L + i / std::max<double>(1, n - 1) * (W - L - R); };
+  auto Y = [&](double v) { return H - B - (std::min(v, ymax) - ymin) / std::max(1e-12, ymax - ymin) * (H - B - T); };
+  std::string s = fmt::format("<svg xmlns='http://www.w3.org/2000/svg' width='{}' height='{}' font-size='11' "
+                              "font-family='sans-serif'>\n<rect width='100%' height='100%' fill='white'/>\n", W, H);
+  s += fmt::format("<rect x='{}' y='{}' width='{}' height='{}' fill='none' stroke='#888'/>\n", L, T, W - L - R, H - B - T);
+  for (int i = 0; i <= 4; ++i) {
+    const double xv = (n - 1) * i / 4.0, yv = ymin + (ymax - ymin) * i / 4;
+    s += fmt::format("<text x='{:.1f}' y='{}' text-anchor='middle'>{:.0f}</text>\n", X(xv), H - B + 15, xv + 1);
+    s += fmt::format("<text x='{}' y='{:.1f}' text-anchor='end'>{:.3f}</text>\n", L - 5, Y(yv) + 4, yv);
+  }
+  s += fmt::format("<text x='{}' y='{}' text-anchor='middle'>evaluations</text>\n", (L + W - R) / 2, H - 12);
+  s += fmt::format("<text x='14' y='{}' transform='rotate(-90 14 {})' text-anchor='middle'>best latency so far (ms)</text>\n",
+                   (T + H - B) / 2, (T + H - B) / 2);
+  s += fmt::format("<line x1='{}' x2='{}' y1='{:.1f}' y2='{:.1f}' stroke='#999' stroke-dasharray='4 3'/>\n", L, W - R,
+                   Y(target), Y(target));
+  s += fmt::format("<text x='{}' y='{:.1f}'>best + 5 %</text>\n", W - R + 5, Y(target) + 4);
+  const std::map<std::string, std::string> colour = {{"curated", "#1f77b4"}, {"fine", "#d62728"}};
+  int legend = 0;
+  for (const auto& [mode, rs] : runs) {
+    const std::string c = colour.count(mode) ? colour.at(mode) : "#333";
+    for (const auto& h : rs) {
+      std::string pts;
+      for (size_t i = 0; i < h.size(); ++i)
+        if (std::isfinite(h[i])) pts += fmt::format("{:.1f},{:.1f} ", X(static_cast<double>(i)), Y(h[i]));
+      s += fmt::format("<polyline fill='none' stroke='{}' stroke-opacity='0.7' points='{}'/>\n", c, pts);
+    }
+    s += fmt::format("<text x='{}' y='{}' fill='{}'>{} ({} seeds)</text>\n", W - R + 5, T + 15 + 16 * legend++, c, mode,
+                     rs.size());
+  }
+  return s + "</svg>\n";
+}
+
+ExperimentResult curation(const ExperimentOptions& o) {
+  if (o.seeds < 1) throw input_error("--seeds: expected a positive number of seeds per channel mode, got {}", o.seeds);
+  std::map<std::string, std::vector<std::vector<double>>> histories;
+  std::map<std::string, std::vector<double>> finals;
+  for (const std::string mode : {"curated", "fine"})
+    for (int k = 0; k < o.seeds; ++k) {
+      const uint64_t seed = o.seed + static_cast<uint64_t>(k);
+      SearchResult r = search(o, "nas/spaces/curation.yaml", fmt::format("{}-seed{}", mode, seed), mode, 1000, seed);
+      histories[mode].push_back(r.history);
+      finals[mode].push_back(r.history.empty() ? std::numeric_limits<double>::infinity() : r.history.back());
+    }
+  double best = std::numeric_limits<double>::infinity();
+  for (const auto& [mode, f] : finals)
+    for (double v : f) best = std::min(best, v);
+  const double target = best * 1.05;
+
+  json modes = json::object();
+  std::string md =
+      "| channel mode | seeds | reached best + 5 % | evaluations to reach it (median) | per seed | final best (ms, median) |\n"
+      "|---|---:|---:|---:|---|---:|\n";
+  for (const auto& [mode, hs] : histories) {
+    std::vector<int> reach;
+    std::vector<std::string> per;
+    for (const auto& h : hs) {
+      int at = -1;
+      for (size_t i = 0; i < h.size(); ++i)
+        if (h[i] <= target) {
+          at = static_cast<int>(i) + 1;
+          break;
+        }
+      per.push_back(at < 0 ? "–" : std::to_string(at));
+      if (at > 0) reach.push_back(at);
+    }
+    std::vector<int> sorted = reach;
+    std::sort(sorted.begin(), sorted.end());
+    std::vector<double> f = finals.at(mode);
+    std::sort(f.begin(), f.end());
+    const std::string median = sorted.empty() ? "never" : std::to_string(sorted[sorted.size() / 2]);
+    md += fmt::format("| {} | {} | {} / {} | {} | {} | {:.4f} |\n", mode, hs.size(), reach.size(), hs.size(), median,
+                      fmt::join(per, ", "), f[f.size() / 2]);
+    modes[mode] = {{"seeds", hs.size()}, {"reached", reach.size()}, {"evaluations_to_target", per},
+                   {"median_evaluations", sorted.empty() ? json(nullptr) : json(sorted[sorted.size() / 2])},
+                   {"final_best_ms", finals.at(mode)}};
+  }
+  write_atomically(fs::path(o.out_dir) / "curation.svg", curves_svg(histories, target));
+  ExperimentResult out;
+  out.summary = {{"best_latency_ms", best}, {"target_ms", target}, {"modes", modes},
+                 {"note", "latency here is the search's score: the regressor's prediction (refined), "
+                          "simulator-verified for each run's best"}};
+  out.markdown = md + "\n![convergence of curated vs fine channel spaces](curation.svg)\n";
+  return out;
+}
+
+}  // namespace
+
+const std::vector<std::string>& experiment_names() {
+  static const std::vector<std::string> names = {"detector", "classifier", "segmenter", "curation"};
+  return names;
+}
+
+ExperimentResult run_experiment(const ExperimentOptions& o) {
+  const auto& names = experiment_names();
+  if (std::find(names.begin(), names.end(), o.name) == names.end())
+    throw input_error("unknown experiment '{}': expected one of {}", o.name, fmt::join(names, ", "));
+  if (o.out_dir.empty()) throw input_error("--out: expected a directory for the experiment's results");
+  if (o.budget < 0) throw input_error("--budget: expected a positive number of evaluations, got {}", o.budget);
+  fs::create_directories(o.out_dir);
+  ExperimentResult r = o.name == "detector"     ? detector(o)
+                       : o.name == "classifier" ? classifier(o)
+                       : o.name == "segmenter"  ? segmenter(o)
+                                                : curation(o);
+  r.summary["experiment"] = o.name;
+  r.summary["seed"] = o.seed;
+  r.summary["accuracy_measure"] = o.accuracy;
+  write_atomically(fs::path(o.out_dir) / "summary.json", r.summary.dump(2) + "\n");
+  write_atomically(fs::path(o.out_dir) / "report.md", fmt::format("# nesim experiment {}\n\n{}", o.name, r.markdown));
+  return r;
+}
+
+}  // namespace nesim::nas

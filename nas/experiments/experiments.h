@@ -1,0 +1,46 @@
+#pragma once
+// The case studies of accelerator-aware NAS (`nesim experiment NAME`, `make experiments`), each a
+// fixed recipe over run_search() and advise() whose figures go into docs/case-studies.md:
+//   detector    SSDLite person detector, ne-pf16: ablation V1 depth multipliers / V2 fused-IBN
+//               placement / V3 both, latency at iso-accuracy
+//   classifier  MobileNetV2-style classifier: parameters + peak activation memory at iso-accuracy,
+//               NAS then the advisor's rules
+//   segmenter   LR-ASPP MobileNetV3-Large retargeted to ne-pf16: the five best candidates
+//   curation    curated vs fine channel spaces over several seeds: evaluations to come within 5 %
+//               of the best latency found
+// Every latency in a result is the simulator's. Every "iso-accuracy" is under the accuracy scorer
+// named in the result (the built-in MAE-DET entropy unless told otherwise).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "nas/search/driver.h"
+
+namespace nesim::nas {
+
+struct ExperimentOptions {
+  std::string name;
+  std::string out_dir;             // gets summary.json, report.md, and one folder per search
+  std::string root = ".";          // the repository: spaces, hwconfigs and traces are found under it
+  uint64_t seed = 1;
+  int budget = 0;                  // evaluations per search; 0 = the study's own default
+  int seeds = 5;                   // curation: seeds per channel mode
+  int jobs = 1;
+  ParallelMap parallel;            // as in SearchOptions
+  bool resume = false;             // continue the searches journalled under out_dir
+  bool progress = false;
+  std::string accuracy = "entropy";
+};
+
+struct ExperimentResult {
+  nlohmann::json summary;          // what summary.json holds
+  std::string markdown;            // the study's table(s), as docs/case-studies.md shows them
+};
+
+const std::vector<std::string>& experiment_names();
+// InputError for an unknown name or bad options; writes out_dir/summary.json and report.md.
+ExperimentResult run_experiment(const ExperimentOptions& options);
+
+}  // namespace nesim::nas

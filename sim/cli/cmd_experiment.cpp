@@ -1,0 +1,43 @@
+// `nesim experiment NAME`: one case study of accelerator-aware NAS end to end (nas/experiments),
+// its tables in OUT/report.md and OUT/summary.json; `make experiments` runs them all.
+#include <iostream>
+#include <memory>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "nas/experiments/experiments.h"
+#include "sim/cli/cli_util.h"
+#include "sim/cli/parallel_map.h"
+
+namespace nesim::cli {
+
+Command add_experiment_command(CLI::App& parent) {
+  auto o = std::make_shared<nas::ExperimentOptions>();
+  o->root = NESIM_SOURCE_DIR;
+  CLI::App* app = parent.add_subcommand(
+      "experiment", "Run one case study end to end: " + fmt::format("{}", fmt::join(nas::experiment_names(), " | ")) +
+                        " (docs/case-studies.md)");
+  app->add_option("name", o->name, "Which case study")->required()->check(CLI::IsMember(nas::experiment_names()));
+  app->add_option("--out", o->out_dir, "Output directory (summary.json, report.md, one folder per search)")->required();
+  app->add_option("--seed", o->seed, "Random seed (same seed, same result)")->capture_default_str();
+  app->add_option("--budget", o->budget, "Evaluations per search (default: each study's own)")
+      ->check(CLI::PositiveNumber);
+  app->add_option("--seeds", o->seeds, "curation: seeds per channel mode")->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app->add_option("--jobs,-j", o->jobs, "Worker processes (results do not depend on it)")->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app->add_option("--accuracy", o->accuracy, "Accuracy scorer for the iso-accuracy constraints")->capture_default_str();
+  app->add_option("--root", o->root, "Repository root holding nas/spaces, hwconfigs and traces")->capture_default_str();
+  app->add_flag("--resume", o->resume, "Continue the searches journalled under --out");
+  app->footer("Example:\n  nesim experiment detector --out runs/detector --jobs 2");
+  return {app, [o] {
+            o->progress = true;
+            o->parallel = process_parallel_map(o->jobs);
+            const nas::ExperimentResult r = nas::run_experiment(*o);
+            std::cout << r.markdown << fmt::format("\nwrote {}/summary.json and {}/report.md\n", o->out_dir, o->out_dir);
+            return 0;
+          }};
+}
+
+}  // namespace nesim::cli
