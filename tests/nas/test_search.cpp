@@ -238,3 +238,20 @@ TEST_CASE("nesim search: results do not depend on --jobs; kill -9 at random poin
   CHECK(wait_for(spawn(args)) == 2);
   fs::remove_all(root);
 }
+
+TEST_CASE("nesim search --help names every flag of the issue; a bad flag value exits 2 without output") {
+  const fs::path out = fs::temp_directory_path() / "nesim_nas_help.txt";
+  const std::string cmd = std::string(NESIM_BINARY) + " search --help > " + out.string() + " 2>&1";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  const std::string help = read(out);
+  for (const char* flag : {"--space", "--hw", "--out", "--budget", "--seed", "--jobs", "--resume", "--strategy",
+                           "--accuracy", "--sim-every", "--sim-top", "--refine-threshold", "--channels"})
+    CHECK(help.find(flag) != std::string::npos);
+  const fs::path dir = fs::temp_directory_path() / "nesim_nas_bad_flag";
+  fs::remove_all(dir);
+  const pid_t pid = spawn({"search", "--space", kSource + "/nas/spaces/classifier.yaml", "--hw",
+                           kSource + "/hwconfigs/ne-pf16.yaml", "--out", dir.string(), "--strategy", "anneal"});
+  CHECK(wait_for(pid) == 2);
+  CHECK(!fs::exists(dir));
+  fs::remove(out);
+}
