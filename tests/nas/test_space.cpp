@@ -95,7 +95,7 @@ TEST_CASE("curated channel grids are multiples of the engine's PF; fine grids st
 TEST_CASE("the base architecture reproduces the base model's choices") {
   const SearchSpace s = load_space(kSource + "/nas/spaces/detector.yaml", pf16());
   const Arch b = base_arch(s);
-  CHECK(describe(s, b).rfind("w=1 s2:ibn,e6,c", 0) == 0);
+  CHECK(describe(s, b).rfind("w=1 s2:ibn,k3,e6,x2,c", 0) == 0);
   const ModelSpec m = to_model_spec(s, b);
   const Network a = expand(m, "a"), base = expand(s.base, "base");
   CHECK(a.layers.size() == base.layers.size());
