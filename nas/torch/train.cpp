@@ -43,6 +43,24 @@ class Shuffler {
   size_t pos_ = 0;
 };
 
+// After a short budget, BN's running statistics (momentum 0.1) still remember their
+// initialisation and make eval-mode accuracy meaningless. Re-estimate them as a plain average over
+// kRecalibrationBatches training batches with the trained weights (as once-for-all NAS does).
+constexpr int kRecalibrationBatches = 10;
+
+void recalibrate_batch_norm(GraphModule& m, const ImageSet& train, Shuffler& order, const ScorerOptions& o) {
+  bool any = false;
+  for (const auto& module : m->modules(/*include_self=*/false))
+    if (auto* bn = module->as<torch::nn::BatchNorm2dImpl>()) {
+      bn->reset_running_stats();
+      bn->options.momentum(c10::nullopt);  // cumulative average
+      any = true;
+    }
+  if (!any) return;
+  m->train();
+  for (int i = 0; i < kRecalibrationBatches; ++i) m->forward(image_batch(train, order.next(o.train_batch), o));
+}
+
 class TrainScorer final : public AccuracyScorer {
  public:
   explicit TrainScorer(const ScorerOptions& o) : o_(o) {
@@ -74,8 +92,9 @@ class TrainScorer final : public AccuracyScorer {
       loss.backward();
       sgd.step();
     }
-    m->eval();
     torch::NoGradGuard no_grad;
+    recalibrate_batch_norm(m, train, order, o_);
+    m->eval();
     int64_t correct = 0;
     constexpr int64_t kEvalBatch = 500;
     for (int64_t first = 0; first < test.count; first += kEvalBatch) {

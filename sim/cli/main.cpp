@@ -1,6 +1,8 @@
 // `nesim`: the command-line front end. Each subcommand lives in its own cmd_*.cpp; main only
 // parses, dispatches and turns exceptions into the exit statuses DEVELOPERS.md promises:
 // 0 success, 2 the user's input was wrong (one line on stderr), 3 a bug in nesim.
+#include <unistd.h>
+
 #include <cstdlib>
 #include <iostream>
 
@@ -8,6 +10,14 @@
 #include "sim/util/error.h"
 
 int main(int argc, char** argv) {
+#ifdef NESIM_WITH_TORCH
+  // libtorch's OpenMP workers spin while waiting; on a busy 2-core machine a spinning worker
+  // slowed short training 5-10x. libgomp reads the policy only when it loads, so restart once.
+  if (!std::getenv("OMP_WAIT_POLICY")) {
+    setenv("OMP_WAIT_POLICY", "passive", 1);
+    execv("/proc/self/exe", argv);  // returns only on failure: carry on spinning
+  }
+#endif
   setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);  // stdout may carry JSON
   CLI::App app{"nesim: simulate neural networks on configurable edge neural engines", "nesim"};
   app.set_version_flag("--version", "nesim " NESIM_VERSION);

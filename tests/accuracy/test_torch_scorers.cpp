@@ -96,6 +96,7 @@ TEST_CASE("the proxies score a small CNN, deterministically per seed") {
   Network net = expand(spec, "small_cnn.yaml");
   nas::ScorerOptions o;
   o.input_size = 28;
+  o.threads = 1;  // this process's OpenMP workers spin (see sim/cli/main.cpp): one is quicker on a busy machine
   for (const char* name : {"naswot", "synflow", "grad_norm", "snip"}) {
     INFO(name);
     auto scorer = nas::make_scorer(name, o);
@@ -117,6 +118,7 @@ TEST_CASE("short training on Fashion-MNIST beats chance on a small budget") {
   Network net = expand(spec, "small_cnn.yaml");
   nas::ScorerOptions o;
   o.input_size = 28;
+  o.threads = 1;
   o.train_steps = 120;
   o.eval_images = 500;
   nas::AccuracyResult r = nas::make_scorer("train", o)->score(spec, net, 1);
