@@ -84,7 +84,7 @@ torch::Tensor GraphModuleImpl::activate(const torch::Tensor& x, Act act, bool ho
   switch (act) {
     case Act::None: return x;
     case Act::Relu: return torch::relu(x);
-    case Act::Relu6: return torch::clamp(x, 0.0, 6.0);
+    case Act::Relu6: return unclamped_relu6 ? torch::relu(x) : torch::clamp(x, 0.0, 6.0);
     case Act::HSwish: return torch::hardswish(x);
     case Act::HSigmoid: return torch::hardsigmoid(x);
     case Act::Sigmoid: return torch::sigmoid(x);

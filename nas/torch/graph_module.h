@@ -29,6 +29,9 @@ class GraphModuleImpl : public torch::nn::Module {
   // Called with the input of every rectifying activation (relu, relu6, hswish, swish) of a layer,
   // before it is applied: NASWOT reads the binary codes x > 0 from it. Empty: not called.
   std::function<void(const torch::Tensor&)> on_rectifier;
+  // relu6 computed as relu: synflow's all-ones input with |weights| saturates every relu6 and
+  // would zero the gradient flow that the proxy measures.
+  bool unclamped_relu6 = false;
 
   const Network& network() const { return net_; }
 

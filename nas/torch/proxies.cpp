@@ -72,6 +72,7 @@ double naswot(const ModelSpec& spec, const Network& net, const ScorerOptions& o,
 SynflowBreakdown synflow_of(GraphModule& m, const Shape& input) {
   m->to(torch::kDouble);
   m->eval();
+  m->unclamped_relu6 = true;
   {
     torch::NoGradGuard no_grad;
     for (torch::Tensor& p : m->parameters()) p.abs_();
