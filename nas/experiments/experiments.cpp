@@ -72,9 +72,9 @@ ExperimentResult detector(const ExperimentOptions& o) {
     const char* space;
   };
   const std::vector<Variant> variants = {
-      {"V1", "depth multipliers (global width, channels per stage)", "nas/spaces/detector_v1.yaml"},
-      {"V2", "fused-IBN placement (block type and expansion per stage)", "nas/spaces/detector_v2.yaml"},
-      {"V3", "both", "nas/spaces/detector_v3.yaml"},
+      {"V1", "depth multipliers (global width, channels per stage)", "nas/spaces/detector_width.yaml"},
+      {"V2", "fused-IBN placement (block type and expansion per stage)", "nas/spaces/detector_fused.yaml"},
+      {"V3", "both", "nas/spaces/detector.yaml"},
   };
   ExperimentResult out;
   json rows = json::array();
