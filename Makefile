@@ -19,6 +19,9 @@ build-asan: deps
 
 demo: build
 	./$(BUILD)/nesim simulate --model models/mobilenet_v2.yaml --hw hwconfigs/ne-pf16.yaml
+	rm -rf out/demo-search
+	./$(BUILD)/nesim search --space nas/spaces/detector.yaml --hw hwconfigs/ne-pf16.yaml \
+	  --out out/demo-search --budget 500 --seed 1 --jobs $(JOBS)
 
 test: build build-asan
 	./$(BUILD)/nesim check
