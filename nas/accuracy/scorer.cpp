@@ -69,7 +69,7 @@ std::vector<std::string> scorer_names() {
 
 std::string default_proxy() {
   (void)builtins_registered;
-  return registry().count("naswot") ? "naswot" : "entropy";
+  return "params";
 }
 
 std::unique_ptr<AccuracyScorer> make_scorer(const std::string& name, const ScorerOptions& options) {
