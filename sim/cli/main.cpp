@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <string>
 
 #include "sim/cli/cli_util.h"
 #include "sim/util/error.h"
@@ -12,8 +13,14 @@
 int main(int argc, char** argv) {
 #ifdef NESIM_WITH_TORCH
   // libtorch's OpenMP workers spin while waiting; on a busy 2-core machine a spinning worker
-  // slowed short training 5-10x. libgomp reads the policy only when it loads, so restart once.
-  if (!std::getenv("OMP_WAIT_POLICY")) {
+  // slowed short training 5-10x. libgomp reads the policy only when it loads, so a command that
+  // may run libtorch (accuracy, proxy-eval, or any --accuracy scorer) restarts once with it set.
+  bool may_use_torch = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    may_use_torch = may_use_torch || a == "accuracy" || a == "proxy-eval" || a.rfind("--accuracy", 0) == 0;
+  }
+  if (may_use_torch && !std::getenv("OMP_WAIT_POLICY")) {
     setenv("OMP_WAIT_POLICY", "passive", 1);
     execv("/proc/self/exe", argv);  // returns only on failure: carry on spinning
   }
