@@ -9,7 +9,7 @@
 
 #include "nas/search/driver.h"
 #include "sim/cli/cli_util.h"
-#include "sim/cli/process_pool.h"
+#include "sim/cli/parallel_map.h"
 #include "sim/util/error.h"
 
 namespace nesim::cli {
@@ -33,16 +33,7 @@ int run_search_command(SearchCliOptions& o) {
     throw input_error("--accuracy cmd needs --accuracy-cmd 'TRAINER {{arch}} {{seed}}'");
   s.scorer.work_dir = s.out_dir + "/accuracy";
   s.progress = true;
-  const int workers = s.jobs;
-  s.parallel = [workers](size_t count, const std::function<std::string(size_t)>& job,
-                         const std::function<void(size_t)>& progress) {
-    PoolJobs jobs;
-    jobs.count = count;
-    jobs.run = job;
-    jobs.describe = [](size_t i) { return fmt::format("search job {}", i); };
-    jobs.on_progress = progress;
-    return run_in_processes(jobs, workers);
-  };
+  s.parallel = process_parallel_map(s.jobs);
   const nas::SearchResult r = nas::run_search(s);
   const nlohmann::json& j = r.summary;
   std::cout << fmt::format("baseline  {:.4f} ms  {} bytes  accuracy {:.4f}\n", j["baseline"]["latency_ms"].get<double>(),
