@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <map>
 
@@ -12,6 +11,7 @@
 #include "nas/advisor/advisor.h"
 #include "sim/hw/hw_config.h"
 #include "sim/modelfmt/model_spec.h"
+#include "sim/report/output_file.h"
 #include "sim/util/error.h"
 
 namespace nesim::nas {
@@ -24,17 +24,6 @@ constexpr const char* kHw = "hwconfigs/ne-pf16.yaml";
 constexpr const char* kRegressor = "traces/regressor-ne-pf.json";
 
 std::string under(const ExperimentOptions& o, const std::string& rel) { return (fs::path(o.root) / rel).string(); }
-
-void write_atomically(const fs::path& path, const std::string& text) {
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    if (!f) throw input_error("{}: cannot write", tmp.string());
-    f << text;
-    if (!f.flush()) throw input_error("{}: write failed", tmp.string());
-  }
-  fs::rename(tmp, path);
-}
 
 // One search of a study: the options every study shares, then its own.
 SearchResult search(const ExperimentOptions& o, const std::string& space, const std::string& sub,
@@ -120,7 +109,6 @@ ExperimentResult classifier(const ExperimentOptions& o) {
   ModelSpec final_spec = adv.model;
   final_spec.name = "classifier_best";
   final_spec.source = r.best_spec.source + "; then nesim advise --objective memory --iso-accuracy";
-  write_atomically(fs::path(o.out_dir) / "final.yaml", to_yaml(final_spec));
 
   const json& base = r.summary["baseline"];
   const int64_t base_mem = base["memory_bytes"].get<int64_t>();
@@ -149,6 +137,7 @@ ExperimentResult classifier(const ExperimentOptions& o) {
             adv.final.latency_ms, adv.final.accuracy);
 
   ExperimentResult out;
+  out.files.emplace_back("final.yaml", to_yaml(final_spec));
   out.summary = r.summary;
   out.summary["best"] = {{"latency_ms", adv.final.latency_ms}, {"memory_bytes", adv.final.memory_bytes},
                          {"params", adv.final.params}, {"peak_activation_bytes", adv.final.peak_activation_bytes},
@@ -290,8 +279,8 @@ ExperimentResult curation(const ExperimentOptions& o) {
                    {"median_evaluations", sorted.empty() ? json(nullptr) : json(sorted[sorted.size() / 2])},
                    {"final_best_ms", finals.at(mode)}};
   }
-  write_atomically(fs::path(o.out_dir) / "curation.svg", curves_svg(histories, target));
   ExperimentResult out;
+  out.files.emplace_back("curation.svg", curves_svg(histories, target));
   out.summary = {{"best_latency_ms", best}, {"target_ms", target}, {"modes", modes},
                  {"note", "latency here is the search's score: the regressor's prediction (refined), "
                           "simulator-verified for each run's best"}};
@@ -320,8 +309,11 @@ ExperimentResult run_experiment(const ExperimentOptions& o) {
   r.summary["experiment"] = o.name;
   r.summary["seed"] = o.seed;
   r.summary["accuracy_measure"] = o.accuracy;
-  write_atomically(fs::path(o.out_dir) / "summary.json", r.summary.dump(2) + "\n");
-  write_atomically(fs::path(o.out_dir) / "report.md", fmt::format("# nesim experiment {}\n\n{}", o.name, r.markdown));
+  OutputFiles out;  // the study's files appear together, or none does
+  for (const auto& [name, content] : r.files) out.add((fs::path(o.out_dir) / name).string(), content);
+  out.add((fs::path(o.out_dir) / "summary.json").string(), r.summary.dump(2) + "\n");
+  out.add((fs::path(o.out_dir) / "report.md").string(), fmt::format("# nesim experiment {}\n\n{}", o.name, r.markdown));
+  out.commit();
   return r;
 }
 

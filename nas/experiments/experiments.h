@@ -12,6 +12,7 @@
 // named in the result (the built-in MAE-DET entropy unless told otherwise).
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -37,6 +38,7 @@ struct ExperimentOptions {
 struct ExperimentResult {
   nlohmann::json summary;          // what summary.json holds
   std::string markdown;            // the study's table(s), as docs/case-studies.md shows them
+  std::vector<std::pair<std::string, std::string>> files;  // further outputs: name in out_dir, content
 };
 
 const std::vector<std::string>& experiment_names();

@@ -19,6 +19,7 @@
 
 #include "nas/search/report.h"
 #include "sim/modelfmt/model_expand.h"
+#include "sim/report/output_file.h"
 #include "sim/util/error.h"
 
 namespace nesim::nas {
@@ -75,19 +76,6 @@ class Journal {
   std::string path_;
   int fd_ = -1;
 };
-
-// Writes `text` to `path` through a temporary file and a rename: readers never see half a file.
-void write_atomic(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw input_error("{}: cannot write", tmp);
-    out << text;
-    out.flush();
-    if (!out) throw input_error("{}: write failed", tmp);
-  }
-  fs::rename(tmp, path);
-}
 
 std::string csv_field(const std::string& s) {
   if (s.find_first_of(",\"\n") == std::string::npos) return s;
@@ -223,7 +211,9 @@ void Search::open_run_dir() {
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec) throw input_error("--out: cannot create directory {}: {}", o_.out_dir, ec.message());
-    write_atomic(run, config.dump(2) + "\n");
+    OutputFiles out;
+    out.add(run, config.dump(2) + "\n");
+    out.commit();
   }
   journal_ = std::make_unique<Journal>(journal);
 }
@@ -563,13 +553,15 @@ void Search::write_outputs() {
     hist += fmt::format("{},{}\n", i + 1, std::isfinite(r_.history[i]) ? fmt::format("{}", r_.history[i]) : "");
   for (const SimulationCheck& k : r_.checks)
     sims += fmt::format("{},{},{},{},{}\n", k.at_evaluation, k.id, k.predicted_ms, k.simulated_ms, k.error_pct);
-  write_atomic((dir / "candidates.csv").string(), cand);
-  write_atomic((dir / "pareto.csv").string(), pareto);
-  write_atomic((dir / "history.csv").string(), hist);
-  write_atomic((dir / "simulations.csv").string(), sims);
-  write_atomic((dir / "best.yaml").string(), to_yaml(r_.best_spec));
-  write_atomic((dir / "report.html").string(), render_report(r_));
-  write_atomic((dir / "summary.json").string(), r_.summary.dump(2) + "\n");
+  OutputFiles out;  // all seven appear together, or none does
+  out.add((dir / "candidates.csv").string(), cand);
+  out.add((dir / "pareto.csv").string(), pareto);
+  out.add((dir / "history.csv").string(), hist);
+  out.add((dir / "simulations.csv").string(), sims);
+  out.add((dir / "best.yaml").string(), to_yaml(r_.best_spec));
+  out.add((dir / "report.html").string(), render_report(r_));
+  out.add((dir / "summary.json").string(), r_.summary.dump(2) + "\n");
+  out.commit();
 }
 
 }  // namespace
