@@ -6,6 +6,7 @@
 #include "sim/compiler/compiler.h"
 #include "sim/graph/stats.h"
 #include "sim/util/error.h"
+#include "tests/support/network_builders.h"
 
 using namespace nesim;
 
@@ -37,16 +38,7 @@ Layer conv(const std::string& name, int input, int64_t cout, int k, int stride, 
   return l;
 }
 
-Network with_input(Shape s) {
-  Network net;
-  net.name = "test";
-  Layer in;
-  in.name = "input";
-  in.op = Op::Input;
-  in.out = s;
-  net.add(in);
-  return net;
-}
+Network with_input(Shape s) { return test::with_input(s, "test"); }
 
 // An inverted bottleneck C -> 6C -> dw3x3 -> C with a residual add, as block `b`.
 int add_ibn(Network& net, int x, int64_t c, const std::string& b) {

@@ -8,29 +8,15 @@
 #include <fmt/format.h>
 
 #include "sim/graph/network.h"
+#include "tests/support/network_builders.h"
 #include "sim/util/error.h"
 
 using namespace nesim;
 
 namespace {
 
-Network with_input(Shape s) {
-  Network net;
-  Layer in;
-  in.name = "input";
-  in.op = Op::Input;
-  in.out = s;
-  net.add(in);
-  return net;
-}
-
-Layer layer(const std::string& name, Op op, std::vector<int> inputs) {
-  Layer l;
-  l.name = name;
-  l.op = op;
-  l.inputs = std::move(inputs);
-  return l;
-}
+using test::layer;
+using test::with_input;
 
 Layer conv(const std::string& name, int input, int64_t out_c, int k, int stride = 1, int pad = 0, int groups = 1) {
   Layer l = layer(name, Op::Conv2d, {input});

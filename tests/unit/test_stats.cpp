@@ -10,28 +10,14 @@
 #include <fmt/format.h>
 
 #include "sim/graph/stats.h"
+#include "tests/support/network_builders.h"
 
 using namespace nesim;
 
 namespace {
 
-Network with_input(Shape s) {
-  Network net;
-  Layer in;
-  in.name = "input";
-  in.op = Op::Input;
-  in.out = s;
-  net.add(in);
-  return net;
-}
-
-Layer layer(const std::string& name, Op op, std::vector<int> inputs) {
-  Layer l;
-  l.name = name;
-  l.op = op;
-  l.inputs = std::move(inputs);
-  return l;
-}
+using test::layer;
+using test::with_input;
 
 Layer conv(const std::string& name, int input, int64_t out_c, int k = 1, int stride = 1, int groups = 1) {
   Layer l = layer(name, Op::Conv2d, {input});
