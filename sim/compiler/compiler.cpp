@@ -13,10 +13,13 @@
 
 #include <algorithm>
 #include <cstring>
+#include <initializer_list>
 #include <limits>
 #include <optional>
+#include <ranges>
 #include <set>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -40,30 +43,52 @@ const char* unit_name(Unit u) {
 // The plans of one (hardware, options) pair, by plan key (Compiler::plan_key()). Kernels are
 // stored with layer indices relative to their group's first layer and without a name.
 struct PlanTable {
-  // Keys are mostly whole int64 words: one multiply-xor per word hashes them faster than
-  // std::hash<std::string>, which showed in profiles of cached compiles.
+  // Keys are mostly whole int64 words, up to a few KiB for a fused block: four independent
+  // multiply-xor chains hash them several times faster than one chain (or std::hash<std::string>),
+  // which showed in profiles of cached compiles.
   struct KeyHash {
     size_t operator()(const std::string& key) const {
-      uint64_t h = key.size();
+      constexpr uint64_t kMul = 0x9E3779B97F4A7C15ULL;
+      uint64_t h[4] = {key.size(), 0x243F6A8885A308D3ULL, 0x13198A2E03707344ULL, 0xA4093822299F31D0ULL};
       size_t i = 0;
+      for (; i + 32 <= key.size(); i += 32)
+        for (int j = 0; j < 4; ++j) {
+          uint64_t w;
+          std::memcpy(&w, key.data() + i + 8 * j, 8);
+          h[j] = (h[j] ^ w) * kMul;
+          h[j] ^= h[j] >> 29;
+        }
       for (; i + 8 <= key.size(); i += 8) {
         uint64_t w;
         std::memcpy(&w, key.data() + i, 8);
-        h = (h ^ w) * 0x9E3779B97F4A7C15ULL;
-        h ^= h >> 29;
+        h[0] = (h[0] ^ w) * kMul;
+        h[0] ^= h[0] >> 29;
       }
-      for (; i < key.size(); ++i) h = (h ^ static_cast<unsigned char>(key[i])) * 0x100000001B3ULL;
-      return static_cast<size_t>(h);
+      for (; i < key.size(); ++i) h[1] = (h[1] ^ static_cast<unsigned char>(key[i])) * 0x100000001B3ULL;
+      uint64_t out = h[0];
+      for (int j = 1; j < 4; ++j) {
+        out = (out ^ h[j]) * kMul;
+        out ^= out >> 32;
+      }
+      return static_cast<size_t>(out);
     }
   };
   HwConfig hw;
   CompileOptions opt;
-  std::unordered_map<std::string, std::optional<Kernel>, KeyHash> plans;
+  struct Entry {
+    std::optional<Kernel> kernel;  // empty: the group cannot be mapped with this context
+    uint64_t id = 0;               // PlanCache::Impl::next_id when planned: never reused
+    // A fused block's Compiler::fusion_pays() (-1: not asked yet). The key fixes the block's
+    // layers and context, and with them the single-layer plans it compares against.
+    int8_t fusion_pays = -1;
+  };
+  std::unordered_map<std::string, Entry, KeyHash> plans;
 };
 
 struct PlanCache::Impl {
   size_t max_kernels = 0;
   int64_t hits = 0, misses = 0;
+  uint64_t next_id = 1;  // not reset by clear(): an id names one plan for the cache's lifetime
   std::vector<std::unique_ptr<PlanTable>> tables;  // a handful: one per engine a search uses
 
   size_t size() const {
@@ -110,6 +135,16 @@ struct WorkingSet {
   int64_t total() const { return in + weights + out + scratch; }
 };
 
+// The tensor a kernel finds resident in SRAM: at most one, the output of the kernel before it.
+// (Set-like, so the planners read it as they would a set of layers.)
+struct Resident {
+  int layer = -1;
+  size_t count(int li) const { return li >= 0 && li == layer ? 1 : 0; }
+  bool empty() const { return layer < 0; }
+  void clear() { layer = -1; }
+  void insert(int li) { layer = li; }
+};
+
 // One set of channels processed together: output channels when groups == 1, else whole groups.
 struct ChunkInfo {
   int64_t count = 0;  // chunks
@@ -139,40 +174,63 @@ class Compiler {
   }
 
   Program run();
+  std::vector<PlannedKernel> planned_kernels();
 
  private:
+  // Layers [first, first + count), run as one kernel: groups are always contiguous.
   struct Group {
-    std::vector<int> layers;
+    int first = 0, count = 1;
     bool fused = false;
+    int front() const { return first; }
+    int back() const { return first + count - 1; }
+    bool contains(int li) const { return li >= first && li < first + count; }
+    std::ranges::iota_view<int, int> layers() const { return {first, first + count}; }
   };
 
   // Planning ---------------------------------------------------------------------------------
   bool fits(const WorkingSet& ws, int64_t reserved) const;
-  // plan_uncached(), through the plan cache when there is one.
-  std::optional<Kernel> plan(const Group& g, const std::set<int>& resident_in, bool out_resident);
-  std::optional<Kernel> plan_uncached(const Group& g, const std::set<int>& resident_in, bool out_resident);
+  // One kernel of the schedule: its group and its plan, from the cache or owned.
+  struct Scheduled {
+    int first_layer = 0;  // of the group, which is contiguous (form_groups())
+    bool fused = false;
+    PlanTable::Entry* cached = nullptr;  // the cache's plan: layers relative to the group, no name
+    std::optional<Kernel> own;                 // the plan when there is no cache: absolute layers, no name
+    const Kernel& kernel() const { return cached ? *cached->kernel : *own; }
+  };
+  std::vector<Scheduled> schedule();
+  // The Program's kernel of a scheduled plan: named, with the network's layer indices.
+  Kernel materialize(Scheduled&& s) const;
+  // plan_uncached(), through the plan cache when there is one, into `out`; false when the group
+  // cannot be mapped in this context.
+  bool plan(const Group& g, const Resident& resident_in, bool out_resident, Scheduled& out);
+  std::optional<Kernel> plan_uncached(const Group& g, const Resident& resident_in, bool out_resident);
   // The cached plan (relative layer indices, no name); nullptr when the group is not cacheable.
-  const std::optional<Kernel>* cached_plan(const Group& g, const std::set<int>& resident_in, bool out_resident);
+  PlanTable::Entry* cached_plan(const Group& g, const Resident& resident_in, bool out_resident);
   // Writes the cache key of a plan to key_.
-  void plan_key(const Group& g, const std::set<int>& resident_in, bool out_resident);
-  std::optional<Kernel> plan_conv(int li, const std::set<int>& resident_in, bool out_resident);
-  std::optional<Kernel> plan_conv_split(int li, const std::set<int>& resident_in, bool out_resident);
-  std::optional<Kernel> plan_vector(int li, const std::set<int>& resident_in, bool out_resident);
-  std::optional<Kernel> plan_systolic(int li, const std::set<int>& resident_in, bool out_resident);
-  std::optional<Kernel> plan_se(int li, const std::set<int>& resident_in, bool out_resident);
-  std::optional<Kernel> plan_chain(const Group& g, const std::set<int>& resident_in, bool out_resident);
+  void plan_key(const Group& g, const Resident& resident_in, bool out_resident);
+  // Writes the key's int32 fields to key_ints_ and returns how many; without kEscape, returns 0
+  // when a field needs the escape (plan_key()).
+  template <bool kEscape>
+  size_t plan_key_fields(const Group& g, const Resident& resident_in, bool out_resident);
+  std::optional<Kernel> plan_conv(int li, const Resident& resident_in, bool out_resident);
+  std::optional<Kernel> plan_conv_split(int li, const Resident& resident_in, bool out_resident);
+  std::optional<Kernel> plan_vector(int li, const Resident& resident_in, bool out_resident);
+  std::optional<Kernel> plan_systolic(int li, const Resident& resident_in, bool out_resident);
+  std::optional<Kernel> plan_se(int li, const Resident& resident_in, bool out_resident);
+  std::optional<Kernel> plan_chain(const Group& g, const Resident& resident_in, bool out_resident);
   [[noreturn]] void mapping_error(int li) const;
   int64_t pipeline_estimate(int64_t tiles, int64_t first_load_bytes, int64_t load_bytes, int64_t store_bytes,
                             int64_t compute_cycles) const;
   int64_t kernel_estimate(const Kernel& k) const;
   bool fusion_pays(const Group& g, const Kernel& fused);
+  bool fusion_pays(const Group& g, const Scheduled& fused);  // remembered in the cache entry when there is one
 
   // Shapes and bytes -------------------------------------------------------------------------
   const Layer& layer(int i) const { return net_.layers[i]; }
   const Shape& in_shape(int i, int k = 0) const { return net_.in_shape(net_.layers[i], k); }
   int64_t tensor_bytes(int i) const { return net_.layers[i].out.elements() * bpe_; }
   // SRAM already taken while layer `li` runs: its inputs that stay resident, and its output if it will.
-  int64_t reserved_bytes(int li, const std::set<int>& resident_in, bool out_resident) const {
+  int64_t reserved_bytes(int li, const Resident& resident_in, bool out_resident) const {
     int64_t bytes = out_resident ? tensor_bytes(li) : 0;
     for (int in : layer(li).inputs)
       if (resident_in.count(in)) bytes += tensor_bytes(in);
@@ -184,7 +242,7 @@ class Compiler {
   std::vector<ComputeStep> vector_steps(int li, int64_t rows_out) const;
   bool resident_candidate(const std::vector<Group>& groups, size_t k) const;
   std::vector<Group> form_groups() const;
-  bool chain_ok(const std::vector<int>& layers) const;
+  bool chain_ok(int first, int count) const;
 
   const Network& net_;
   const HwConfig& hw_;
@@ -199,7 +257,7 @@ class Compiler {
   std::set<int> outputs_;
   PlanCache::Impl* cache_;
   PlanTable* table_;
-  std::vector<int64_t> key_ints_;  // plan_key()'s buffers, reused across plans
+  std::vector<int32_t> key_ints_;  // plan_key()'s buffers, reused across plans
   std::vector<int> key_external_;
   std::string key_;
 };
@@ -246,11 +304,11 @@ int64_t Compiler::kernel_estimate(const Kernel& k) const {
 // compute are faster. Fusion is kept when its estimate is no worse than the layers'.
 bool Compiler::fusion_pays(const Group& g, const Kernel& fused) {
   int64_t layers = 0;
-  for (int li : g.layers) {
-    Group single{{li}, false};
-    if (const std::optional<Kernel>* cached = cached_plan(single, {}, false)) {  // no copy needed
-      if (!*cached) return true;
-      layers += kernel_estimate(**cached);
+  for (int li : g.layers()) {
+    Group single{li, 1, false};
+    if (const PlanTable::Entry* cached = cached_plan(single, {}, false)) {  // no copy needed
+      if (!cached->kernel) return true;
+      layers += kernel_estimate(*cached->kernel);
       continue;
     }
     std::optional<Kernel> planned = plan_uncached(single, {}, false);
@@ -258,6 +316,12 @@ bool Compiler::fusion_pays(const Group& g, const Kernel& fused) {
     layers += kernel_estimate(*planned);
   }
   return kernel_estimate(fused) <= layers;
+}
+
+bool Compiler::fusion_pays(const Group& g, const Scheduled& fused) {
+  if (!fused.cached) return fusion_pays(g, fused.kernel());
+  if (fused.cached->fusion_pays < 0) fused.cached->fusion_pays = fusion_pays(g, fused.kernel()) ? 1 : 0;
+  return fused.cached->fusion_pays == 1;
 }
 
 int64_t Compiler::weight_bytes(int li, int64_t chunk) const {
@@ -363,7 +427,7 @@ std::vector<ComputeStep> Compiler::vector_steps(int li, int64_t rows_out) const 
 }
 
 // Single conv / FC layer: search tile shape and loop order for the least DRAM traffic.
-std::optional<Kernel> Compiler::plan_conv(int li, const std::set<int>& resident_in, bool out_resident) {
+std::optional<Kernel> Compiler::plan_conv(int li, const Resident& resident_in, bool out_resident) {
   const Layer& l = layer(li);
   const Shape& in = in_shape(li);
   bool fc = l.op == Op::FullyConnected;
@@ -486,7 +550,7 @@ std::optional<Kernel> Compiler::plan_conv(int li, const std::set<int>& resident_
 // Fallback for layers whose smallest full-depth tile does not fit: the input channels are split
 // too, partial sums accumulate in SRAM (int32) and each output tile is stored after its last
 // input-channel slice. Loop order: bands, output chunks, input slices.
-std::optional<Kernel> Compiler::plan_conv_split(int li, const std::set<int>& resident_in, bool out_resident) {
+std::optional<Kernel> Compiler::plan_conv_split(int li, const Resident& resident_in, bool out_resident) {
   const Layer& l = layer(li);
   const Shape& in = in_shape(li);
   bool fc = l.op == Op::FullyConnected;
@@ -573,7 +637,7 @@ std::optional<Kernel> Compiler::plan_conv_split(int li, const std::set<int>& res
 // Systolic arrays run a layer as SCALE-Sim does: a sequence of folds of the GEMM
 // (M = output pixels, N = filters, K = window), group after group. A tile is a run of
 // consecutive folds; its DMA bytes are its share of the layer's operands, each read once.
-std::optional<Kernel> Compiler::plan_systolic(int li, const std::set<int>& resident_in, bool out_resident) {
+std::optional<Kernel> Compiler::plan_systolic(int li, const Resident& resident_in, bool out_resident) {
   const Layer& l = layer(li);
   const Shape& in = in_shape(li);
   bool fc = l.op == Op::FullyConnected;
@@ -629,7 +693,7 @@ std::optional<Kernel> Compiler::plan_systolic(int li, const std::set<int>& resid
 }
 
 // Pooling, elementwise, resize, activation: row bands through the vector unit.
-std::optional<Kernel> Compiler::plan_vector(int li, const std::set<int>& resident_in, bool out_resident) {
+std::optional<Kernel> Compiler::plan_vector(int li, const Resident& resident_in, bool out_resident) {
   const Layer& l = layer(li);
   Kernel k;
   k.name = l.name;
@@ -715,7 +779,7 @@ std::optional<Kernel> Compiler::plan_vector(int li, const std::set<int>& residen
 
 // Squeeze-and-excite: pool the whole input, two tiny FCs, then gate every element. When the
 // input does not fit, it is streamed twice (once to pool, once to gate).
-std::optional<Kernel> Compiler::plan_se(int li, const std::set<int>& resident_in, bool out_resident) {
+std::optional<Kernel> Compiler::plan_se(int li, const Resident& resident_in, bool out_resident) {
   const Layer& l = layer(li);
   const Shape& s = in_shape(li);
   bool res = resident_in.count(l.inputs[0]) > 0;
@@ -807,8 +871,8 @@ std::optional<Kernel> Compiler::plan_se(int li, const std::set<int>& resident_in
 
 // A block's layers as one kernel: row bands of the block output, each computed from the rows of
 // the block input it needs (halo rows recomputed); intermediates live in SRAM only.
-std::optional<Kernel> Compiler::plan_chain(const Group& g, const std::set<int>& resident_in, bool out_resident) {
-  const std::vector<int>& ls = g.layers;
+std::optional<Kernel> Compiler::plan_chain(const Group& g, const Resident& resident_in, bool out_resident) {
+  std::vector<int> ls(g.layers().begin(), g.layers().end());
   int x = layer(ls.front()).inputs[0];  // the block input
   int last = ls.back();
   bool res = resident_in.count(x) > 0;
@@ -879,7 +943,7 @@ std::optional<Kernel> Compiler::plan_chain(const Group& g, const std::set<int>& 
           t.steps.push_back(conv_step(ls[i], r[i].size(), l.groups == 1 ? l.out_channels : l.groups));
           for (auto& v : vector_steps(ls[i], r[i].size())) t.steps.push_back(v);
         } else if (l.op == Op::SqueezeExcite) {
-          std::set<int> all_res{l.inputs[0]};
+          Resident all_res{l.inputs[0]};  // an SE layer has one input
           auto se = plan_se(ls[i], all_res, true);
           if (!se) return std::nullopt;
           for (auto& tile : se->tiles)
@@ -907,12 +971,12 @@ std::optional<Kernel> Compiler::plan_chain(const Group& g, const std::set<int>& 
   return best;
 }
 
-std::optional<Kernel> Compiler::plan_uncached(const Group& g, const std::set<int>& resident_in, bool out_resident) {
+std::optional<Kernel> Compiler::plan_uncached(const Group& g, const Resident& resident_in, bool out_resident) {
   std::optional<Kernel> k;
   if (g.fused) {
     k = plan_chain(g, resident_in, out_resident);
   } else {
-    int li = g.layers[0];
+    int li = g.front();
     switch (layer(li).op) {
       case Op::Conv2d:
       case Op::FullyConnected:
@@ -944,46 +1008,77 @@ static_assert(sizeof(Layer) == 256, "Layer changed: update Compiler::plan_key()"
 // The cache key of a plan: what plan_uncached() reads of the group's layers and of their inputs,
 // with layer indices made relative to the group (external inputs numbered in order of first use).
 // The hardware and the options are the table's key.
-void Compiler::plan_key(const Group& g, const std::set<int>& resident_in, bool out_resident) {
-  std::vector<int64_t>& v = key_ints_;
+void Compiler::plan_key(const Group& g, const Resident& resident_in, bool out_resident) {
+  // Fields as int32 (half the bytes to hash and compare). A value that int32 cannot hold, or
+  // int32's minimum, is written as that minimum (a marker) plus both halves, so the key stays
+  // exact for any value; the first pass assumes none and is redone when one shows up.
+  size_t ints = plan_key_fields<false>(g, resident_in, out_resident);
+  if (ints == 0) ints = plan_key_fields<true>(g, resident_in, out_resident);
+  key_.assign(reinterpret_cast<const char*>(key_ints_.data()), ints * sizeof(int32_t));
+  for (int li : g.layers()) key_.append(layer(li).block_type).push_back('\0');
+}
+
+template <bool kEscape>
+size_t Compiler::plan_key_fields(const Group& g, const Resident& resident_in, bool out_resident) {
+  std::vector<int32_t>& v = key_ints_;
   std::vector<int>& external = key_external_;
-  v.clear();
   external.clear();
-  int first = g.layers.front(), last = g.layers.back();
-  v.push_back(g.fused);
-  v.push_back(out_resident);
-  v.push_back(static_cast<int64_t>(g.layers.size()));
-  for (int li : g.layers) {
+  size_t most = 3 * 3;  // the worst case, so that each field is one store
+  for (int li : g.layers()) most += 3 * (27 + 6 * layer(li).inputs.size());
+  if (v.size() < most) v.resize(most);
+  int32_t* at = v.data();
+  bool wide = false;
+  auto put = [&at, &wide](std::initializer_list<int64_t> values) {
+    int32_t* out = at;  // locals, so that the loop does not reload them after every store
+    if constexpr (kEscape) {
+      for (int64_t x : values) {
+        auto x32 = static_cast<int32_t>(x);
+        if (x != x32 || x32 == std::numeric_limits<int32_t>::min()) {
+          *out++ = std::numeric_limits<int32_t>::min();
+          *out++ = static_cast<int32_t>(static_cast<uint64_t>(x) >> 32);
+          x32 = static_cast<int32_t>(static_cast<uint64_t>(x) & 0xFFFFFFFFu);
+        }
+        *out++ = x32;
+      }
+    } else {
+      uint64_t outside = 0;  // x outside (INT32_MIN, INT32_MAX], one unsigned compare per field
+      for (int64_t x : values) {
+        *out++ = static_cast<int32_t>(x);
+        outside |= static_cast<uint64_t>(static_cast<uint64_t>(x) - uint64_t{0xFFFFFFFF80000001} > uint64_t{0xFFFFFFFE});
+      }
+      wide |= outside != 0;
+    }
+    at = out;
+  };
+  int first = g.front(), last = g.back();
+  put({g.fused, out_resident, g.count});
+  for (int li : g.layers()) {
     const Layer& l = layer(li);
-    v.insert(v.end(), {li - first, static_cast<int64_t>(l.op), l.kernel_h, l.kernel_w, l.stride_h, l.stride_w,
-                       l.pad_top, l.pad_bottom, l.pad_left, l.pad_right, l.dilation_h, l.dilation_w, l.groups,
-                       l.out_channels, l.bias, l.batch_norm, static_cast<int64_t>(l.act), l.se_channels,
-                       static_cast<int64_t>(l.se_act), static_cast<int64_t>(l.se_gate), l.out_h, l.out_w,
-                       static_cast<int64_t>(l.resize_mode), l.out.c, l.out.h, l.out.w,
-                       static_cast<int64_t>(l.inputs.size())});
+    put({li - first, static_cast<int64_t>(l.op), l.kernel_h, l.kernel_w, l.stride_h, l.stride_w, l.pad_top,
+         l.pad_bottom, l.pad_left, l.pad_right, l.dilation_h, l.dilation_w, l.groups, l.out_channels, l.bias,
+         l.batch_norm, static_cast<int64_t>(l.act), l.se_channels, static_cast<int64_t>(l.se_act),
+         static_cast<int64_t>(l.se_gate), l.out_h, l.out_w, static_cast<int64_t>(l.resize_mode), l.out.c, l.out.h,
+         l.out.w, static_cast<int64_t>(l.inputs.size())});
     for (int in : l.inputs) {
       if (in >= first && in <= last) {
-        v.insert(v.end(), {0, in - first});
+        put({0, in - first});
         continue;
       }
       auto it = std::find(external.begin(), external.end(), in);
-      v.insert(v.end(), {1, it - external.begin()});
+      put({1, it - external.begin()});
       if (it == external.end()) {
         external.push_back(in);
         const Shape& s = layer(in).out;
-        v.insert(v.end(), {s.c, s.h, s.w, static_cast<int64_t>(resident_in.count(in))});
+        put({s.c, s.h, s.w, static_cast<int64_t>(resident_in.count(in))});
       }
     }
   }
-  key_.assign(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(int64_t));
-  for (int li : g.layers) key_.append(layer(li).block_type).push_back('\0');
+  if (!kEscape && wide) return 0;
+  return static_cast<size_t>(at - v.data());
 }
 
-const std::optional<Kernel>* Compiler::cached_plan(const Group& g, const std::set<int>& resident_in,
-                                                   bool out_resident) {
+PlanTable::Entry* Compiler::cached_plan(const Group& g, const Resident& resident_in, bool out_resident) {
   if (!table_) return nullptr;
-  for (size_t i = 1; i < g.layers.size(); ++i)
-    if (g.layers[i] != g.layers[i - 1] + 1) return nullptr;  // relative indices need a contiguous group
   plan_key(g, resident_in, out_resident);
   auto it = table_->plans.find(key_);
   if (it != table_->plans.end()) {
@@ -993,55 +1088,63 @@ const std::optional<Kernel>* Compiler::cached_plan(const Group& g, const std::se
   ++cache_->misses;
   std::optional<Kernel> k = plan_uncached(g, resident_in, out_resident);
   if (k) {
-    int first = g.layers.front();
+    int first = g.front();
     k->name.clear();
     for (int& li : k->layers) li -= first;
     for (Tile& t : k->tiles)
       for (ComputeStep& s : t.steps) s.layer -= first;
   }
-  return &table_->plans.emplace(key_, std::move(k)).first->second;
+  return &table_->plans.emplace(key_, PlanTable::Entry{std::move(k), cache_->next_id++}).first->second;
 }
 
-std::optional<Kernel> Compiler::plan(const Group& g, const std::set<int>& resident_in, bool out_resident) {
-  const std::optional<Kernel>* cached = cached_plan(g, resident_in, out_resident);
-  if (!cached) return plan_uncached(g, resident_in, out_resident);
-  std::optional<Kernel> k = *cached;
-  if (k) {
-    int first = g.layers.front();
-    k->name = g.fused ? layer(first).block : layer(first).name;
-    for (int& li : k->layers) li += first;
-    for (Tile& t : k->tiles)
-      for (ComputeStep& s : t.steps) s.layer += first;
+bool Compiler::plan(const Group& g, const Resident& resident_in, bool out_resident, Scheduled& out) {
+  out.first_layer = g.front();
+  out.fused = g.fused;
+  out.cached = cached_plan(g, resident_in, out_resident);
+  out.own.reset();
+  if (out.cached) return out.cached->kernel.has_value();
+  out.own = plan_uncached(g, resident_in, out_resident);
+  return out.own.has_value();
+}
+
+Kernel Compiler::materialize(Scheduled&& s) const {
+  if (!s.cached) {
+    s.own->name = s.fused ? layer(s.first_layer).block : layer(s.first_layer).name;
+    return std::move(*s.own);
   }
+  Kernel k = *s.cached->kernel;
+  int first = s.first_layer;
+  k.name = s.fused ? layer(first).block : layer(first).name;
+  for (int& li : k.layers) li += first;
+  for (Tile& t : k.tiles)
+    for (ComputeStep& st : t.steps) st.layer += first;
   return k;
 }
 
-bool Compiler::chain_ok(const std::vector<int>& ls) const {
-  if (ls.size() < 2) return false;
-  auto inside = [&](int li) { return std::find(ls.begin(), ls.end(), li) != ls.end(); };
-  int x = layer(ls.front()).inputs.empty() ? -1 : layer(ls.front()).inputs[0];
-  if (x < 0 || layer(ls.front()).inputs.size() != 1) return false;
-  for (size_t i = 0; i < ls.size(); ++i) {
-    const Layer& l = layer(ls[i]);
-    if (i > 0 && ls[i] != ls[i - 1] + 1) return false;
+bool Compiler::chain_ok(int first, int count) const {
+  if (count < 2) return false;
+  int x = layer(first).inputs.empty() ? -1 : layer(first).inputs[0];
+  if (x < 0 || layer(first).inputs.size() != 1) return false;
+  for (int li = first; li < first + count; ++li) {
+    const Layer& l = layer(li);
     switch (l.op) {
       case Op::Conv2d:
       case Op::SqueezeExcite:
       case Op::Activation:
-        if (i > 0 && l.inputs[0] != ls[i - 1]) return false;
+        if (li > first && l.inputs[0] != li - 1) return false;
         break;
       case Op::Add:
-        if (l.inputs.size() != 2 || i == 0) return false;
-        if (!((l.inputs[0] == x && l.inputs[1] == ls[i - 1]) || (l.inputs[1] == x && l.inputs[0] == ls[i - 1])))
+        if (l.inputs.size() != 2 || li == first) return false;
+        if (!((l.inputs[0] == x && l.inputs[1] == li - 1) || (l.inputs[1] == x && l.inputs[0] == li - 1)))
           return false;
         break;
       default: return false;
     }
     // Intermediates must not escape the block.
-    if (i + 1 < ls.size()) {
-      if (outputs_.count(ls[i])) return false;
-      for (int c : consumers(ls[i]))
-        if (!inside(c)) return false;
+    if (li + 1 < first + count) {
+      if (outputs_.count(li)) return false;
+      for (int c : consumers(li))
+        if (c < first || c >= first + count) return false;
     }
   }
   return true;
@@ -1060,15 +1163,13 @@ std::vector<Compiler::Group> Compiler::form_groups() const {
     if (opt_.fuse_blocks && !systolic && !L[i].block.empty() && (bt == "ibn" || bt == "fused_ibn" || bt == "dwsep")) {
       size_t j = i;
       while (j < L.size() && L[j].block == L[i].block) ++j;
-      std::vector<int> ls;
-      for (size_t m = i; m < j; ++m) ls.push_back(static_cast<int>(m));
-      if (chain_ok(ls)) {
-        groups.push_back({ls, true});
+      if (chain_ok(static_cast<int>(i), static_cast<int>(j - i))) {
+        groups.push_back({static_cast<int>(i), static_cast<int>(j - i), true});
         i = j;
         continue;
       }
     }
-    groups.push_back({{static_cast<int>(i)}, false});
+    groups.push_back({static_cast<int>(i), 1, false});
     ++i;
   }
   return groups;
@@ -1076,12 +1177,12 @@ std::vector<Compiler::Group> Compiler::form_groups() const {
 
 bool Compiler::resident_candidate(const std::vector<Group>& groups, size_t k) const {
   if (!opt_.keep_resident || hw_.sram.layout != SramLayout::Unified || k + 1 >= groups.size()) return false;
-  int out = groups[k].layers.back();
+  int out = groups[k].back();
   if (outputs_.count(out) || consumers(out).empty()) return false;
   const Group& next = groups[k + 1];
-  if (layer(next.layers[0]).op == Op::Concat) return false;
+  if (layer(next.front()).op == Op::Concat) return false;
   for (int c : consumers(out))
-    if (std::find(next.layers.begin(), next.layers.end(), c) == next.layers.end()) return false;
+    if (!next.contains(c)) return false;
   return tensor_bytes(out) * 2 <= hw_.sram_bytes();
 }
 
@@ -1108,44 +1209,67 @@ Program Compiler::run() {
       unit = unit_name(Unit::Depthwise);
     p.layer_info.push_back({l.name, layer_op_name(net_, l), unit, layer_macs(net_, l), layer_params(net_, l)});
   }
+  std::vector<Scheduled> steps = schedule();
+  p.kernels.reserve(steps.size());
+  for (Scheduled& s : steps) p.kernels.push_back(materialize(std::move(s)));
+  return p;
+}
+
+std::vector<PlannedKernel> Compiler::planned_kernels() {
+  std::vector<Scheduled> steps = schedule();
+  std::vector<PlannedKernel> out;
+  out.reserve(steps.size());
+  for (const Scheduled& s : steps) {
+    // form_groups() makes contiguous groups only, and every contiguous group is cacheable.
+    if (!s.cached) throw std::logic_error("plan_kernels: a kernel was planned outside the cache");
+    out.push_back({&*s.cached->kernel, s.first_layer, s.cached->id});
+  }
+  return out;
+}
+
+// The decisions of the module comment, kernel by kernel; each kernel's plan is cached or owned.
+std::vector<Compiler::Scheduled> Compiler::schedule() {
+  std::vector<Scheduled> steps;
   std::vector<Group> groups = form_groups();
-  std::set<int> resident_in, prev_resident_in;
+  steps.reserve(groups.size());
+  Resident resident_in, prev_resident_in;
+  Scheduled s, prev;
   for (size_t k = 0; k < groups.size(); ++k) {
     bool out_res = resident_candidate(groups, k);
-    std::optional<Kernel> kern = plan(groups[k], resident_in, out_res);
-    if (!kern && out_res) kern = plan(groups[k], resident_in, out_res = false);
-    if (!kern && !resident_in.empty()) {
+    bool ok = plan(groups[k], resident_in, out_res, s);
+    if (!ok && out_res) ok = plan(groups[k], resident_in, out_res = false, s);
+    if (!ok && !resident_in.empty()) {
       // Our resident input crowds this kernel out: send the producer's output to DRAM instead.
-      if (auto prev = plan(groups[k - 1], prev_resident_in, false)) {
-        p.kernels.back() = std::move(*prev);
+      if (plan(groups[k - 1], prev_resident_in, false, prev)) {
+        steps.back() = std::move(prev);
         resident_in.clear();
         out_res = resident_candidate(groups, k);
-        kern = plan(groups[k], resident_in, out_res);
-        if (!kern && out_res) kern = plan(groups[k], resident_in, out_res = false);
+        ok = plan(groups[k], resident_in, out_res, s);
+        if (!ok && out_res) ok = plan(groups[k], resident_in, out_res = false, s);
       }
     }
-    if (kern && groups[k].fused && !fusion_pays(groups[k], *kern)) kern.reset();
-    if (!kern && groups[k].fused) {
+    if (ok && groups[k].fused && !fusion_pays(groups[k], s)) ok = false;
+    if (!ok && groups[k].fused) {
       // The block does not stream through SRAM, or is faster unfused: run its layers one by one.
       // Its input may have more than one reader among them, so it must come from DRAM.
       if (!resident_in.empty()) {
-        if (auto prev = plan(groups[k - 1], prev_resident_in, false)) p.kernels.back() = std::move(*prev);
+        if (plan(groups[k - 1], prev_resident_in, false, prev)) steps.back() = std::move(prev);
         resident_in.clear();
       }
-      std::vector<Group> singles;
-      for (int li : groups[k].layers) singles.push_back({{li}, false});
+      Group block = groups[k];
       groups.erase(groups.begin() + static_cast<long>(k));
-      groups.insert(groups.begin() + static_cast<long>(k), singles.begin(), singles.end());
+      for (int li = block.back(); li >= block.front(); --li)
+        groups.insert(groups.begin() + static_cast<long>(k), Group{li, 1, false});
       --k;
       continue;
     }
-    if (!kern) mapping_error(groups[k].layers[0]);
+    if (!ok) mapping_error(groups[k].front());
     prev_resident_in = resident_in;
     resident_in.clear();
-    if (out_res) resident_in.insert(groups[k].layers.back());
-    p.kernels.push_back(std::move(*kern));
+    if (out_res) resident_in.insert(groups[k].back());
+    steps.push_back(std::move(s));
   }
-  return p;
+  return steps;
 }
 
 }  // namespace
@@ -1156,6 +1280,11 @@ Program compile(const Network& net, const HwConfig& hw, const CompileOptions& op
 
 Program compile(const Network& net, const HwConfig& hw, const CompileOptions& opt, PlanCache& cache) {
   return Compiler(net, hw, opt, cache.impl_.get()).run();
+}
+
+std::vector<PlannedKernel> plan_kernels(const Network& net, const HwConfig& hw, const CompileOptions& opt,
+                                        PlanCache& cache) {
+  return Compiler(net, hw, opt, cache.impl_.get()).planned_kernels();
 }
 
 }  // namespace nesim

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "sim/compiler/program.h"
 
@@ -18,6 +19,8 @@ struct CompileOptions {
 
 // Throws InputError naming the layer and the bytes it needs when a layer cannot be mapped.
 Program compile(const Network& net, const HwConfig& hw, const CompileOptions& opt = {});
+
+struct PlannedKernel;
 
 // Planned kernels remembered across compile() calls, so that networks sharing layer shapes (the
 // candidates of a NAS search) run the tile search once per distinct kernel. Exact: the key is
@@ -51,8 +54,25 @@ class PlanCache {
  private:
   std::unique_ptr<Impl> impl_;
   friend Program compile(const Network&, const HwConfig&, const CompileOptions&, PlanCache&);
+  friend std::vector<PlannedKernel> plan_kernels(const Network&, const HwConfig&, const CompileOptions&, PlanCache&);
 };
 
 Program compile(const Network& net, const HwConfig& hw, const CompileOptions& opt, PlanCache& cache);
+
+// One kernel of compile()'s decomposition, as the cache holds it: no tiles are copied.
+struct PlannedKernel {
+  const Kernel* plan = nullptr;  // owned by the cache; layer indices relative to first_layer, no name
+  int first_layer = 0;           // network index of the kernel's first layer
+  uint64_t plan_id = 0;          // names this plan for the cache's lifetime (never reused, even after
+                                 // the cache starts over): a key for results derived from the plan
+};
+
+// The kernels compile(net, hw, opt, cache) would produce, in order, without building the Program:
+// the same grouping, fusion, residency and plans (plan_kernels()[i].plan is program.kernels[i]
+// up to its name and layer offset). For a search's prediction loop, where building ~700 tiles
+// per candidate costs more than the decisions. The pointers are valid until the next compile()
+// or plan_kernels() with this cache (which may start the cache over). Throws like compile().
+std::vector<PlannedKernel> plan_kernels(const Network& net, const HwConfig& hw, const CompileOptions& opt,
+                                        PlanCache& cache);
 
 }  // namespace nesim

@@ -1,9 +1,11 @@
-// unit: does compile() with a PlanCache give exactly the Program compile() gives without one?
+// unit: does compile() with a PlanCache give exactly the Program compile() gives without one, and
+// does plan_kernels() name exactly that Program's kernels without building it?
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -44,6 +46,24 @@ void check_same(const Program& cached, const Program& plain) {
   CHECK(cached == plain);
 }
 
+// plan_kernels() against the Program: one plan per kernel, equal to it once the layer offset and
+// the name are put back.
+void check_plans(const std::vector<PlannedKernel>& plans, const Program& plain) {
+  REQUIRE(plans.size() == plain.kernels.size());
+  for (size_t i = 0; i < plans.size(); ++i) {
+    CAPTURE(plain.kernels[i].name);
+    REQUIRE(plans[i].plan != nullptr);
+    Kernel k = *plans[i].plan;
+    CHECK(k.name.empty());
+    CHECK(plans[i].first_layer == plain.kernels[i].layers.front());
+    k.name = plain.kernels[i].name;
+    for (int& li : k.layers) li += plans[i].first_layer;
+    for (Tile& t : k.tiles)
+      for (ComputeStep& s : t.steps) s.layer += plans[i].first_layer;
+    CHECK(k == plain.kernels[i]);
+  }
+}
+
 // MobileNetV2 with a random expand ratio, depthwise kernel, width and repeat count per stage.
 Network random_mobilenet_v2(const ModelSpec& base, std::mt19937_64& rng, int i) {
   ModelSpec m = base;
@@ -75,7 +95,9 @@ TEST_SUITE("unit: plan cache") {
         for (const Network& net : nets) {
           CAPTURE(net.name);
           CAPTURE(hw.name);
-          check_same(compile(net, hw, {}, cache), compile(net, hw));
+          Program plain = compile(net, hw);
+          check_same(compile(net, hw, {}, cache), plain);
+          check_plans(plan_kernels(net, hw, {}, cache), plain);
         }
     CHECK(cache.hits() > cache.misses());
   }
@@ -101,10 +123,14 @@ TEST_SUITE("unit: plan cache") {
         } catch (const InputError& e) {
           error = e.what();
         }
-        if (error.empty())
-          check_same(compile(net, *hw, o, cache), compile(net, *hw, o));
-        else
+        if (error.empty()) {
+          Program plain = compile(net, *hw, o);
+          check_same(compile(net, *hw, o, cache), plain);
+          check_plans(plan_kernels(net, *hw, o, cache), plain);
+        } else {
           CHECK_THROWS_WITH_AS(compile(net, *hw, o, cache), error.c_str(), InputError);
+          CHECK_THROWS_WITH_AS(plan_kernels(net, *hw, o, cache), error.c_str(), InputError);
+        }
       }
     }
     CHECK(cache.hits() > 0);
@@ -131,5 +157,35 @@ TEST_SUITE("unit: plan cache") {
     CHECK(cache.misses() == misses);  // every plan was a hit
     cache.clear();
     CHECK(cache.size() == 0);
+  }
+
+  TEST_CASE("plan ids: one per distinct plan, stable while it is cached, never reused after the cache starts over") {
+    Network net = load_model(std::string(NESIM_SOURCE_DIR) + "/models/mobilenet_v2.yaml");
+    HwConfig hw = load_hw_config(std::string(NESIM_SOURCE_DIR) + "/hwconfigs/ne-pf16.yaml");
+    PlanCache cache;
+    std::vector<PlannedKernel> first = plan_kernels(net, hw, {}, cache);
+    std::vector<PlannedKernel> again = plan_kernels(net, hw, {}, cache);
+    REQUIRE(first.size() == again.size());
+    std::set<uint64_t> ids;
+    for (size_t i = 0; i < first.size(); ++i) {
+      CHECK(first[i].plan_id == again[i].plan_id);
+      CHECK(first[i].plan == again[i].plan);
+      CHECK(first[i].plan_id > 0);
+      ids.insert(first[i].plan_id);
+    }
+    // Kernels with equal plans share an id (MobileNetV2 repeats block shapes), others do not.
+    for (size_t i = 0; i < first.size(); ++i)
+      for (size_t j = i + 1; j < first.size(); ++j)
+        CHECK((first[i].plan_id == first[j].plan_id) == (first[i].plan == first[j].plan));
+    CHECK(ids.size() < first.size());
+
+    PlanCache tiny(4);  // starts over on every call: the same plans come back under new ids
+    std::set<uint64_t> seen;
+    for (int call = 0; call < 3; ++call) {
+      std::set<uint64_t> now;
+      for (const PlannedKernel& k : plan_kernels(net, hw, {}, tiny)) now.insert(k.plan_id);
+      for (uint64_t id : now) CHECK(seen.count(id) == 0);
+      seen.insert(now.begin(), now.end());
+    }
   }
 }
