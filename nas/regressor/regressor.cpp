@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 #include <utility>
 
 #include <fmt/format.h>
@@ -160,6 +161,18 @@ double Regressor::kernel_cycles(const std::vector<float>& f, double pipeline_cyc
   double sum = base_score_;
   add_trees(f.data(), 1, f.size(), &sum);
   return pipeline_cycles * std::exp(sum);
+}
+
+double Regressor::kernel_cycles(const Kernel& k, const HwConfig& hw) const {
+  if (k.tiles.empty()) return 0;  // takes no time (a concat written in place)
+  constexpr size_t kMaxCols = 64;
+  size_t cols = feature_names().size();
+  if (cols > kMaxCols) throw std::logic_error("Regressor::kernel_cycles: more features than its buffer");
+  float x[kMaxCols];
+  double pipeline = kernel_features(k, hw, x);
+  double sum = base_score_;
+  add_trees(x, 1, cols, &sum);
+  return pipeline * std::exp(sum);
 }
 
 std::vector<double> Regressor::kernel_cycles(const Program& program) const {

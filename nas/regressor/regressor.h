@@ -40,6 +40,9 @@ class Regressor {
 
   // Predicted cycles of one kernel from its features (kernel_features()).
   double kernel_cycles(const std::vector<float>& features, double pipeline_cycles) const;
+  // Predicted cycles of one compiled kernel on `hw` (0 for a kernel without tiles): exactly the
+  // value predict() gives that kernel in a Program.
+  double kernel_cycles(const Kernel& kernel, const HwConfig& hw) const;
   // The compiler's decomposition, each kernel predicted, summed.
   NetworkPrediction predict(const Program& program) const;
   // predict(program).total_cycles without the per-kernel list: the NAS loop's hot path.
