@@ -21,6 +21,7 @@ std::map<std::string, ScorerFactory>& registry() {
 class ParamsScorer final : public AccuracyScorer {
  public:
   std::string name() const override { return "params"; }
+  bool closed_form() const override { return true; }
   AccuracyResult score(const ModelSpec&, const Network& net, uint64_t) const override {
     int64_t p = 0;
     for (const Layer& l : net.layers) p += layer_params(net, l);
@@ -31,6 +32,7 @@ class ParamsScorer final : public AccuracyScorer {
 class MacsScorer final : public AccuracyScorer {
  public:
   std::string name() const override { return "macs"; }
+  bool closed_form() const override { return true; }
   AccuracyResult score(const ModelSpec&, const Network& net, uint64_t) const override {
     int64_t m = 0;
     for (const Layer& l : net.layers) m += layer_macs(net, l);
@@ -41,6 +43,7 @@ class MacsScorer final : public AccuracyScorer {
 class EntropyScorer final : public AccuracyScorer {
  public:
   std::string name() const override { return "entropy"; }
+  bool closed_form() const override { return true; }
   AccuracyResult score(const ModelSpec&, const Network& net, uint64_t) const override {
     return {true, entropy_score(net), {}};
   }

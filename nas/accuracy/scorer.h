@@ -45,6 +45,10 @@ class AccuracyScorer {
   // `spec` is the block-level candidate (what an external trainer receives as YAML); `net` is its
   // expansion at the model's own input size. Deterministic for a given seed.
   virtual AccuracyResult score(const ModelSpec& spec, const Network& net, uint64_t seed) const = 0;
+  // True when score() is a closed form (microseconds, no model is built or run): a search then
+  // evaluates candidates in its own process, where the latency oracle's plan cache lasts,
+  // rather than in forked workers that would each start it over.
+  virtual bool closed_form() const { return false; }
 };
 
 // A scorer by name: "params", "macs", "entropy", and where built "naswot", "synflow",

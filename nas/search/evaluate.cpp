@@ -1,6 +1,5 @@
 #include "nas/search/evaluate.h"
 
-#include "sim/compiler/compiler.h"
 #include "sim/engine/engine.h"
 #include "sim/graph/stats.h"
 #include "sim/modelfmt/model_expand.h"
@@ -32,7 +31,8 @@ SearchEvaluation search_evaluation_from_json(const nlohmann::json& j) {
 
 Evaluator::Evaluator(HwConfig hw, std::shared_ptr<const Regressor> regressor,
                      std::shared_ptr<const AccuracyScorer> scorer, uint64_t accuracy_seed, int64_t max_peak_states)
-    : hw_(std::move(hw)), regressor_(std::move(regressor)), scorer_(std::move(scorer)),
+    : hw_(std::move(hw)), regressor_(std::move(regressor)),
+      oracle_(std::make_unique<LatencyOracle>(regressor_, hw_)), scorer_(std::move(scorer)),
       accuracy_seed_(accuracy_seed), max_peak_states_(max_peak_states) {}
 
 SearchEvaluation Evaluator::evaluate(const ModelSpec& spec) const {
@@ -44,8 +44,7 @@ SearchEvaluation Evaluator::evaluate(const ModelSpec& spec) const {
     e.macs = st.macs;
     e.peak_activation_bytes = st.peak_activation_bytes;
     e.memory_bytes = st.params * hw_.bytes_per_element() + st.peak_activation_bytes;
-    const Program program = compile(net, hw_);
-    e.predicted_ms = regressor_->total_cycles(program) / (hw_.clock_mhz * 1e3);
+    e.predicted_ms = oracle_->latency_ms(net);
     const AccuracyResult acc = scorer_->score(spec, net, accuracy_seed_);
     e.accuracy_ok = acc.ok;
     e.accuracy = acc.ok ? acc.score : 0;

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "nas/accuracy/scorer.h"
+#include "nas/regressor/oracle.h"
 #include "nas/regressor/regressor.h"
 #include "sim/hw/hw_config.h"
 #include "sim/modelfmt/model_spec.h"
@@ -30,20 +31,24 @@ struct SearchEvaluation {
 nlohmann::json to_json(const SearchEvaluation& e);
 SearchEvaluation search_evaluation_from_json(const nlohmann::json& j);
 
-// Thread-compatible: evaluate() and simulate() only read the evaluator.
+// Not thread-safe: evaluate() grows the latency oracle's plan cache (a candidate's kernels that an
+// earlier candidate had are not planned again). Forked workers each continue from a copy of it.
 class Evaluator {
  public:
   // max_peak_states bounds network_stats' exact peak-activation order search (sim/graph/stats.h).
   Evaluator(HwConfig hw, std::shared_ptr<const Regressor> regressor, std::shared_ptr<const AccuracyScorer> scorer,
             uint64_t accuracy_seed, int64_t max_peak_states);
-  SearchEvaluation evaluate(const ModelSpec& spec) const;
+  SearchEvaluation evaluate(const ModelSpec& spec) const;  // const: the oracle's caches change, no result does
   // Runs the SystemC engine (one kernel per process: call it from the process that owns it).
   SimResult simulate(const ModelSpec& spec) const;
   const HwConfig& hw() const { return hw_; }
+  bool closed_form_accuracy() const { return scorer_->closed_form(); }  // AccuracyScorer::closed_form()
 
  private:
   HwConfig hw_;
   std::shared_ptr<const Regressor> regressor_;
+  // The regressor through cached plans: exactly regressor_->total_cycles(compile(net, hw_)).
+  std::unique_ptr<LatencyOracle> oracle_;
   std::shared_ptr<const AccuracyScorer> scorer_;
   uint64_t accuracy_seed_;
   int64_t max_peak_states_;

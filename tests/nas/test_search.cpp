@@ -11,6 +11,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -254,4 +255,52 @@ TEST_CASE("nesim search --help names every flag of the issue; a bad flag value e
   CHECK(wait_for(pid) == 2);
   CHECK(!fs::exists(dir));
   fs::remove(out);
+}
+
+namespace {
+
+// The entropy proxy again, but not a closed form as far as the search can tell (a stand-in for
+// the libtorch proxies and trainers, which are slow enough to be worth forking for).
+class OpaqueEntropy final : public AccuracyScorer {
+ public:
+  std::string name() const override { return "test_opaque_entropy"; }
+  AccuracyResult score(const ModelSpec&, const Network& net, uint64_t) const override {
+    AccuracyResult r;
+    r.score = entropy_score(net);
+    return r;
+  }
+};
+
+const bool kOpaqueRegistered = register_scorer(
+    "test_opaque_entropy", [](const ScorerOptions&) { return std::make_unique<OpaqueEntropy>(); });
+
+}  // namespace
+
+TEST_CASE("with --jobs, closed-form accuracy is evaluated in process (warm plan cache), others go to the workers") {
+  REQUIRE(kOpaqueRegistered);
+  std::map<std::string, int> jobs_by_type;  // what the "workers" ran, by job type
+  ParallelMap recording = [&](size_t count, const std::function<std::string(size_t)>& job,
+                              const std::function<void(size_t)>& progress) {
+    std::vector<std::string> out;
+    for (size_t i = 0; i < count; ++i) {
+      out.push_back(job(i));
+      ++jobs_by_type[nlohmann::json::parse(out.back()).at("type").get<std::string>()];
+      progress(i + 1);
+    }
+    return out;
+  };
+  SearchOptions o = options("classifier", "evolution", 48, 3);
+  o.jobs = 2;
+  o.parallel = recording;
+  const SearchResult closed = run_search(o);
+  CHECK(jobs_by_type["eval"] == 0);
+  CHECK(jobs_by_type["sim"] > 0);
+
+  jobs_by_type.clear();
+  o.accuracy = "test_opaque_entropy";
+  const SearchResult opaque = run_search(o);
+  CHECK(jobs_by_type["eval"] > 0);
+  // Same scores either way, so the same search.
+  CHECK(keys(opaque) == keys(closed));
+  CHECK(opaque.best_id == closed.best_id);
 }
