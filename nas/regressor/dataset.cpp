@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <random>
@@ -21,8 +22,36 @@
 namespace nesim::nas {
 
 namespace {
+
 constexpr const char* kSchemaLine = "# nesim-kernels schema_version=1";
 constexpr int kFixedColumns = 6;  // model, hw, kernel, kind, pipeline_cycles, cycles
+
+// One row as a CSV line (no newline): numbers in fmt's shortest form, which reads back exactly.
+std::string row_csv(const KernelRow& r) {
+  std::string line = fmt::format("{},{},{},{},{},{}", r.model, r.hw, r.kernel, r.kind, r.pipeline_cycles, r.cycles);
+  for (float v : r.features) fmt::format_to(std::back_inserter(line), ",{}", v);
+  return line;
+}
+
+// The inverse of row_csv(); `where` ("file:line") prefixes the InputError of a malformed line.
+KernelRow parse_row(const std::string& line, const std::string& where) {
+  std::vector<std::string> cells;
+  std::stringstream ss(line);
+  for (std::string c; std::getline(ss, c, ',');) cells.push_back(c);
+  size_t want = kFixedColumns + feature_names().size();
+  if (cells.size() != want) throw input_error("{}: expected {} columns, got {}", where, want, cells.size());
+  KernelRow r{cells[0], cells[1], cells[2], cells[3], {}, 0, 0};
+  try {
+    r.pipeline_cycles = std::stod(cells[4]);
+    r.cycles = std::stoll(cells[5]);
+    for (size_t i = kFixedColumns; i < cells.size(); ++i) r.features.push_back(std::stof(cells[i]));
+  } catch (const std::exception&) {
+    throw input_error("{}: expected numbers in columns 5 onwards", where);
+  }
+  if (r.cycles <= 0 || r.pipeline_cycles <= 0) throw input_error("{}: expected positive cycles, got {}", where, r.cycles);
+  return r;
+}
+
 }  // namespace
 
 std::vector<KernelRow> kernel_rows(const Network& net, const HwConfig& hw) {
@@ -173,35 +202,58 @@ std::vector<KernelRow> simulate_samples(const SampleOptions& opt, const std::vec
                                         std::vector<size_t>* sample_of_row) {
   std::vector<ModelSpec> specs;
   for (const std::string& f : opt.model_files) specs.push_back(load_model_spec(f));
-  std::vector<KernelRow> rows;
-  for (size_t i = 0; i < samples.size(); ++i) {
+  auto rows_of = [&](size_t i) -> std::vector<KernelRow> {
     const Sample& s = samples[i];
     const HwConfig& hw = opt.hws.at(static_cast<size_t>(s.hw));
     try {
-      std::vector<KernelRow> got;
-      if (s.layer >= 0) {
-        got = kernel_rows(opt.single_layers.at(static_cast<size_t>(s.layer)), hw);
-      } else {
-        ModelSpec spec = specs.at(static_cast<size_t>(s.model));
-        double width = kWidths[s.width];
-        // Keep each model near its own resolution: detectors and segmenters scale from theirs.
-        spec.input.h = spec.input.w = spec.input.h * kSizes[s.size] / 224;
-        spec.width_multiplier *= width;
-        spec.name = fmt::format("{}_w{}_r{}", spec.name, width, spec.input.h);
-        got = kernel_rows(expand(spec, spec.name), hw);
-      }
-      for (KernelRow& r : got) {
-        rows.push_back(std::move(r));
-        if (sample_of_row) sample_of_row->push_back(i);
-      }
+      if (s.layer >= 0) return kernel_rows(opt.single_layers.at(static_cast<size_t>(s.layer)), hw);
+      ModelSpec spec = specs.at(static_cast<size_t>(s.model));
+      double width = kWidths[s.width];
+      // Keep each model near its own resolution: detectors and segmenters scale from theirs.
+      spec.input.h = spec.input.w = spec.input.h * kSizes[s.size] / 224;
+      spec.width_multiplier *= width;
+      spec.name = fmt::format("{}_w{}_r{}", spec.name, width, spec.input.h);
+      return kernel_rows(expand(spec, spec.name), hw);
     } catch (const InputError&) {
       // A variant whose shapes do not work out (too small an input for its strides), or a layer
       // this engine cannot map: not a training row.
+      return {};
     }
-    if ((i + 1) % 500 == 0 || i + 1 == samples.size())
-      fmt::print(stderr, "\rdataset: {}/{} networks, {} kernels", i + 1, samples.size(), rows.size());
+  };
+  auto progress = [&](size_t done) {
+    if (done % 500 == 0 || done == samples.size())
+      fmt::print(stderr, "\rdataset: {}/{} networks simulated", done, samples.size());
+  };
+  std::vector<std::vector<KernelRow>> per_sample(samples.size());
+  if (opt.parallel && samples.size() > 1) {
+    // Rows travel from the workers as the CSV lines write_rows() writes, which read back exactly
+    // (shortest round-trip numbers), so the file does not depend on the number of workers.
+    std::vector<std::string> texts = opt.parallel(
+        samples.size(),
+        [&](size_t i) {
+          std::string text;
+          for (const KernelRow& r : rows_of(i)) text += row_csv(r) + "\n";
+          return text;
+        },
+        progress);
+    for (size_t i = 0; i < texts.size(); ++i) {
+      std::stringstream in(texts[i]);
+      for (std::string line; std::getline(in, line);)
+        per_sample[i].push_back(parse_row(line, fmt::format("worker result for sample {}", i)));
+    }
+  } else {
+    for (size_t i = 0; i < samples.size(); ++i) {
+      per_sample[i] = rows_of(i);
+      progress(i + 1);
+    }
   }
-  fmt::print(stderr, "\n");
+  std::vector<KernelRow> rows;
+  for (size_t i = 0; i < per_sample.size(); ++i)
+    for (KernelRow& r : per_sample[i]) {
+      rows.push_back(std::move(r));
+      if (sample_of_row) sample_of_row->push_back(i);
+    }
+  fmt::print(stderr, ", {} kernels\n", rows.size());
   return rows;
 }
 
@@ -214,11 +266,7 @@ void write_rows(const std::string& path, const std::vector<KernelRow>& rows) {
   fmt::print(f, "{}\nmodel,hw,kernel,kind,pipeline_cycles,cycles", kSchemaLine);
   for (const std::string& n : feature_names()) fmt::print(f, ",{}", n);
   fmt::print(f, "\n");
-  for (const KernelRow& r : rows) {
-    fmt::print(f, "{},{},{},{},{},{}", r.model, r.hw, r.kernel, r.kind, r.pipeline_cycles, r.cycles);
-    for (float v : r.features) fmt::print(f, ",{}", v);
-    fmt::print(f, "\n");
-  }
+  for (const KernelRow& r : rows) fmt::print(f, "{}\n", row_csv(r));
   bool ok = std::fclose(f) == 0;
   if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
     std::remove(tmp.c_str());
@@ -237,26 +285,7 @@ std::vector<KernelRow> read_rows(const std::string& path) {
   if (!std::getline(in, line) || line != header)
     throw input_error("{}:2: the header does not match this nesim's features (regenerate with `nesim dataset`)", path);
   std::vector<KernelRow> rows;
-  for (int lineno = 3; std::getline(in, line); ++lineno) {
-    std::vector<std::string> cells;
-    std::stringstream ss(line);
-    for (std::string c; std::getline(ss, c, ',');) cells.push_back(c);
-    size_t want = kFixedColumns + feature_names().size();
-    if (cells.size() != want)
-      throw input_error("{}:{}: expected {} columns, got {}", path, lineno, want, cells.size());
-    KernelRow r{cells[0], cells[1], cells[2], cells[3], {}, 0, 0};
-    try {
-      size_t used = 0;
-      r.pipeline_cycles = std::stod(cells[4], &used);
-      r.cycles = std::stoll(cells[5]);
-      for (size_t i = kFixedColumns; i < cells.size(); ++i) r.features.push_back(std::stof(cells[i]));
-    } catch (const std::exception&) {
-      throw input_error("{}:{}: expected numbers in columns 5 onwards", path, lineno);
-    }
-    if (r.cycles <= 0 || r.pipeline_cycles <= 0)
-      throw input_error("{}:{}: expected positive cycles, got {}", path, lineno, r.cycles);
-    rows.push_back(std::move(r));
-  }
+  for (int lineno = 3; std::getline(in, line); ++lineno) rows.push_back(parse_row(line, fmt::format("{}:{}", path, lineno)));
   if (rows.empty()) throw input_error("{}: no rows", path);
   return rows;
 }

@@ -10,6 +10,7 @@
 
 #include "sim/graph/network.h"
 #include "sim/hw/hw_config.h"
+#include "sim/util/parallel_map.h"
 
 namespace nesim::nas {
 
@@ -35,6 +36,7 @@ struct SampleOptions {
   uint64_t seed = 1;
   std::vector<Network> single_layers;    // layer_shape_networks(); drawn from after the networks
   int layer_samples = 0;                 // single-layer networks simulated
+  ParallelMap parallel;                  // simulates samples in worker processes; null = here
 };
 // One network of the sample space, by index into SampleOptions: a zoo model (model_files) at a
 // width multiplier and input size from fixed ladders, or a prior layer (single_layers), on hws[hw].

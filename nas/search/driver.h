@@ -23,13 +23,9 @@
 #include "nas/search/strategy.h"
 #include "sim/hw/hw_config.h"
 #include "sim/report/records.h"
+#include "sim/util/parallel_map.h"
 
 namespace nesim::nas {
-
-// Runs count jobs (index -> result bytes), possibly in worker processes, and returns the results in
-// job order; progress(done) after each. The CLI passes its fork pool (sim/cli/process_pool.h).
-using ParallelMap = std::function<std::vector<std::string>(size_t count, const std::function<std::string(size_t)>& job,
-                                                           const std::function<void(size_t)>& progress)>;
 
 struct SearchOptions {
   std::string space_path;

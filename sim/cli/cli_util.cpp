@@ -3,14 +3,38 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
+
+#include <fmt/format.h>
 
 #include "sim/modelfmt/model_loader.h"
 #include "sim/report/output_file.h"
 #include "sim/util/error.h"
 
 namespace nesim::cli {
+
+namespace {
+
+CLI::Validator number_at_least(double lowest, bool inclusive, const char* bound) {
+  return CLI::Validator(
+      [=](std::string& text) -> std::string {
+        char* end = nullptr;
+        errno = 0;
+        double v = std::strtod(text.c_str(), &end);
+        bool number = !text.empty() && end == text.c_str() + text.size() && errno == 0 && std::isfinite(v);
+        if (number && (inclusive ? v >= lowest : v > lowest)) return "";
+        return fmt::format("expected a number {}, got '{}'", bound, text);
+      },
+      bound);
+}
+
+}  // namespace
+
+const CLI::Validator kPositive = number_at_least(0, false, "> 0");
+const CLI::Validator kNonNegative = number_at_least(0, true, ">= 0");
 
 namespace {
 

@@ -33,6 +33,11 @@ Command add_advise_command(CLI::App& parent);
 Command add_search_command(CLI::App& parent);
 Command add_experiment_command(CLI::App& parent);
 
+// Number checks whose message a user can read ("expected a number > 0, got '0'"), in place of
+// CLI11's PositiveNumber / NonNegativeNumber, which print the whole of DBL_MAX as the bound.
+extern const CLI::Validator kPositive;     // > 0
+extern const CLI::Validator kNonNegative;  // >= 0
+
 // Loads a model (.yaml block format or SCALE-Sim .csv); a missing file is an InputError.
 Network read_model(const std::string& path);
 // Loads a hardware config (.yaml or SCALE-Sim .cfg); a missing file is an InputError.

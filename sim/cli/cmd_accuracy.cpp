@@ -51,7 +51,7 @@ void add_scoring_flags(CLI::App* app, ScoringFlags& f) {
   app->add_option("--batch", f.scorer.batch, "Proxy minibatch (images)")->check(CLI::Range(2, 4096));
   app->add_option("--train-batch", f.scorer.train_batch, "Short-training minibatch")->check(CLI::Range(1, 4096));
   app->add_option("--lr", f.scorer.learning_rate, "Short-training peak learning rate (SGD, cosine decay)")
-      ->check(CLI::PositiveNumber);
+      ->check(kPositive);
   app->add_option("--eval-images", f.scorer.eval_images, "Short training scores on the first N test images")
       ->check(CLI::Range(1, 10000));
   app->add_option("--threads", f.scorer.threads, "libtorch threads")->check(CLI::Range(1, 256));
@@ -255,11 +255,11 @@ Command add_accuracy_command(CLI::App& parent) {
                   fmt::format("Scorer name (default: {}; available: {})", nas::default_proxy(),
                               fmt::join(nas::scorer_names(), ", ")));
   app->add_option("--train", o->train_steps, "Train this many SGD steps on Fashion-MNIST; score = test accuracy")
-      ->check(CLI::PositiveNumber);
+      ->check(kPositive);
   app->add_option("--accuracy-cmd", o->accuracy_cmd,
                   "Your trainer: 'CMD {arch} {seed}', {arch} = the candidate's YAML; score = last stdout line");
   app->add_option("--accuracy-timeout", o->flags.scorer.timeout_s, "Seconds before --accuracy-cmd is killed")
-      ->check(CLI::PositiveNumber);
+      ->check(kPositive);
   app->add_option("--work-dir", o->flags.scorer.work_dir, "Where --accuracy-cmd candidates are written");
   add_scoring_flags(app, o->flags);
   app->add_option("--json", o->json, "Write the result as JSON ('-': stdout)");
@@ -275,7 +275,7 @@ Command add_proxy_eval_command(CLI::App& parent) {
       ->default_val(std::string(NESIM_SOURCE_DIR) + "/hwconfigs/ne-pf16.yaml");
   app->add_option("--samples", o->samples, "Architectures to sample")->check(CLI::Range(2, 100000));
   app->add_option("--train-steps", o->train_steps, "Short-training budget per architecture (SGD steps)")
-      ->check(CLI::PositiveNumber);
+      ->check(kPositive);
   app->add_option("--out", o->out, "Output folder: proxy_eval.csv, summary.json, scatter.svg")->required();
   add_scoring_flags(app, o->flags);
   return {app, [o] { return run_proxy_eval(*o); }};

@@ -156,7 +156,7 @@ Command add_check_command(CLI::App& parent) {
   app->add_option("--reference", o->reference,
                   "Measured latencies to hold the simulator to: CSV model,hw,layer,measured_ms (docs/regressor.md)");
   app->add_option("--tolerance", o->tolerance_pct, "Largest MAPE (%) against --reference that passes")
-      ->check(CLI::NonNegativeNumber);
+      ->check(kNonNegative);
   return {app, [o] { return run_check(*o); }};
 }
 

@@ -22,11 +22,11 @@ Command add_experiment_command(CLI::App& parent) {
   app->add_option("--out", o->out_dir, "Output directory (summary.json, report.md, one folder per search)")->required();
   app->add_option("--seed", o->seed, "Random seed (same seed, same result)")->capture_default_str();
   app->add_option("--budget", o->budget, "Evaluations per search (default: each study's own)")
-      ->check(CLI::PositiveNumber);
+      ->check(kPositive);
   app->add_option("--seeds", o->seeds, "curation: seeds per channel mode")->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(kPositive);
   app->add_option("--jobs,-j", o->jobs, "Worker processes (results do not depend on it)")->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(kPositive);
   app->add_option("--accuracy", o->accuracy, "Accuracy scorer for the iso-accuracy constraints")->capture_default_str();
   app->add_option("--root", o->root, "Repository root holding nas/spaces, hwconfigs and traces")->capture_default_str();
   app->add_flag("--resume", o->resume, "Continue the searches journalled under --out");

@@ -14,6 +14,7 @@
 #include "nas/regressor/dataset.h"
 #include "nas/regressor/regressor.h"
 #include "sim/cli/cli_util.h"
+#include "sim/cli/parallel_map.h"
 #include "sim/compiler/compiler.h"
 #include "sim/report/output_file.h"
 #include "sim/util/error.h"
@@ -25,19 +26,28 @@ namespace {
 struct DatasetOptions {
   std::vector<std::string> hw, set, models;
   std::string out, layer_shapes;
-  int samples = 200, layer_samples = 0, adaptive = 0;
+  int samples = 200, layer_samples = 0, adaptive = 0, jobs = 1;
   uint64_t seed = 1;
 };
 
-// Every hardware point: each file crossed with every combination of --set values.
+// Every hardware point: each file crossed with every combination of --set values. A point is
+// named after its file's config and its --set values ("ne-pf16/sram.kib=256/dram.bandwidth_gbps=4"):
+// rows are grouped into networks by (model, hw) name, so two points must never share one.
 std::vector<HwConfig> hardware_points(const std::vector<std::string>& files, const std::vector<std::string>& set) {
   std::vector<HwOverride> overrides = parse_overrides(set, /*allow_lists=*/true);
   std::vector<HwConfig> out;
+  std::map<std::string, std::string> file_of_name;
   for (const std::string& f : files) {
     HwConfig base = read_hw(f);
+    auto [at, fresh] = file_of_name.emplace(base.name, f);
+    if (!fresh)
+      throw input_error("--hw {} and {}: both configs are named '{}'; dataset rows tell hardware apart by name",
+                        at->second, f, base.name);
     std::vector<size_t> choice(overrides.size(), 0);
     for (;;) {
       out.push_back(apply_overrides(base, overrides, choice));
+      for (size_t i = 0; i < overrides.size(); ++i)
+        out.back().name += fmt::format("/{}={}", overrides[i].key, overrides[i].values[choice[i]]);
       size_t i = 0;
       for (; i < overrides.size(); ++i) {
         if (++choice[i] < overrides[i].values.size()) break;
@@ -58,6 +68,7 @@ int run_dataset(const DatasetOptions& o) {
   s.model_files = o.models;
   if (!o.layer_shapes.empty()) s.single_layers = nas::layer_shape_networks(o.layer_shapes);
   s.layer_samples = o.layer_samples;
+  if (o.jobs > 1) s.parallel = process_parallel_map(o.jobs, "dataset sample");
   if (s.model_files.empty()) {
     for (const auto& e : std::filesystem::directory_iterator(NESIM_SOURCE_DIR "/models"))
       if (e.path().extension() == ".yaml") s.model_files.push_back(e.path().string());
@@ -178,16 +189,18 @@ Command add_dataset_command(CLI::App& parent) {
   app->add_option("--hw", o->hw, "Hardware configs to sample from")->required();
   app->add_option("--set", o->set, "Grid of hardware keys, e.g. --set mac_array.pf=8,16,32 (repeatable)");
   app->add_option("--model,-m", o->models, "Model files to vary (default: every models/*.yaml)");
-  app->add_option("--samples", o->samples, "Networks to simulate")->check(CLI::PositiveNumber);
+  app->add_option("--samples", o->samples, "Networks to simulate")->check(kPositive);
   app->add_option("--layer-shapes", o->layer_shapes,
                   "Folder of real-model layer shapes (conv.csv, dwconv.csv, fc.csv, pooling.csv), e.g. "
                   "../shared/data/layer_shapes");
   app->add_option("--layer-samples", o->layer_samples, "Single-layer networks to simulate from --layer-shapes")
-      ->check(CLI::NonNegativeNumber);
+      ->check(kNonNegative);
   app->add_option("--seed", o->seed, "Random seed (same seed, same file)");
   app->add_option("--adaptive", o->adaptive,
                   "After a first fit, simulate up to this many neighbours of the worst-predicted networks")
-      ->check(CLI::NonNegativeNumber);
+      ->check(kNonNegative);
+  app->add_option("--jobs,-j", o->jobs, "Worker processes simulating samples (the file does not depend on it)")
+      ->check(kPositive);
   app->add_option("--out", o->out, "Output CSV")->required();
   return {app, [o] { return run_dataset(*o); }};
 }
@@ -201,7 +214,7 @@ Command add_fit_command(CLI::App& parent) {
   app->add_option("--eval", o->eval, "Datasets to evaluate on (e.g. a hardware config held out of training)");
   app->add_option("--holdout-model", o->holdout_model,
                   "Leave out every network whose name starts with this (a model family) and evaluate on it");
-  app->add_option("--rounds", o->fit.rounds, "Boosting rounds")->check(CLI::PositiveNumber);
+  app->add_option("--rounds", o->fit.rounds, "Boosting rounds")->check(kPositive);
   app->add_option("--max-depth", o->fit.max_depth, "Tree depth")->check(CLI::Range(1, 16));
   app->add_option("--seed", o->fit.seed, "Random seed");
   return {app, [o] { return run_fit(*o); }};

@@ -61,10 +61,10 @@ Command add_search_command(CLI::App& parent) {
   app->add_option("--out", s.out_dir, "Output directory (candidates.csv, pareto.csv, best.yaml, summary.json, "
                                       "report.html, journal.jsonl)")->required();
   app->add_option("--budget", s.budget, "Distinct candidates to evaluate (base architecture included)")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(kPositive);
   app->add_option("--seed", s.seed, "Random seed (same seed, same result)")->capture_default_str();
   app->add_option("--jobs,-j", s.jobs, "Worker processes for evaluations and simulations (results do not depend on it)")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(kPositive);
   app->add_flag("--resume", s.resume, "Continue the run in --out (after a crash or kill); same flags required");
   app->add_option("--strategy", s.strategy, "random | evolution | nsga2 | zeroshot")->capture_default_str();
   app->add_option("--channels", s.channels, "Override the space's channel mode: curated | fine")
@@ -74,16 +74,16 @@ Command add_search_command(CLI::App& parent) {
       ->capture_default_str();
   app->add_option("--accuracy-cmd", s.scorer.command, "External trainer for --accuracy cmd: 'CMD {arch} {seed}'");
   app->add_option("--accuracy-timeout", s.scorer.timeout_s, "Seconds per external trainer run")->capture_default_str();
-  app->add_option("--batch", s.batch, "Candidates proposed per round")->capture_default_str()->check(CLI::PositiveNumber);
+  app->add_option("--batch", s.batch, "Candidates proposed per round")->capture_default_str()->check(kPositive);
   app->add_option("--population", s.strategy_options.population, "evolution / nsga2 population size")
       ->capture_default_str();
   app->add_option("--sample", s.strategy_options.sample, "evolution tournament size")->capture_default_str();
   app->add_option("--screen", s.strategy_options.screen, "zeroshot: candidates screened per one evaluated")
       ->capture_default_str();
   app->add_option("--sim-every", s.sim_every, "Simulate the top candidates every this many evaluations")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(kPositive);
   app->add_option("--sim-top", s.sim_top, "How many top candidates each check simulates")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(kPositive);
   app->add_option("--refine-threshold", s.refine_threshold_pct,
                   "Refine the latency oracle when a check's mean error is above this (%)")->capture_default_str();
   app->footer(

@@ -6,13 +6,13 @@
 
 namespace nesim::cli {
 
-nas::ParallelMap process_parallel_map(int workers) {
-  return [workers](size_t count, const std::function<std::string(size_t)>& job,
-                   const std::function<void(size_t)>& progress) {
+ParallelMap process_parallel_map(int workers, std::string what) {
+  return [workers, what](size_t count, const std::function<std::string(size_t)>& job,
+                          const std::function<void(size_t)>& progress) {
     PoolJobs jobs;
     jobs.count = count;
     jobs.run = job;
-    jobs.describe = [](size_t i) { return fmt::format("search job {}", i); };
+    jobs.describe = [&what](size_t i) { return fmt::format("{} {}", what, i); };
     jobs.on_progress = progress;
     return run_in_processes(jobs, workers);
   };

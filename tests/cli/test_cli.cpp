@@ -436,3 +436,107 @@ TEST_SUITE("cli: nesim check, the CI guard") {
     CHECK(r.err.find("not a directory") != std::string::npos);
   }
 }
+
+TEST_SUITE("cli: nesim dataset, fit and predict") {
+  TEST_CASE("dataset -> fit -> predict; the dataset's bytes do not depend on --jobs") {
+    Scratch s("regressor_flow");
+    std::string model = tiny_model(s);
+    std::string ds = fmt::format("dataset --hw '{}' --set mac_array.pf=8,16 -m '{}' -m '{}/models/mobilenet_v2_050.yaml' "
+                                 "--samples 12 --seed 4",
+                                 kHw, model, kRoot);
+    Run one = s.nesim(ds + fmt::format(" --jobs 1 --out '{}'", s.path("d1.csv")));
+    Run two = s.nesim(ds + fmt::format(" --jobs 2 --out '{}'", s.path("d2.csv")));
+    REQUIRE_MESSAGE(one.status == 0, one.err);
+    REQUIRE_MESSAGE(two.status == 0, two.err);
+    std::string text = slurp(s.path("d1.csv"));
+    CHECK(text == slurp(s.path("d2.csv")));
+    std::vector<std::string> lines = csv_lines(text);
+    REQUIRE(lines.size() > 20);
+    CHECK(lines[0] == "# nesim-kernels schema_version=1");
+    CHECK(lines[1].rfind("model,hw,kernel,kind,pipeline_cycles,cycles,", 0) == 0);
+    // Both hardware points of the --set grid are in the rows.
+    CHECK(text.find(",ne-pf16/mac_array.pf=8,") != std::string::npos);
+    CHECK(text.find(",ne-pf16/mac_array.pf=16,") != std::string::npos);
+    // Another seed samples other networks.
+    Run other = s.nesim(ds.substr(0, ds.size() - 1) + fmt::format("5 --out '{}'", s.path("d3.csv")));
+    REQUIRE(other.status == 0);
+    CHECK(slurp(s.path("d3.csv")) != text);
+
+    Run fit = s.nesim(fmt::format("fit --data '{}' --out '{}' --report '{}' --rounds 5", s.path("d1.csv"),
+                                  s.path("r.json"), s.path("report.json")));
+    REQUIRE_MESSAGE(fit.status == 0, fit.err);
+    CHECK(fit.out.find("held_out network") != std::string::npos);
+    json report = json::parse(slurp(s.path("report.json")));
+    CHECK(report["held_out"]["network"]["n"].get<int>() > 0);
+    CHECK(report["held_out"]["kernel"]["mape_pct"].get<double>() >= 0);
+
+    Run pred = s.nesim(fmt::format("predict --regressor '{}' --model '{}' --hw '{}' --json '{}'", s.path("r.json"),
+                                   model, kHw, s.path("p.json")));
+    REQUIRE_MESSAGE(pred.status == 0, pred.err);
+    json p = json::parse(slurp(s.path("p.json")));
+    CHECK(p["model"] == "tiny");
+    REQUIRE(p["kernels"].size() > 0);
+    double sum = 0;
+    std::set<std::string> predicted_kernels;
+    for (const json& k : p["kernels"]) {
+      CHECK(k["layers"].size() > 0);
+      CHECK(k["cycles"].get<double>() > 0);
+      sum += k["cycles"].get<double>();
+      predicted_kernels.insert(k["name"].get<std::string>());
+    }
+    CHECK(std::abs(sum - p["total_cycles"].get<double>()) <= static_cast<double>(p["kernels"].size()));
+    CHECK(p["latency_ms"].get<double>() > 0);
+    // The same kernels the simulator reports its layers under.
+    Run sim = s.nesim(fmt::format("simulate --model '{}' --hw '{}' --json '{}'", model, kHw, s.path("s.json")));
+    REQUIRE(sim.status == 0);
+    std::set<std::string> simulated_kernels;
+    const json simulated = json::parse(slurp(s.path("s.json")));
+    for (const json& l : simulated["layers"]) simulated_kernels.insert(l["kernel"].get<std::string>());
+    CHECK(predicted_kernels == simulated_kernels);
+  }
+
+  TEST_CASE("bad inputs exit 2 with one line naming the culprit and write nothing") {
+    Scratch s("regressor_bad");
+    std::string model = tiny_model(s);
+    const std::string reg = kRoot + "/traces/regressor-ne-pf.json";
+    const std::string out = fmt::format(" --out '{}'", s.path("x.csv"));
+    size_t files = s.files();
+    auto dataset = [&](const std::string& args) { return s.nesim("dataset --samples 2 " + args); };
+    check_input_error(dataset("--hw nope.yaml" + out), "nope.yaml");
+    check_input_error(dataset(fmt::format("--hw '{}' --set sram.kibb=1,2", kHw) + out), "sram.kibb");
+    check_input_error(dataset(fmt::format("--hw '{}' --set sram.kib=abc", kHw) + out), "sram.kib");
+    check_input_error(dataset(fmt::format("--hw '{}' --jobs 0", kHw) + out), "--jobs");
+    check_input_error(dataset(fmt::format("--hw '{}' '{}'", kHw, kHw) + out), "both configs are named 'ne-pf16'");
+    check_input_error(s.nesim(fmt::format("dataset --hw '{}' --samples 0", kHw) + out), "--samples");
+    check_input_error(dataset(fmt::format("--hw '{}' -m '{}'", kHw, s.path("none.yaml")) + out), "none.yaml");
+    check_input_error(dataset(fmt::format("--hw '{}' --layer-shapes '{}' --layer-samples 3", kHw, s.path("none")) + out),
+                      "none");
+    check_input_error(dataset(fmt::format("--hw '{}' --out '{}'", kHw, s.path("no/dir/x.csv"))), "no/dir");
+    CHECK(s.files() == files);
+
+    spit(s.path("bad.csv"), "# nesim-kernels schema_version=1\nmodel,hw\n");
+    files = s.files();
+    auto fit = [&](const std::string& args) { return s.nesim("fit " + args + fmt::format(" --out '{}'", s.path("r.json"))); };
+    check_input_error(fit(fmt::format("--data '{}'", s.path("none.csv"))), "none.csv");
+    check_input_error(fit(fmt::format("--data '{}'", s.path("bad.csv"))), "bad.csv:2");
+    check_input_error(fit(fmt::format("--data '{}/traces/heldout-hw.csv' --rounds 0", kRoot)), "--rounds");
+    check_input_error(fit(fmt::format("--data '{}/traces/heldout-hw.csv' --holdout-model zzz", kRoot)), "zzz");
+    check_input_error(fit(fmt::format("--data '{}/traces/heldout-hw.csv' --eval '{}'", kRoot, s.path("none.csv"))),
+                      "none.csv");
+    check_input_error(s.nesim(fmt::format("fit --data '{}/traces/heldout-hw.csv' --out '{}'", kRoot,
+                                          s.path("no/dir/r.json"))),
+                      "no/dir");
+    CHECK(s.files() == files);
+
+    auto predict = [&](const std::string& args) { return s.nesim("predict " + args); };
+    check_input_error(predict(fmt::format("--regressor '{}' --model '{}' --hw '{}'", s.path("none.json"), model, kHw)),
+                      "none.json");
+    check_input_error(predict(fmt::format("--regressor '{}' --model '{}' --hw '{}'", reg, s.path("none.yaml"), kHw)),
+                      "none.yaml");
+    check_input_error(predict(fmt::format("--regressor '{}' --model '{}' --hw nope.yaml", reg, model)), "nope.yaml");
+    check_input_error(predict(fmt::format("--regressor '{}' --model '{}' --hw '{}' --json '{}'", reg, model, kHw,
+                                          s.path("no/dir/p.json"))),
+                      "no/dir");
+    CHECK(s.files() == files);
+  }
+}
