@@ -1,7 +1,6 @@
 #include "nas/regressor/dataset.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -16,6 +15,7 @@
 #include "sim/engine/engine.h"
 #include "sim/modelfmt/model_expand.h"
 #include "sim/modelfmt/model_spec.h"
+#include "sim/report/output_file.h"
 #include "sim/util/error.h"
 #include "sim/util/text.h"
 
@@ -260,18 +260,13 @@ std::vector<KernelRow> simulate_samples(const SampleOptions& opt, const std::vec
 std::vector<KernelRow> sample_rows(const SampleOptions& opt) { return simulate_samples(opt, draw_samples(opt)); }
 
 void write_rows(const std::string& path, const std::vector<KernelRow>& rows) {
-  std::string tmp = path + ".tmp";
-  std::FILE* f = std::fopen(tmp.c_str(), "w");
-  if (!f) throw input_error("cannot write '{}'", path);
-  fmt::print(f, "{}\nmodel,hw,kernel,kind,pipeline_cycles,cycles", kSchemaLine);
-  for (const std::string& n : feature_names()) fmt::print(f, ",{}", n);
-  fmt::print(f, "\n");
-  for (const KernelRow& r : rows) fmt::print(f, "{}\n", row_csv(r));
-  bool ok = std::fclose(f) == 0;
-  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw input_error("cannot write '{}'", path);
-  }
+  std::string text = fmt::format("{}\nmodel,hw,kernel,kind,pipeline_cycles,cycles", kSchemaLine);
+  for (const std::string& n : feature_names()) text += "," + n;
+  text += "\n";
+  for (const KernelRow& r : rows) text += row_csv(r) + "\n";
+  OutputFiles out;  // all or nothing: a failed write leaves no partial file
+  out.add(path, text);
+  out.commit();
 }
 
 std::vector<KernelRow> read_rows(const std::string& path) {

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -13,6 +12,7 @@
 #include <xgboost/c_api.h>
 
 #include "nas/regressor/features.h"
+#include "sim/report/output_file.h"
 #include "sim/util/error.h"
 
 namespace nesim::nas {
@@ -230,14 +230,9 @@ void Regressor::save(const std::string& path) const {
   j["feature"] = feature_;
   j["threshold"] = threshold_;
   j["value"] = value_;
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp);
-    if (!out) throw input_error("cannot write '{}'", path);
-    out << j.dump() << "\n";
-    if (!out) throw input_error("cannot write '{}'", path);
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw input_error("cannot write '{}'", path);
+  OutputFiles out;  // all or nothing: a failed write leaves no partial file
+  out.add(path, j.dump() + "\n");
+  out.commit();
 }
 
 Regressor Regressor::load(const std::string& path) {
