@@ -448,12 +448,26 @@ std::optional<Kernel> Compiler::plan_conv(int li, const Resident& resident_in, b
     int64_t h = ceil_div(out_rows, n);
     if (bands.empty() || bands.back() != h) bands.push_back(h);
   }
-  auto in_bytes_for = [&](RowRange out, int64_t chunk) {
+  // Input bytes of `rows` input rows for a chunk (what in_bytes_for() multiplies out).
+  auto in_bytes_of_rows = [&](int64_t rows, int64_t chunk) {
     if (in_res) return int64_t{0};
     if (fc) return in.elements() * bpe_;
     int64_t ch = l.groups == 1 ? in.c : chunk * (in.c / l.groups);
-    return input_rows(li, out).size() * in.w * ch * bpe_;
+    return rows * in.w * ch * bpe_;
   };
+  auto in_bytes_for = [&](RowRange out, int64_t chunk) {
+    return in_bytes_of_rows(fc ? 0 : input_rows(li, out).size(), chunk);
+  };
+  // Per band height: input rows of the first band, and of all bands with their halos. They do
+  // not depend on the chunk, so the chunk loop below reuses them.
+  std::vector<int64_t> first_band_rows(bands.size()), all_band_rows(bands.size());
+  if (!fc && !in_res)
+    for (size_t i = 0; i < bands.size(); ++i) {
+      int64_t h = bands[i];
+      first_band_rows[i] = input_rows(li, {0, std::min(h, out_rows)}).size();
+      for (int64_t b = 0; b * h < out_rows; ++b)
+        all_band_rows[i] += input_rows(li, {b * h, std::min(out_rows, (b + 1) * h)}).size();
+    }
   auto out_bytes_for = [&](int64_t rows, int64_t chunk) {
     int64_t ch = l.groups == 1 || fc ? chunk : chunk * (l.out_channels / l.groups);
     return rows * l.out.w * ch * bpe_;
@@ -466,14 +480,13 @@ std::optional<Kernel> Compiler::plan_conv(int li, const Resident& resident_in, b
   } best;
   for (int64_t c : chunks) {
     int64_t n_chunks = ceil_div(total_chunks_of, c);
-    int64_t w_all = weight_bytes(li, total_chunks_of);
-    for (int64_t h : bands) {
+    int64_t w_all = weight_bytes(li, total_chunks_of), w_chunk = weight_bytes(li, c);
+    for (size_t hi = 0; hi < bands.size(); ++hi) {
+      int64_t h = bands[hi];
       int64_t n_bands = ceil_div(out_rows, h);
-      int64_t in_band = in_bytes_for({0, std::min(h, out_rows)}, c);
-      // Band-by-band ifmap total, with halo rows re-read.
-      int64_t in_total = 0;
-      for (int64_t b = 0; b < n_bands; ++b)
-        in_total += in_bytes_for({b * h, std::min(out_rows, (b + 1) * h)}, l.groups == 1 || fc ? c : total_chunks_of);
+      int64_t in_band = in_bytes_of_rows(first_band_rows[hi], c);
+      // Band-by-band ifmap total, with halo rows re-read (fc: one band of the whole input).
+      int64_t in_total = in_bytes_of_rows(all_band_rows[hi], l.groups == 1 || fc ? c : total_chunks_of);
       for (bool bands_outer : {true, false}) {
         WorkingSet ws;
         int64_t traffic;
@@ -486,11 +499,11 @@ std::optional<Kernel> Compiler::plan_conv(int li, const Resident& resident_in, b
         } else if (bands_outer) {
           traffic = in_total + (n_chunks == 1 ? w_all : n_bands * w_all);
           ws.in = (n_bands > 1 ? 2 : 1) * in_band;
-          ws.weights = (n_chunks > 1 ? 2 : 1) * weight_bytes(li, c);
+          ws.weights = (n_chunks > 1 ? 2 : 1) * w_chunk;
         } else {
           traffic = (n_bands == 1 ? in_total : n_chunks * in_total) + w_all;
           ws.in = (n_bands > 1 ? 2 : 1) * in_band;
-          ws.weights = (n_chunks > 1 ? 2 : 1) * weight_bytes(li, c);
+          ws.weights = (n_chunks > 1 ? 2 : 1) * w_chunk;
         }
         if (!out_resident) {
           traffic += tensor_bytes(li);
@@ -500,7 +513,7 @@ std::optional<Kernel> Compiler::plan_conv(int li, const Resident& resident_in, b
         int64_t tiles = n_bands * n_chunks;
         int64_t compute = tiles * step_cycles(hw_, conv_step(li, std::min(h, out_rows), c));
         int64_t store = out_resident ? 0 : tensor_bytes(li);
-        int64_t first = in_band + (l.groups > 1 && !fc ? w_all : weight_bytes(li, c));
+        int64_t first = in_band + (l.groups > 1 && !fc ? w_all : w_chunk);
         int64_t cycles = pipeline_estimate(tiles, first, traffic - store, store, compute);
         if (std::tie(cycles, traffic, tiles) < std::tie(best.cycles, best.traffic, best.tiles))
           best = {cycles, traffic, tiles, h, c, bands_outer, ws};
