@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <limits>
 #include <random>
 #include <set>
 #include <string>
@@ -186,6 +187,35 @@ TEST_SUITE("unit: plan cache") {
       for (const PlannedKernel& k : plan_kernels(net, hw, {}, tiny)) now.insert(k.plan_id);
       for (uint64_t id : now) CHECK(seen.count(id) == 0);
       seen.insert(now.begin(), now.end());
+    }
+  }
+}
+
+TEST_SUITE("unit: plan cache keys") {
+  TEST_CASE("fields beyond the key's 31-bit fast range stay distinct (no truncation collisions)") {
+    Network net = load_model(std::string(NESIM_SOURCE_DIR) + "/models/mobilenet_v3_small.yaml");
+    HwConfig hw = load_hw_config(std::string(NESIM_SOURCE_DIR) + "/hwconfigs/ne-pf8.yaml");
+    // out_h / out_w are resize targets: part of every plan key, read by no conv planner, so a
+    // conv layer can carry any value there and still compile.
+    size_t conv = 0;
+    for (size_t i = 0; i < net.layers.size() && conv == 0; ++i)
+      if (net.layers[i].op == Op::Conv2d) conv = i;
+    REQUIRE(conv > 0);
+    PlanCache cache;
+    int64_t misses = 0;
+    std::vector<int64_t> values = {5, (int64_t{1} << 30) + 5, (int64_t{1} << 31) + 5, (int64_t{1} << 32) + 5,
+                                   -(int64_t{1} << 31), -(int64_t{1} << 30) - 1, std::numeric_limits<int64_t>::min(),
+                                   std::numeric_limits<int64_t>::max()};
+    for (int64_t v : values) {
+      CAPTURE(v);
+      Network n = net;
+      n.layers[conv].out_h = v;
+      Program plain = compile(n, hw);
+      check_same(compile(n, hw, {}, cache), plain);
+      CHECK(cache.misses() > misses);  // a new key: no earlier value's plan was taken for this one
+      misses = cache.misses();
+      check_same(compile(n, hw, {}, cache), plain);
+      CHECK(cache.misses() == misses);  // and the same value finds its own plan again
     }
   }
 }
