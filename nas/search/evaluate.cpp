@@ -31,8 +31,8 @@ SearchEvaluation search_evaluation_from_json(const nlohmann::json& j) {
 
 Evaluator::Evaluator(HwConfig hw, std::shared_ptr<const Regressor> regressor,
                      std::shared_ptr<const AccuracyScorer> scorer, uint64_t accuracy_seed, int64_t max_peak_states)
-    : hw_(std::move(hw)), regressor_(std::move(regressor)),
-      oracle_(std::make_unique<LatencyOracle>(regressor_, hw_)), scorer_(std::move(scorer)),
+    : hw_(std::move(hw)), oracle_(std::make_unique<LatencyOracle>(std::move(regressor), hw_)),
+      scorer_(std::move(scorer)),
       accuracy_seed_(accuracy_seed), max_peak_states_(max_peak_states) {}
 
 SearchEvaluation Evaluator::evaluate(const ModelSpec& spec) const {

@@ -46,8 +46,7 @@ class Evaluator {
 
  private:
   HwConfig hw_;
-  std::shared_ptr<const Regressor> regressor_;
-  // The regressor through cached plans: exactly regressor_->total_cycles(compile(net, hw_)).
+  // The regressor through cached plans: exactly regressor->total_cycles(compile(net, hw_)).
   std::unique_ptr<LatencyOracle> oracle_;
   std::shared_ptr<const AccuracyScorer> scorer_;
   uint64_t accuracy_seed_;
