@@ -17,18 +17,12 @@
 #include "sim/modelfmt/model_loader.h"
 #include "sim/modelfmt/model_spec.h"
 #include "sim/util/error.h"
+#include "tests/support/source_files.h"
 
 using namespace nesim;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::vector<fs::path> files_in(const std::string& folder) {
-  std::vector<fs::path> files;
-  for (const auto& e : fs::directory_iterator(fs::path(NESIM_SOURCE_DIR) / folder)) files.push_back(e.path());
-  std::sort(files.begin(), files.end());
-  return files;
-}
 
 std::shared_ptr<const nas::Regressor> shipped() {
   return std::make_shared<const nas::Regressor>(
@@ -41,8 +35,8 @@ TEST_SUITE("regressor: latency oracle") {
   TEST_CASE("every zoo model on every shipped engine: the oracle equals total_cycles(compile()) bit for bit") {
     auto reg = shipped();
     std::vector<Network> nets;
-    for (const fs::path& f : files_in("models")) nets.push_back(load_model(f.string()));
-    for (const fs::path& hf : files_in("hwconfigs")) {
+    for (const fs::path& f : test::source_files("models")) nets.push_back(load_model(f.string()));
+    for (const fs::path& hf : test::source_files("hwconfigs")) {
       HwConfig hw = load_hw_config(hf.string());
       nas::LatencyOracle oracle(reg, hw);
       for (int pass = 0; pass < 2; ++pass)  // the second pass answers every kernel from the memo

@@ -15,6 +15,7 @@
 #include "sim/compiler/compiler.h"
 #include "sim/modelfmt/model_loader.h"
 #include "sim/timing/unit_timing.h"
+#include "tests/support/source_files.h"
 
 using namespace nesim;
 namespace fs = std::filesystem;
@@ -78,22 +79,15 @@ std::vector<float> walked_features(const Kernel& k, const HwConfig& hw, double& 
   return f;
 }
 
-std::vector<fs::path> files_in(const std::string& folder) {
-  std::vector<fs::path> files;
-  for (const auto& e : fs::directory_iterator(fs::path(NESIM_SOURCE_DIR) / folder)) files.push_back(e.path());
-  std::sort(files.begin(), files.end());
-  return files;
-}
-
 }  // namespace
 
 TEST_SUITE("regressor: kernel summaries") {
   TEST_CASE("every zoo model on every shipped engine: features and predictions equal the tile walk's") {
     nas::Regressor reg = nas::Regressor::load(std::string(NESIM_SOURCE_DIR) + "/traces/regressor-ne-pf.json");
     size_t kernels = 0;
-    for (const fs::path& hf : files_in("hwconfigs")) {
+    for (const fs::path& hf : test::source_files("hwconfigs")) {
       HwConfig hw = load_hw_config(hf.string());
-      for (const fs::path& mf : files_in("models")) {
+      for (const fs::path& mf : test::source_files("models")) {
         Program p = compile(load_model(mf.string()), hw);
         CAPTURE(p.model);
         CAPTURE(hw.name);

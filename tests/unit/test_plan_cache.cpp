@@ -16,18 +16,12 @@
 #include "sim/modelfmt/model_loader.h"
 #include "sim/modelfmt/model_spec.h"
 #include "sim/util/error.h"
+#include "tests/support/source_files.h"
 
 using namespace nesim;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::vector<fs::path> files_in(const std::string& folder) {
-  std::vector<fs::path> files;
-  for (const auto& e : fs::directory_iterator(fs::path(NESIM_SOURCE_DIR) / folder)) files.push_back(e.path());
-  std::sort(files.begin(), files.end());
-  return files;
-}
 
 // Field by field (the defaulted operator== of Program, Kernel, Tile, ComputeStep and
 // KernelSummary), kernel by kernel so that a failure names the first kernel that differs.
@@ -85,9 +79,9 @@ Network random_mobilenet_v2(const ModelSpec& base, std::mt19937_64& rng, int i) 
 TEST_SUITE("unit: plan cache") {
   TEST_CASE("every zoo model on every shipped engine: cached compile equals plain compile") {
     std::vector<Network> nets;
-    for (const fs::path& f : files_in("models")) nets.push_back(load_model(f.string()));
+    for (const fs::path& f : test::source_files("models")) nets.push_back(load_model(f.string()));
     std::vector<HwConfig> hws;
-    for (const fs::path& f : files_in("hwconfigs")) hws.push_back(load_hw_config(f.string()));
+    for (const fs::path& f : test::source_files("hwconfigs")) hws.push_back(load_hw_config(f.string()));
     REQUIRE(nets.size() >= 10);
     REQUIRE(hws.size() >= 5);
     PlanCache cache;  // one cache for everything: entries of one model and engine serve others
