@@ -137,7 +137,11 @@ int main(int argc, char** argv) {
   app.add_option("--only", only, "run only these benchmarks, comma-separated (default: all)")
       ->delimiter(',')
       ->check(CLI::IsMember({"simulate", "scalesim", "predict", "candidates"}));
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;  // a bad flag is a usage error (exit 2), as in nesim
+  }
   auto want = [&](const char* name) { return only.empty() || std::find(only.begin(), only.end(), name) != only.end(); };
   try {
     nlohmann::ordered_json out;
