@@ -4,10 +4,14 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 
-.PHONY: deps build build-asan demo test bench experiments clean
+.PHONY: deps test-deps build build-asan demo test bench experiments clean
 
+# Only what the chosen build needs (CMAKE_ARGS=-DNESIM_WITH_TORCH=OFF skips libtorch).
 deps:
-	@bash scripts/install-deps.sh
+	@bash scripts/install-deps.sh $(CMAKE_ARGS)
+
+test-deps:
+	@bash scripts/install-deps.sh --tests $(CMAKE_ARGS)
 
 build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS) >/dev/null
@@ -23,7 +27,7 @@ demo: build
 	./$(BUILD)/nesim search --space nas/spaces/detector.yaml --hw hwconfigs/ne-pf16.yaml \
 	  --out out/demo-search --budget 500 --seed 1 --jobs $(JOBS)
 
-test: build build-asan
+test: test-deps build build-asan
 	./$(BUILD)/nesim check
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	@echo "== unit and module suites under AddressSanitizer + UBSan"

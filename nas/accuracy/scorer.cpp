@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -16,6 +17,12 @@ namespace {
 std::map<std::string, ScorerFactory>& registry() {
   static std::map<std::string, ScorerFactory> r;
   return r;
+}
+
+// Set by delegate_torch_scorers(): nullopt in a process that links libtorch or never asked.
+std::optional<bool>& torch_delegate() {
+  static std::optional<bool> available;
+  return available;
 }
 
 class ParamsScorer final : public AccuracyScorer {
@@ -63,11 +70,22 @@ bool register_scorer(const std::string& name, ScorerFactory factory) {
   return true;
 }
 
+const std::vector<std::string>& torch_scorer_names() {
+  static const std::vector<std::string> names = {"grad_norm", "naswot", "snip", "synflow", "train"};
+  return names;
+}
+
+void delegate_torch_scorers(bool available) { torch_delegate() = available; }
+
 std::vector<std::string> scorer_names() {
   (void)builtins_registered;
   std::vector<std::string> names;
   for (const auto& [n, f] : registry()) names.push_back(n);
-  return names;  // std::map: sorted
+  if (torch_delegate().value_or(false))
+    for (const std::string& n : torch_scorer_names())
+      if (!registry().count(n)) names.push_back(n);
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 std::string default_proxy() {
@@ -78,6 +96,13 @@ std::string default_proxy() {
 std::unique_ptr<AccuracyScorer> make_scorer(const std::string& name, const ScorerOptions& options) {
   (void)builtins_registered;
   auto it = registry().find(name);
+  const auto& torch = torch_scorer_names();
+  if (it == registry().end() && torch_delegate() &&
+      std::find(torch.begin(), torch.end(), name) != torch.end()) {
+    if (*torch_delegate()) throw TorchScorerNeeded(name);
+    throw input_error("accuracy scorer '{}' needs libtorch, and this nesim was built without it "
+                      "(-DNESIM_WITH_TORCH=OFF): available here: {}", name, fmt::join(scorer_names(), ", "));
+  }
   if (it == registry().end())
     throw input_error("unknown accuracy scorer '{}': expected one of {}", name,
                       fmt::join(scorer_names(), ", "));

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -60,6 +61,23 @@ std::vector<std::string> scorer_names();  // available in this build, sorted
 // docs/benchmarks.md ("Accuracy proxies"). Measured: no zero-shot proxy beat #params there, so
 // it is "params" (available in every build).
 std::string default_proxy();
+
+// The scorers that need libtorch ("grad_norm", "naswot", "snip", "synflow", "train"), sorted.
+const std::vector<std::string>& torch_scorer_names();
+
+// Thrown by make_scorer() for a libtorch scorer in a process that has none linked but knows a
+// companion executable that has (see delegate_torch_scorers): the caller re-runs the whole
+// command there. Thrown before the command has written anything.
+class TorchScorerNeeded : public std::runtime_error {
+ public:
+  explicit TorchScorerNeeded(const std::string& scorer)
+      : std::runtime_error("accuracy scorer '" + scorer + "' runs in nesim-torch") {}
+};
+
+// `nesim` itself links no libtorch, so that every call starts in milliseconds; `nesim-torch`
+// does. With `available`, the libtorch scorers are listed by scorer_names() and make_scorer()
+// throws TorchScorerNeeded for them; without, make_scorer() names the build option instead.
+void delegate_torch_scorers(bool available);
 
 // Registration, for scorers that live in optional translation units (the libtorch ones).
 using ScorerFactory = std::function<std::unique_ptr<AccuracyScorer>(const ScorerOptions&)>;

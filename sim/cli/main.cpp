@@ -3,27 +3,52 @@
 // 0 success, 2 the user's input was wrong (one line on stderr), 3 a bug in nesim.
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <string>
 
+#include "nas/accuracy/scorer.h"
 #include "sim/cli/cli_util.h"
 #include "sim/util/error.h"
 
+namespace {
+
+// libtorch's OpenMP workers spin while waiting; on a busy 2-core machine a spinning worker slowed
+// short training 5-10x. libgomp reads the policy only when it loads, so it is set before the
+// process that links libtorch starts.
+void set_omp_passive() { setenv("OMP_WAIT_POLICY", "passive", 0); }
+
+#ifndef NESIM_TORCH_EXE
+// `nesim` links no libtorch (loading it cost ~1 s and 170 MB per call); the libtorch scorers run
+// in the companion executable `nesim-torch`, found beside this binary (build tree) or in
+// ../libexec/nesim/ (installed tree). Empty when this build has none.
+std::string companion_torch_exe() {
+  char self[4096];
+  const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) return {};
+  self[n] = 0;
+  std::string dir(self);
+  dir.erase(dir.rfind('/') + 1);
+  for (const std::string candidate : {dir + "nesim-torch", dir + "../libexec/nesim/nesim-torch"})
+    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+  return {};
+}
+#endif
+
+}  // namespace
+
 int main(int argc, char** argv) {
-#ifdef NESIM_WITH_TORCH
-  // libtorch's OpenMP workers spin while waiting; on a busy 2-core machine a spinning worker
-  // slowed short training 5-10x. libgomp reads the policy only when it loads, so a command that
-  // may run libtorch (accuracy, proxy-eval, or any --accuracy scorer) restarts once with it set.
-  bool may_use_torch = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    may_use_torch = may_use_torch || a == "accuracy" || a == "proxy-eval" || a.rfind("--accuracy", 0) == 0;
-  }
-  if (may_use_torch && !std::getenv("OMP_WAIT_POLICY")) {
-    setenv("OMP_WAIT_POLICY", "passive", 1);
+#ifdef NESIM_TORCH_EXE
+  // Started by hand rather than by `nesim`: restart once with the wait policy set.
+  if (!std::getenv("OMP_WAIT_POLICY")) {
+    set_omp_passive();
     execv("/proc/self/exe", argv);  // returns only on failure: carry on spinning
   }
+#else
+  const std::string torch_exe = companion_torch_exe();
+  nesim::nas::delegate_torch_scorers(!torch_exe.empty());
 #endif
   setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);  // stdout may carry JSON
   CLI::App app{"nesim: simulate neural networks on configurable edge neural engines", "nesim"};
@@ -62,6 +87,16 @@ int main(int argc, char** argv) {
     for (const nesim::cli::Command& c : commands)
       if (c.app->parsed()) return c.run();
     return 2;
+#ifndef NESIM_TORCH_EXE
+  } catch (const nesim::nas::TorchScorerNeeded&) {
+    // Nothing has been written yet: the whole command runs again in the libtorch executable.
+    std::cout.flush();
+    set_omp_passive();
+    argv[0] = const_cast<char*>(torch_exe.c_str());
+    execv(torch_exe.c_str(), argv);
+    std::cerr << fmt::format("nesim: error: cannot run {}: {}\n", torch_exe, std::strerror(errno));
+    return 2;
+#endif
   } catch (const nesim::InputError& e) {
     std::cerr << "nesim: error: " << e.what() << "\n";
     return 2;

@@ -115,3 +115,31 @@ TEST_CASE("nesim proxy-eval writes the table, the correlations and the plot") {
   CHECK(slurp(fs::path(out) / "scatter.svg").find("<svg") == 0);
 }
 #endif
+
+// `nesim` starts in milliseconds because it links no libtorch; the libtorch scorers run in
+// `nesim-torch`, which `nesim` starts only for a command that asks for one of them.
+TEST_CASE("nesim links no libtorch and hands libtorch scorers to nesim-torch") {
+  Scratch s;
+  const fs::path ldd = s.dir / "ldd.txt";
+  REQUIRE(std::system(fmt::format("ldd '{}' >'{}' 2>&1", NESIM_BINARY, ldd.string()).c_str()) == 0);
+  const std::string libs = slurp(ldd);
+  CHECK(libs.find("libtorch") == std::string::npos);
+  CHECK(libs.find("libc10") == std::string::npos);
+
+  const fs::path companion = fs::path(NESIM_BINARY).parent_path() / "nesim-torch";
+#ifdef NESIM_WITH_TORCH
+  REQUIRE(fs::exists(companion));
+  Run r = s.nesim(fmt::format("accuracy --model '{}' --proxy naswot --batch 4 --input-size 16 --json -", kModel));
+  REQUIRE_MESSAGE(r.status == 0, r.err);
+  CHECK(nlohmann::json::parse(r.out)["scorer"] == "naswot");
+  // Commands that need no libtorch never start it, whatever they are asked.
+  Run plain = s.nesim(fmt::format("accuracy --model '{}' --proxy params", kModel));
+  CHECK(plain.status == 0);
+#else
+  CHECK_FALSE(fs::exists(companion));
+  Run r = s.nesim(fmt::format("accuracy --model '{}' --proxy naswot", kModel));
+  CHECK(r.status == 2);
+  CHECK(r.err.find("needs libtorch") != std::string::npos);
+  CHECK(r.err.find("-DNESIM_WITH_TORCH=OFF") != std::string::npos);
+#endif
+}
