@@ -1,12 +1,15 @@
 #include "sim/report/output_file.h"
 
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 
 #include "sim/util/error.h"
@@ -15,19 +18,79 @@ namespace nesim {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+// Temporaries are named ".<file>.<pid>.nesim-tmp-XXXXXX" beside their destination: hidden,
+// created with O_EXCL (mkstemp), and tagged with the writer's pid so that a later run can tell
+// a dead writer's leftovers from a live run's work in progress.
+constexpr const char* kTempTag = ".nesim-tmp-";
+
+bool process_alive(long pid) { return pid > 0 && (kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM); }
+
+// Removes the temporaries that a killed run left beside `dest`: ours (".dest.<pid>.nesim-tmp-*")
+// and those of nesim before 0.2 ("dest.tmp.<pid>"), where <pid> is no longer running.
+void remove_stale_temporaries(const fs::path& dest) {
+  std::error_code ec;
+  const fs::path dir = dest.parent_path().empty() ? fs::path(".") : dest.parent_path();
+  const std::string name = dest.filename().string();
+  const std::string ours = "." + name + ".", legacy = name + ".tmp.";
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string f = it->path().filename().string();
+    std::string pid_text;
+    if (f.rfind(ours, 0) == 0 && f.find(kTempTag, ours.size()) != std::string::npos)
+      pid_text = f.substr(ours.size(), f.find(kTempTag, ours.size()) - ours.size());
+    else if (f.rfind(legacy, 0) == 0)
+      pid_text = f.substr(legacy.size());
+    if (pid_text.empty() || pid_text.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (!it->is_symlink(ec) && !it->is_regular_file(ec)) continue;
+    if (!process_alive(std::strtol(pid_text.c_str(), nullptr, 10))) fs::remove(it->path(), ec);
+  }
+}
+
+// Writes all of `content` to `fd`; false with errno set on failure.
+bool write_all(int fd, const std::string& content) {
+  size_t done = 0;
+  while (done < content.size()) {
+    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string resolve_output_path(const std::string& path) {
+  fs::path p(path);
+  std::error_code ec;
+  for (int hops = 0; fs::is_symlink(fs::symlink_status(p, ec)); ++hops) {
+    if (hops == 40) throw input_error("cannot write {}: too many levels of symbolic links", path);
+    const fs::path target = fs::read_symlink(p, ec);
+    if (ec) throw input_error("cannot write {}: {}", path, ec.message());
+    p = target.is_absolute() ? target : p.parent_path() / target;
+  }
+  return p.string();
+}
+
 void check_writable(const std::string& path) {
   if (path == "-") return;
   if (path.empty()) throw input_error("cannot write '': empty file name");
   std::error_code ec;
-  fs::path p(path);
-  if (fs::is_directory(p, ec)) throw input_error("cannot write {}: it is a directory", path);
+  const fs::path p(resolve_output_path(path));
+  const fs::file_status st = fs::status(p, ec);
+  if (fs::is_directory(st)) throw input_error("cannot write {}: it is a directory", path);
+  if (fs::exists(st) && !fs::is_regular_file(st) && !fs::is_character_file(st) && !fs::is_fifo(st))
+    throw input_error("cannot write {}: not a regular file, a character device or a FIFO", path);
   fs::path dir = p.parent_path();
   if (dir.empty()) dir = ".";
   if (!fs::exists(dir, ec)) throw input_error("cannot write {}: directory {} does not exist", path, dir.string());
   if (!fs::is_directory(dir, ec)) throw input_error("cannot write {}: {} is not a directory", path, dir.string());
+  if (fs::exists(st)) {
+    if (access(p.c_str(), W_OK) != 0) throw input_error("cannot write {}: {}", path, std::strerror(errno));
+    if (!fs::is_regular_file(st)) return;  // written in place: the directory may stay read-only
+  }
   if (access(dir.c_str(), W_OK) != 0) throw input_error("cannot write {}: {}", path, std::strerror(errno));
-  if (fs::exists(p, ec) && access(p.c_str(), W_OK) != 0)
-    throw input_error("cannot write {}: {}", path, std::strerror(errno));
 }
 
 OutputFiles::~OutputFiles() {
@@ -37,27 +100,47 @@ OutputFiles::~OutputFiles() {
 
 void OutputFiles::add(const std::string& path, const std::string& content) {
   if (path == "-") {
-    staged_.push_back({path, "", content});
+    staged_.push_back({path, "", "", content});
     return;
   }
   check_writable(path);
-  std::string temp = fmt::format("{}.tmp.{}", path, getpid());
-  staged_.push_back({path, temp, ""});
-  std::ofstream f(temp, std::ios::binary | std::ios::trunc);
-  if (f) f.write(content.data(), static_cast<std::streamsize>(content.size()));
-  if (f) f.close();
-  if (!f) throw input_error("cannot write {}: {}", path, std::strerror(errno));
+  const fs::path dest(resolve_output_path(path));
+  std::error_code ec;
+  const fs::file_status st = fs::status(dest, ec);
+  if (fs::is_character_file(st) || fs::is_fifo(st)) {
+    // A device or a pipe is never replaced: its reader gets the bytes at commit.
+    staged_.push_back({path, dest.string(), "", content});
+    return;
+  }
+  remove_stale_temporaries(dest);
+  const fs::path dir = dest.parent_path().empty() ? fs::path(".") : dest.parent_path();
+  std::string temp = (dir / fmt::format(".{}.{}{}XXXXXX", dest.filename().string(), getpid(), kTempTag)).string();
+  const int fd = mkstemp(temp.data());
+  if (fd < 0) throw input_error("cannot write {}: {}", path, std::strerror(errno));
+  staged_.push_back({path, dest.string(), temp, ""});
+  const mode_t mask = umask(0);
+  umask(mask);
+  const bool ok = fchmod(fd, 0666 & ~mask) == 0 && write_all(fd, content);
+  const int saved_errno = errno;
+  if (::close(fd) != 0 || !ok) throw input_error("cannot write {}: {}", path, std::strerror(ok ? errno : saved_errno));
 }
 
 void OutputFiles::commit() {
   for (Staged& s : staged_) {
-    if (s.temp_path.empty()) continue;
-    if (std::rename(s.temp_path.c_str(), s.path.c_str()) != 0)
-      throw input_error("cannot write {}: {}", s.path, std::strerror(errno));
-    s.temp_path.clear();
+    if (!s.temp_path.empty()) {
+      if (std::rename(s.temp_path.c_str(), s.dest.c_str()) != 0)
+        throw input_error("cannot write {}: {}", s.path, std::strerror(errno));
+      s.temp_path.clear();
+    } else if (s.path != "-") {
+      const int fd = ::open(s.dest.c_str(), O_WRONLY | O_CLOEXEC);
+      const bool ok = fd >= 0 && write_all(fd, s.content);
+      const int saved_errno = errno;
+      if (fd >= 0) ::close(fd);
+      if (!ok) throw input_error("cannot write {}: {}", s.path, std::strerror(saved_errno));
+    }
   }
   for (const Staged& s : staged_)
-    if (s.path == "-") std::cout << s.stdout_content << std::flush;
+    if (s.path == "-") std::cout << s.content << std::flush;
   staged_.clear();
 }
 

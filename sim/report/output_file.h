@@ -2,6 +2,8 @@
 // Output files are all-or-nothing: a command checks every path it will write before it does any
 // work, stages each file next to its destination, and renames them into place only once every
 // output has been produced. A failed run leaves no half-written (or stale temporary) file behind.
+// What the user pointed at is never damaged: a symbolic link stays a link (its target is
+// replaced), and a character device (/dev/null, /dev/stdout) or a FIFO is written in place.
 #include <string>
 #include <utility>
 #include <vector>
@@ -12,9 +14,13 @@ namespace nesim {
 // (missing or read-only directory, path is a directory). "-" means stdout and always passes.
 void check_writable(const std::string& path);
 
+// `path` with every symbolic link along its last component followed (a dangling link gives the
+// file it would create); InputError on a link loop.
+std::string resolve_output_path(const std::string& path);
+
 // Example:
 //   OutputFiles out;
-//   out.add("run.csv", csv_text);     // staged as run.csv.tmp.<pid>
+//   out.add("run.csv", csv_text);     // staged as .run.csv.<pid>.nesim-tmp-XXXXXX (mkstemp)
 //   out.add("-", json_text);          // stdout, printed at commit
 //   out.commit();                     // renames every staged file into place
 class OutputFiles {
@@ -24,13 +30,19 @@ class OutputFiles {
   OutputFiles& operator=(const OutputFiles&) = delete;
   ~OutputFiles();  // removes staged files that were never committed
 
-  // Writes `content` to a temporary file beside `path`; throws InputError on I/O failure.
+  // Writes `content` to a new temporary file beside `path` (or beside the file a symbolic link
+  // `path` points to), first removing the temporaries of writers that are no longer running;
+  // a device or FIFO `path` is kept in memory until commit. Throws InputError on I/O failure.
   void add(const std::string& path, const std::string& content);
+  // Renames every temporary over its destination, then writes devices, FIFOs and stdout.
   void commit();
 
  private:
   struct Staged {
-    std::string path, temp_path, stdout_content;
+    std::string path;       // as the user gave it
+    std::string dest;       // symbolic links resolved
+    std::string temp_path;  // empty for stdout, devices and FIFOs
+    std::string content;    // for stdout, devices and FIFOs
   };
   std::vector<Staged> staged_;
 };
