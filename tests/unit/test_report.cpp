@@ -191,8 +191,9 @@ TEST_SUITE("unit: report writers") {
     }
     std::string text = trace_json(r);
     CHECK(text.find(R"("ts":0.009765625,"dur":0.0009765625,)") != std::string::npos);  // cycles 7..8
+    nlohmann::json trace = nlohmann::json::parse(text);
     std::vector<nlohmann::json> slices;
-    for (const auto& e : nlohmann::json::parse(text)["traceEvents"])
+    for (const auto& e : trace["traceEvents"])
       if (e["ph"] == "X") slices.push_back(e);
     REQUIRE(slices.size() == r.trace.size());
     for (size_t i = 0; i + 1 < slices.size(); ++i) {
