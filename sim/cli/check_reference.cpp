@@ -37,7 +37,7 @@ std::string resolve(const std::string& path, const fs::path& csv_dir) {
 
 }  // namespace
 
-bool check_reference(const std::string& csv_path, double tolerance_pct) {
+ReferenceCheck check_reference(const std::string& csv_path, double tolerance_pct, std::FILE* human) {
   std::ifstream in(csv_path);
   if (!in) throw input_error("--reference '{}': cannot open the file", csv_path);
   fs::path dir = fs::path(csv_path).parent_path();
@@ -93,18 +93,18 @@ bool check_reference(const std::string& csv_path, double tolerance_pct) {
   for (const Row& r : rows) ape += std::abs(r.simulated_ms - r.measured_ms) / r.measured_ms;
   double mape = 100 * ape / static_cast<double>(rows.size());
   bool ok = mape <= tolerance_pct;
-  fmt::print("reference {}  {} measurements: MAPE {:.2f}% (tolerance {}%)\n", ok ? "ok     " : "FAILED ", rows.size(), mape,
+  fmt::print(human, "reference {}  {} measurements: MAPE {:.2f}% (tolerance {}%)\n", ok ? "ok     " : "FAILED ", rows.size(), mape,
              tolerance_pct);
   std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
     return std::abs(a.simulated_ms / a.measured_ms - 1) > std::abs(b.simulated_ms / b.measured_ms - 1);
   });
   for (size_t i = 0; i < std::min<size_t>(5, rows.size()); ++i) {
     const Row& r = rows[i];
-    fmt::print("  worst {}: {} on {}{}: simulated {:.4f} ms, measured {:.4f} ms ({:+.1f}%)\n", i + 1,
+    fmt::print(human, "  worst {}: {} on {}{}: simulated {:.4f} ms, measured {:.4f} ms ({:+.1f}%)\n", i + 1,
                text::file_stem(r.model), text::file_stem(r.hw), r.layer.empty() ? "" : " layer " + r.layer,
                r.simulated_ms, r.measured_ms, 100 * (r.simulated_ms / r.measured_ms - 1));
   }
-  return ok;
+  return {ok, mape, rows.size()};
 }
 
 }  // namespace nesim::cli

@@ -3,13 +3,17 @@
 //  - the regressor against the simulator on a fixed set (zoo models x shipped ne-pf configs),
 //    against the thresholds in traces/thresholds.yaml;
 //  - optionally, the simulator against latencies measured on silicon or RTL (--reference).
+// --json and --junit write every guarded quantity for CI systems; the human lines then go to
+// stderr if either report goes to stdout.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
 #include <sstream>
+#include <vector>
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
@@ -19,7 +23,9 @@
 #include "sim/cli/cli_util.h"
 #include "sim/compiler/compiler.h"
 #include "sim/engine/engine.h"
+#include "sim/report/check_report.h"
 #include "sim/report/golden.h"
+#include "sim/report/output_file.h"
 #include "sim/report/result_writers.h"
 #include "sim/util/error.h"
 
@@ -32,11 +38,13 @@ namespace fs = std::filesystem;
 struct CheckOptions {
   std::string root = NESIM_SOURCE_DIR;
   std::string golden, regressor, thresholds, reference;
+  std::string json_path, junit_path;  // "" none, "-" stdout
   double tolerance_pct = 10;
 };
 
-// Returns the number of golden traces that changed.
-int check_golden(const CheckOptions& o) {
+// One "differences == 0" quantity per golden trace (changed fields and row counts); the diff is
+// its detail.
+void check_golden(const CheckOptions& o, std::FILE* human, std::vector<GuardedQuantity>& checks) {
   if (!fs::is_directory(o.golden)) throw input_error("--golden '{}': not a directory", o.golden);
   std::vector<fs::path> files;
   for (const auto& e : fs::directory_iterator(o.golden))
@@ -55,15 +63,17 @@ int check_golden(const CheckOptions& o) {
     std::stringstream want;
     want << in.rdbuf();
     std::string d = golden_diff(want.str(), layers_csv(simulate(net, hw)));
+    auto differences = static_cast<double>(std::count(d.begin(), d.end(), '\n'));
+    checks.push_back({"golden", f.filename().string(), "differences", differences, "==", 0, d.empty(), d});
     if (d.empty()) {
-      fmt::print("golden  ok       {}\n", f.filename().string());
+      fmt::print(human, "golden  ok       {}\n", f.filename().string());
     } else {
       ++changed;
-      fmt::print("golden  CHANGED  {}\n{}", f.filename().string(), d);
+      fmt::print(human, "golden  CHANGED  {}\n{}", f.filename().string(), d);
     }
   }
-  if (changed) fmt::print("an intended change regenerates the goldens: scripts/regen-goldens.sh (review the diff)\n");
-  return changed;
+  if (changed)
+    fmt::print(human, "an intended change regenerates the goldens: scripts/regen-goldens.sh (review the diff)\n");
 }
 
 struct Thresholds {
@@ -98,8 +108,8 @@ Thresholds read_thresholds(const std::string& path) {
   return t;
 }
 
-// Returns true when the regressor meets every threshold on the evaluation set.
-bool check_regressor(const CheckOptions& o) {
+// The regressor's MAPE and within-5/10 % shares on the evaluation set, each against its threshold.
+void check_regressor(const CheckOptions& o, std::FILE* human, std::vector<GuardedQuantity>& checks) {
   nas::Regressor reg = nas::Regressor::load(o.regressor);
   Thresholds t = read_thresholds(o.thresholds);
   std::vector<fs::path> models;
@@ -125,19 +135,39 @@ bool check_regressor(const CheckOptions& o) {
   }
   double mape = 100 * ape / n, w5 = 100 * within5 / n, w10 = 100 * within10 / n;
   bool ok = mape <= t.mape_pct_max && w5 >= t.within_5_pct_min && w10 >= t.within_10_pct_min;
-  fmt::print("regressor {}  {} networks: MAPE {:.3f}% (max {}), within 5% {:.1f}% (min {}), within 10% {:.1f}% "
+  std::string detail = fmt::format("{} networks; worst {:.3f}% ({})", n, 100 * worst, worst_name);
+  checks.push_back({"regressor", "mape_pct", "mape_pct", mape, "<=", t.mape_pct_max, mape <= t.mape_pct_max, detail});
+  checks.push_back({"regressor", "within_5_pct", "within_5_pct", w5, ">=", t.within_5_pct_min,
+                    w5 >= t.within_5_pct_min, detail});
+  checks.push_back({"regressor", "within_10_pct", "within_10_pct", w10, ">=", t.within_10_pct_min,
+                    w10 >= t.within_10_pct_min, detail});
+  fmt::print(human, "regressor {}  {} networks: MAPE {:.3f}% (max {}), within 5% {:.1f}% (min {}), within 10% {:.1f}% "
              "(min {}); worst {:.3f}% ({})\n",
              ok ? "ok     " : "FAILED ", n, mape, t.mape_pct_max, w5, t.within_5_pct_min, w10, t.within_10_pct_min,
              100 * worst, worst_name);
-  return ok;
 }
 
 int run_check(const CheckOptions& o) {
-  int changed = check_golden(o);
-  bool regressor_ok = o.regressor.empty() || check_regressor(o);
-  bool reference_ok = o.reference.empty() || check_reference(o.reference, o.tolerance_pct);
-  bool ok = changed == 0 && regressor_ok && reference_ok;
-  fmt::print("nesim check: {}\n", ok ? "all checks hold" : "REGRESSION");
+  if (o.json_path == "-" && o.junit_path == "-")
+    throw input_error("--json and --junit: only one of them can be '-' (stdout)");
+  for (const std::string& path : {o.json_path, o.junit_path})
+    if (!path.empty()) check_writable(path);
+  std::FILE* human = o.json_path == "-" || o.junit_path == "-" ? stderr : stdout;
+  std::vector<GuardedQuantity> checks;
+  check_golden(o, human, checks);
+  if (!o.regressor.empty()) check_regressor(o, human, checks);
+  if (!o.reference.empty()) {
+    ReferenceCheck ref = check_reference(o.reference, o.tolerance_pct, human);
+    checks.push_back({"reference", "mape_pct", "mape_pct", ref.mape_pct, "<=", o.tolerance_pct, ref.ok,
+                      fmt::format("{} measurements in {}", ref.measurements, o.reference)});
+  }
+  bool ok = std::all_of(checks.begin(), checks.end(), [](const GuardedQuantity& c) { return c.pass; });
+  OutputFiles out;
+  if (!o.json_path.empty()) out.add(o.json_path, check_report_json(checks));
+  if (!o.junit_path.empty()) out.add(o.junit_path, check_report_junit(checks));
+  fmt::print(human, "nesim check: {}\n", ok ? "all checks hold" : "REGRESSION");
+  std::fflush(human);
+  out.commit();
   return ok ? 0 : 1;
 }
 
@@ -157,6 +187,8 @@ Command add_check_command(CLI::App& parent) {
                   "Measured latencies to hold the simulator to: CSV model,hw,layer,measured_ms (docs/regressor.md)");
   app->add_option("--tolerance", o->tolerance_pct, "Largest MAPE (%) against --reference that passes")
       ->check(kNonNegative);
+  app->add_option("--json", o->json_path, "Write every guarded quantity and the verdict as JSON ('-': stdout)");
+  app->add_option("--junit", o->junit_path, "Write the verdict as JUnit XML for CI test reports ('-': stdout)");
   return {app, [o] { return run_check(*o); }};
 }
 

@@ -1,6 +1,7 @@
 #include "sim/report/result_writers.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 #include <fmt/format.h>
@@ -120,6 +121,29 @@ std::vector<std::string> ordered_tracks(const std::vector<TraceEvent>& events) {
   return tracks;
 }
 
+// Trace times are whole steps of 2^-10 us (0.977 ns). Such numbers and their sums are exact in
+// binary floating point, so a viewer that adds ts + dur in doubles (DevTools does) lands exactly
+// on the next slice's ts; with decimal nanoseconds about one back-to-back pair in eight overlapped.
+constexpr int64_t kTraceStepsPerUs = 1024;
+
+// Cycle -> step is one rounding of a monotone function, so slices that do not overlap in cycles
+// never overlap in steps; a slice's end and its successor's start round from the same cycle.
+int64_t trace_steps(int64_t cycle, double mhz) {
+  return std::llround(static_cast<long double>(cycle) * kTraceStepsPerUs / mhz);
+}
+
+// Steps as exact decimal microseconds, formatted from integers: 290625 -> "283.8134765625".
+std::string trace_us(int64_t steps) {
+  constexpr int64_t kPicoUsPerStep = 9765625;  // 10^10 / 1024
+  std::string out = steps < 0 ? "-" : "";
+  uint64_t magnitude = steps < 0 ? 0 - static_cast<uint64_t>(steps) : static_cast<uint64_t>(steps);
+  out += std::to_string(magnitude / kTraceStepsPerUs);
+  uint64_t frac = magnitude % kTraceStepsPerUs;
+  if (frac == 0) return out;
+  std::string digits = fmt::format("{:010}", frac * kPicoUsPerStep);
+  return out + "." + digits.substr(0, digits.find_last_not_of('0') + 1);
+}
+
 }  // namespace
 
 std::string trace_json(const SimResult& r) {
@@ -146,15 +170,10 @@ std::string trace_json(const SimResult& r) {
     if (dma || e.bytes != 0) args["bytes"] = e.bytes;
     args["start_cycle"] = e.start_cycle;
     args["dur_cycles"] = e.dur_cycles;
-    events.push_back(ojson{{"name", e.name},
-                           {"cat", dma ? "dma" : "compute"},
-                           {"ph", "X"},
-                           {"pid", kPid},
-                           {"tid", tid[e.track]},
-                           {"ts", static_cast<double>(e.start_cycle) / mhz},
-                           {"dur", static_cast<double>(e.dur_cycles) / mhz},
-                           {"args", std::move(args)}}
-                         .dump());
+    int64_t start = trace_steps(e.start_cycle, mhz), end = trace_steps(e.start_cycle + e.dur_cycles, mhz);
+    events.push_back(fmt::format(R"({{"name":{},"cat":"{}","ph":"X","pid":{},"tid":{},"ts":{},"dur":{},"args":{}}})",
+                                 ojson(e.name).dump(), dma ? "dma" : "compute", kPid, tid[e.track],
+                                 trace_us(start), trace_us(end - start), args.dump()));
   }
   // One event per line keeps large traces diffable; the whole is still one JSON object.
   std::string out = "{\"traceEvents\":[\n";

@@ -33,7 +33,8 @@ std::string layers_csv(const SimResult& r);
 nlohmann::ordered_json result_json(
     const SimResult& r, const std::vector<std::pair<std::string, std::string>>& hw_set = {});
 // Chrome / Perfetto trace-event JSON: one process for the engine, one thread track per unit
-// (dma0..dmaN, mac_array, depthwise, vector), "X" events with ts/dur in microseconds.
+// (dma0..dmaN, mac_array, depthwise, vector), "X" events with ts/dur in microseconds, written
+// as exact multiples of 2^-10 us so that no slice overlaps the next on its track, even in doubles.
 std::string trace_json(const SimResult& r);
 // Per-layer table and totals, as `nesim simulate` prints them.
 std::string result_table(const SimResult& r);

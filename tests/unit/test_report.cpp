@@ -170,13 +170,36 @@ TEST_SUITE("unit: report writers") {
     REQUIRE(complete.size() == r.trace.size());
     const auto& mac = complete[0];  // events keep the engine's order
     CHECK(thread_names[mac["tid"]] == "mac_array");
-    CHECK(mac["ts"].get<double>() == doctest::Approx(32.0 / 800.0));
-    CHECK(mac["dur"].get<double>() == doctest::Approx(968.0 / 800.0));
+    // Whole 2^-10 us steps: cycle 32 at 800 MHz is 40.96 steps -> 41, cycle 1000 is 1280.
+    CHECK(mac["ts"].get<double>() == 41.0 / 1024);
+    CHECK(mac["dur"].get<double>() == (1280.0 - 41) / 1024);
     CHECK(mac["args"]["layer"] == "stem0");
     const auto& dma = complete[1];
     CHECK(thread_names[dma["tid"]] == "dma1");
     CHECK(dma["cat"] == "dma");
     CHECK(dma["args"]["bytes"] == 40);
+  }
+
+  TEST_CASE("trace: back-to-back slices on an odd clock meet exactly, in decimals and in doubles") {
+    SimResult r = two_layer_result();
+    r.clock_mhz = 733;
+    r.trace.clear();
+    int64_t cycle = 7;
+    for (int64_t dur : {1, 2, 3, 733, 1000, 12345, 999999, 5, 1}) {
+      r.trace.push_back({"mac_array", "k", cycle, dur, 0});
+      cycle += dur;
+    }
+    std::string text = trace_json(r);
+    CHECK(text.find(R"("ts":0.009765625,"dur":0.0009765625,)") != std::string::npos);  // cycles 7..8
+    nlohmann::json trace = nlohmann::json::parse(text);
+    std::vector<nlohmann::json> slices;
+    for (const auto& e : trace["traceEvents"])
+      if (e["ph"] == "X") slices.push_back(e);
+    REQUIRE(slices.size() == r.trace.size());
+    for (size_t i = 0; i + 1 < slices.size(); ++i) {
+      double end = slices[i]["ts"].get<double>() + slices[i]["dur"].get<double>();
+      CHECK(end == slices[i + 1]["ts"].get<double>());
+    }
   }
 
   TEST_CASE("the human table lists every layer and the totals") {

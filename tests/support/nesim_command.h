@@ -1,0 +1,53 @@
+#pragma once
+// Runs the built `nesim` binary the way a user would, for cli suites kept outside test_cli.cpp.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#include <fmt/format.h>
+
+namespace nesim::test {
+
+struct CommandResult {
+  int status = -1;  // exit status; -1 when the process did not exit normally
+  std::string out, err;
+};
+
+inline std::string read_text(const std::filesystem::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(f), {}};
+}
+
+// A scratch folder for one test case, removed at the end.
+struct ScratchDir {
+  std::filesystem::path dir;
+  explicit ScratchDir(const std::string& name) {
+    static int counter = 0;
+    dir = std::filesystem::temp_directory_path() / fmt::format("nesim_{}_{}_{}", name, getpid(), counter++);
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+  }
+  ~ScratchDir() { std::filesystem::remove_all(dir); }
+  std::string path(const std::string& name) const { return (dir / name).string(); }
+
+  // Runs `nesim <args>`, capturing stdout, stderr and the exit status.
+  CommandResult nesim(const std::string& args) const {
+    std::filesystem::path out = dir / ".stdout", err = dir / ".stderr";
+    std::string cmd = fmt::format("'{}' {} >'{}' 2>'{}'", NESIM_BINARY, args, out.string(), err.string());
+    int raw = std::system(cmd.c_str());
+    CommandResult r;
+    r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+    r.out = read_text(out);
+    r.err = read_text(err);
+    std::filesystem::remove(out);
+    std::filesystem::remove(err);
+    return r;
+  }
+};
+
+}  // namespace nesim::test
