@@ -14,6 +14,7 @@
 #include "nas/regressor/features.h"
 #include "sim/report/output_file.h"
 #include "sim/util/error.h"
+#include "sim/util/input_file.h"
 
 namespace nesim::nas {
 
@@ -236,11 +237,10 @@ void Regressor::save(const std::string& path) const {
 }
 
 Regressor Regressor::load(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw input_error("{}: cannot open the regressor file", path);
+  const std::string text = read_input_file(path, "the regressor");
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(in);
+    j = nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {
     throw input_error("{}: not valid JSON: {}", path, e.what());
   }

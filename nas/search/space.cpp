@@ -14,6 +14,7 @@
 
 #include "sim/modelfmt/model_expand.h"
 #include "sim/util/error.h"
+#include "sim/util/input_file.h"
 
 namespace nesim::nas {
 
@@ -177,13 +178,10 @@ double SearchSpace::cardinality() const {
 }
 
 SearchSpace load_space(const std::string& path, const HwConfig& hw, const SpaceOverrides& overrides) {
-  std::ifstream in(path);
-  if (!in) throw input_error("{}: cannot read the search space file", path);
-  std::stringstream text;
-  text << in.rdbuf();
+  const std::string text = read_input_file(path, "the search space");
   YAML::Node root;
   try {
-    root = YAML::Load(text.str());
+    root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     throw input_error("{}:{}: not valid YAML: {}", path, e.mark.line + 1, e.msg);
   }

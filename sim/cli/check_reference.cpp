@@ -14,6 +14,7 @@
 #include "sim/engine/engine.h"
 #include "sim/util/error.h"
 #include "sim/util/text.h"
+#include "sim/util/input_file.h"
 
 namespace nesim::cli {
 
@@ -38,8 +39,7 @@ std::string resolve(const std::string& path, const fs::path& csv_dir) {
 }  // namespace
 
 ReferenceCheck check_reference(const std::string& csv_path, double tolerance_pct, std::FILE* human) {
-  std::ifstream in(csv_path);
-  if (!in) throw input_error("--reference '{}': cannot open the file", csv_path);
+  std::istringstream in(read_input_file(csv_path, "the --reference table"));
   fs::path dir = fs::path(csv_path).parent_path();
   std::vector<Row> rows;
   std::string line;

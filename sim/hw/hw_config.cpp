@@ -22,6 +22,7 @@
 
 #include "sim/util/text.h"
 #include "sim/util/error.h"
+#include "sim/util/input_file.h"
 
 namespace nesim {
 namespace {
@@ -581,15 +582,8 @@ HwConfig load_hw_config(const std::string& path) {
         ".cfg)",
         path, ext);
   }
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) throw input_error("{}: cannot open: no such file", path);
-  if (std::filesystem::is_directory(path, ec))
-    throw input_error("{}: cannot open: it is a directory", path);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw input_error("{}: cannot open: {}", path, std::strerror(errno));
-  std::stringstream text;
-  text << in.rdbuf();
-  return ext == ".cfg" ? parse_scalesim_cfg(text.str(), path) : parse_hw_yaml(text.str(), path);
+  const std::string text = read_input_file(path, "the hardware config");
+  return ext == ".cfg" ? parse_scalesim_cfg(text, path) : parse_hw_yaml(text, path);
 }
 
 }  // namespace nesim

@@ -16,6 +16,7 @@
 
 #include "sim/modelfmt/spec_sites.h"
 #include "sim/util/error.h"
+#include "sim/util/input_file.h"
 
 namespace nesim {
 
@@ -453,11 +454,7 @@ ModelSpec parse_model_yaml(const std::string& text, const std::string& where) {
 }
 
 ModelSpec load_model_spec(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw input_error("cannot open model file '{}'", path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return parse_model_yaml(text.str(), path);
+  return parse_model_yaml(read_input_file(path, "the model"), path);
 }
 
 std::string to_yaml(const ModelSpec& spec) {

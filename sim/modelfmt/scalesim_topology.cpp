@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "sim/util/error.h"
+#include "sim/util/input_file.h"
 
 namespace nesim {
 namespace {
@@ -139,11 +140,7 @@ Network parse_scalesim_topology(const std::string& text, const std::string& wher
 }
 
 Network load_scalesim_topology(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw input_error("cannot open topology file '{}'", path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return parse_scalesim_topology(text.str(), path, std::filesystem::path(path).stem().string());
+  return parse_scalesim_topology(read_input_file(path, "the SCALE-Sim topology"), path, std::filesystem::path(path).stem().string());
 }
 
 }  // namespace nesim

@@ -24,6 +24,13 @@ done
 [ -n "$(find "$prefix" -name libnesim.a)" ] || fail "libnesim.a is not installed"
 [ -z "$(find "$prefix/include" -path '*/cli/*' -o -path '*/torch/*')" ] || fail "CLI or torch headers were installed"
 
+# Where the build has libtorch, the installed nesim finds nesim-torch in ../libexec/nesim.
+if [ -x "$build/nesim-torch" ]; then
+  [ -x "$prefix/libexec/nesim/nesim-torch" ] || fail "libexec/nesim/nesim-torch is not installed"
+  "$prefix/bin/nesim" accuracy --model "$model" --proxy synflow --input-size 16 > "$work/synflow.log" 2>&1 ||
+    { cat "$work/synflow.log" >&2; fail "the installed nesim could not run a libtorch scorer through nesim-torch"; }
+fi
+
 # What the installed binary says MobileNetV2 costs: the consumer must print the same.
 "$prefix/bin/nesim" simulate --model "$model" --hw "$hw" --json "$work/sim.json" > /dev/null
 field() { grep -o "\"$1\": *[0-9]*" "$work/sim.json" | head -1 | grep -o '[0-9]*$'; }

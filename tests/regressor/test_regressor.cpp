@@ -133,7 +133,7 @@ TEST_SUITE("regressor: kernels, features, training round trip") {
         CHECK(std::string(e.what()).find(needle) != std::string::npos);
       }
     };
-    expect([&] { nas::Regressor::load(tmp_path("does_not_exist.json")); }, "cannot open");
+    expect([&] { nas::Regressor::load(tmp_path("does_not_exist.json")); }, "cannot read the regressor: no such file");
     write("{not json");
     expect([&] { nas::Regressor::load(bad); }, "not valid JSON");
     write(R"({"format": "other"})");

@@ -314,11 +314,11 @@ TEST_SUITE("unit: hardware config") {
           "docs/hwconfig.md)");
     CHECK(yaml_error("# only a comment\n").find("empty file") != std::string::npos);
     std::string missing = error_of([] { load_hw_config("/nonexistent/dir/hw.yaml"); });
-    CHECK(missing == "/nonexistent/dir/hw.yaml: cannot open: no such file");
+    CHECK(missing == "/nonexistent/dir/hw.yaml: cannot read the hardware config: no such file");
     const auto dir = std::filesystem::temp_directory_path() / "nesim-test-dir.yaml";
     std::filesystem::create_directories(dir);
     CHECK(error_of([&] { load_hw_config(dir.string()); }) ==
-          dir.string() + ": cannot open: it is a directory");
+          dir.string() + ": cannot read the hardware config: it is a directory");
     std::filesystem::remove(dir);
     std::string ext = error_of([] { load_hw_config("hw.json"); });
     CHECK(ext ==

@@ -545,7 +545,7 @@ head:
   }
 
   TEST_CASE("file-level problems: missing file, YAML syntax, empty file, not a mapping, unknown extension") {
-    CHECK_HAS(error_of([] { load_model("/nonexistent/net.yaml"); }), "cannot open model file '/nonexistent/net.yaml'");
+    CHECK_HAS(error_of([] { load_model("/nonexistent/net.yaml"); }), "/nonexistent/net.yaml: cannot read the model: no such file");
     CHECK_HAS(build_error("input: [3, 8, 8\nstem: []\n"), "t.yaml:");
     CHECK_HAS(build_error("input: [3, 8, 8\nstem: []\n"), "YAML syntax error");
     CHECK(build_error("") == "t.yaml: empty model file");

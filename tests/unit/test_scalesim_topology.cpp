@@ -174,6 +174,6 @@ TEST_SUITE("unit: does a SCALE-Sim topology import as the layers SCALE-Sim compu
     CHECK_HAS(parse_error("Layer, IFMAP Height\n"), "t.csv:1: expected a SCALE-Sim header row");
     CHECK(parse_error(kHeader) == "t.csv: no layers (expected a SCALE-Sim header row and at least one layer row)");
     CHECK(parse_error("") == "t.csv: no layers (expected a SCALE-Sim header row and at least one layer row)");
-    CHECK_HAS(error_of([] { load_model("/nonexistent/topo.csv"); }), "cannot open topology file '/nonexistent/topo.csv'");
+    CHECK_HAS(error_of([] { load_model("/nonexistent/topo.csv"); }), "/nonexistent/topo.csv: cannot read the SCALE-Sim topology: no such file");
   }
 }
