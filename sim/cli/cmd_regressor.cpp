@@ -128,6 +128,8 @@ int run_fit(const FitCliOptions& o) {
   std::vector<nas::KernelRow> rows;
   for (const std::string& f : o.data)
     for (nas::KernelRow& r : nas::read_rows(f)) rows.push_back(std::move(r));
+  std::vector<std::vector<nas::KernelRow>> eval_rows;  // read up front: a bad --eval fails before any fit
+  for (const std::string& f : o.eval) eval_rows.push_back(nas::read_rows(f));
   nlohmann::ordered_json report;
   std::vector<nas::KernelRow> train, test;
   if (!o.holdout_model.empty()) {
@@ -158,7 +160,7 @@ int run_fit(const FitCliOptions& o) {
   progress.finish();  // before the accuracy table, which a bar would otherwise run into
   if (held) {
     evaluate(*held, test, "held_out", report);
-    for (const std::string& f : o.eval) evaluate(*held, nas::read_rows(f), "eval:" + f, report);
+    for (size_t i = 0; i < o.eval.size(); ++i) evaluate(*held, eval_rows[i], "eval:" + o.eval[i], report);
   }
   OutputFiles out;
   if (!o.report.empty()) out.add(o.report, report.dump(2) + "\n");

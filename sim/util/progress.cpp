@@ -142,6 +142,7 @@ void Progress::finish(const std::string& summary) {
   if (mode_ == ProgressMode::Bar) {
     draw_bar(now);
     out_ << '\n';
+    bar_width_chars_ = 0;  // the line is done: nothing left to blank out
     if (!summary.empty()) out_ << summary << '\n';
   } else {
     out_ << (summary.empty() ? status(now - start_s_, true) : summary) << '\n';
