@@ -37,6 +37,8 @@ struct ScorerOptions {
   int train_batch = 64;         // `train` minibatch
   double learning_rate = 0.05;  // `train`: SGD, momentum 0.9, cosine decay to 0 over train_steps
   int eval_images = 2000;       // `train` scores on the first eval_images of the 10k test set
+  // `train`: called after each SGD step in the process that scores (the CLI's progress; may be empty).
+  std::function<void(int steps_done)> on_train_step;
 };
 
 class AccuracyScorer {

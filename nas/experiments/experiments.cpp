@@ -43,7 +43,7 @@ SearchResult search(const ExperimentOptions& o, const std::string& space, const 
   s.out_dir = (fs::path(o.out_dir) / sub).string();
   s.resume = o.resume && fs::exists(fs::path(s.out_dir) / "journal.jsonl");
   s.progress = o.progress;
-  if (o.progress) fmt::print(stderr, "experiment {}: search {} ({})\n", o.name, sub, space);
+  if (o.progress != ProgressMode::Quiet) fmt::print(stderr, "experiment {}: search {} ({})\n", o.name, sub, space);
   return run_search(s);
 }
 
@@ -104,7 +104,8 @@ ExperimentResult classifier(const ExperimentOptions& o) {
   a.accuracy = o.accuracy;
   a.iso_accuracy = true;  // against the searched model, whose score is already >= the baseline's
   a.seed = o.seed;
-  if (o.progress) a.progress = [](const std::string& line) { fmt::print(stderr, "advise: {}\n", line); };
+  if (o.progress != ProgressMode::Quiet)
+    a.progress = [](const std::string& line) { fmt::print(stderr, "advise: {}\n", line); };
   AdviceResult adv = advise(r.best_spec, hw, a);
   ModelSpec final_spec = adv.model;
   final_spec.name = "classifier_best";

@@ -31,7 +31,7 @@ struct ExperimentOptions {
   int jobs = 1;
   ParallelMap parallel;            // as in SearchOptions
   bool resume = false;             // continue the searches journalled under out_dir
-  bool progress = false;
+  ProgressMode progress = ProgressMode::Quiet;  // each search's, and a line per search and advice rule
   std::string accuracy = "entropy";
 };
 

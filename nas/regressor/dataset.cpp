@@ -220,10 +220,8 @@ std::vector<KernelRow> simulate_samples(const SampleOptions& opt, const std::vec
       return {};
     }
   };
-  auto progress = [&](size_t done) {
-    if (done % 500 == 0 || done == samples.size())
-      fmt::print(stderr, "\rdataset: {}/{} networks simulated", done, samples.size());
-  };
+  Progress reporter("dataset", samples.size(), "networks simulated", opt.progress);
+  auto progress = [&](size_t done) { reporter.update(done); };
   std::vector<std::vector<KernelRow>> per_sample(samples.size());
   if (opt.parallel && samples.size() > 1) {
     // Rows travel from the workers as the CSV lines write_rows() writes, which read back exactly
@@ -253,7 +251,7 @@ std::vector<KernelRow> simulate_samples(const SampleOptions& opt, const std::vec
       rows.push_back(std::move(r));
       if (sample_of_row) sample_of_row->push_back(i);
     }
-  fmt::print(stderr, ", {} kernels\n", rows.size());
+  reporter.finish(fmt::format("dataset: {} networks simulated, {} kernels", samples.size(), rows.size()));
   return rows;
 }
 

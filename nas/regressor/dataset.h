@@ -11,6 +11,7 @@
 #include "sim/graph/network.h"
 #include "sim/hw/hw_config.h"
 #include "sim/util/parallel_map.h"
+#include "sim/util/progress.h"
 
 namespace nesim::nas {
 
@@ -37,6 +38,7 @@ struct SampleOptions {
   std::vector<Network> single_layers;    // layer_shape_networks(); drawn from after the networks
   int layer_samples = 0;                 // single-layer networks simulated
   ParallelMap parallel;                  // simulates samples in worker processes; null = here
+  ProgressMode progress = ProgressMode::Quiet;  // networks simulated, on stderr
 };
 // One network of the sample space, by index into SampleOptions: a zoo model (model_files) at a
 // width multiplier and input size from fixed ladders, or a prior layer (single_layers), on hws[hw].
@@ -51,7 +53,7 @@ std::vector<Sample> draw_samples(const SampleOptions& opt);
 // up and down), and the same network on a random other hardware point.
 std::vector<Sample> neighbours(const SampleOptions& opt, const Sample& s, std::mt19937_64& rng);
 // Compiles and simulates each sample; sample_of_row (if given) gets each row's sample index.
-// Samples that do not compile or map are skipped. Progress goes to stderr.
+// Samples that do not compile or map are skipped. Progress goes to stderr as opt.progress says.
 std::vector<KernelRow> simulate_samples(const SampleOptions& opt, const std::vector<Sample>& samples,
                                         std::vector<size_t>* sample_of_row = nullptr);
 // simulate_samples(draw_samples(opt)). Deterministic: the same options give the same rows.

@@ -54,7 +54,10 @@ Regressor Regressor::fit(const std::vector<KernelRow>& rows, const FitOptions& o
   set("nthread", std::to_string(opt.threads));
   set("objective", "reg:squarederror");
   set("base_score", "0");
-  for (int i = 0; i < opt.rounds; ++i) xgb_check(XGBoosterUpdateOneIter(booster, i, dm), "train");
+  for (int i = 0; i < opt.rounds; ++i) {
+    xgb_check(XGBoosterUpdateOneIter(booster, i, dm), "train");
+    if (opt.on_round) opt.on_round(i + 1);
+  }
   bst_ulong len = 0;
   const char* buf = nullptr;
   xgb_check(XGBoosterSaveModelToBuffer(booster, R"({"format": "json"})", &len, &buf), "save");

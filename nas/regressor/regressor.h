@@ -3,6 +3,7 @@
 // pipeline estimate of each compiled kernel; a network's latency is the sum of its kernels'.
 // Prediction runs on nesim's own flat tree arrays, not through XGBoost, for speed.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,7 @@ struct FitOptions {
   double learning_rate = 0.3;
   uint64_t seed = 1;
   int threads = 2;
+  std::function<void(int rounds_done)> on_round;  // after each boosting round (may be empty)
 };
 
 struct KernelPrediction {

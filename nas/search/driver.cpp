@@ -141,6 +141,7 @@ class Search : public Scoreboard {
   double running_best_ = kInf;     // best feasible latency now, for the history
   double correction_ = 1;           // regressor latency x correction = refined prediction
   double baseline_accuracy_ = 0;
+  std::unique_ptr<Progress> progress_;
   size_t last_progress_ = 0;
   int next_check_ = 0;              // evaluation count of the next simulator check
   std::chrono::steady_clock::time_point start_;
@@ -367,22 +368,20 @@ void Search::simulate_top(size_t k) {
 }
 
 void Search::progress(bool done) {
-  if (!o_.progress) return;
-  const size_t n = r_.candidates.size(), total = static_cast<size_t>(o_.budget);
+  if (o_.progress == ProgressMode::Quiet) return;
+  const size_t n = r_.candidates.size();
   if (!done && n == last_progress_) return;  // rounds of cached candidates add nothing to show
   last_progress_ = n;
-  const int width = 30;
-  const int filled = static_cast<int>(std::min<size_t>(n, total) * width / std::max<size_t>(1, total));
   const double best = r_.history.empty() ? kInf : r_.history.back();
-  std::cerr << fmt::format("\rsearch [{}{}] {}/{} evaluations, {} simulations, best {}", std::string(filled, '#'),
-                           std::string(width - filled, '.'), n, total, r_.simulations,
-                           std::isfinite(best) ? fmt::format("{:.3f} ms", best) : std::string("none feasible"))
-            << (done ? "\n" : "") << std::flush;
+  progress_->update(n, fmt::format("{} simulations, best {}", r_.simulations,
+                                   std::isfinite(best) ? fmt::format("{:.3f} ms", best) : std::string("none feasible")));
+  if (done) progress_->finish();
 }
 
 SearchResult Search::run() {
   start_ = std::chrono::steady_clock::now();
   check_options();
+  progress_ = std::make_unique<Progress>("search", static_cast<size_t>(o_.budget), "evaluations", o_.progress);
   SpaceOverrides ov;
   ov.channels = o_.channels;
   r_.space = load_space(o_.space_path, o_.hw, ov);

@@ -24,6 +24,7 @@
 #include "sim/hw/hw_config.h"
 #include "sim/report/records.h"
 #include "sim/util/parallel_map.h"
+#include "sim/util/progress.h"
 
 namespace nesim::nas {
 
@@ -47,7 +48,7 @@ struct SearchOptions {
   int64_t max_peak_states = 20'000;  // network_stats' exact-order search cap per candidate
   std::string out_dir;             // "" = write nothing (in-process use)
   bool resume = false;             // continue the run journalled in out_dir
-  bool progress = false;           // progress bar on stderr
+  ProgressMode progress = ProgressMode::Quiet;  // on stderr: a bar, a line every few seconds, or nothing
   ParallelMap parallel;            // used when jobs > 1; null = everything in this process
 };
 

@@ -91,6 +91,7 @@ class TrainScorer final : public AccuracyScorer {
       sgd.zero_grad();
       loss.backward();
       sgd.step();
+      if (o_.on_train_step) o_.on_train_step(step + 1);
     }
     torch::NoGradGuard no_grad;
     recalibrate_batch_norm(m, train, order, o_);

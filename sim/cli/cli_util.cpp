@@ -36,6 +36,13 @@ CLI::Validator number_at_least(double lowest, bool inclusive, const char* bound)
 const CLI::Validator kPositive = number_at_least(0, false, "> 0");
 const CLI::Validator kNonNegative = number_at_least(0, true, ">= 0");
 
+void add_progress_flags(CLI::App* app, ProgressFlags& flags) {
+  app->add_flag("--progress", flags.progress,
+                "Show the progress bar even when stderr is not a terminal (default: a bar on a terminal, "
+                "a line every 5 s otherwise)");
+  app->add_flag("--quiet,-q", flags.quiet, "No progress and no closing summary on stderr; errors still show");
+}
+
 namespace {
 
 void require_readable(const std::string& path, const char* what) {

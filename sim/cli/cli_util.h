@@ -10,6 +10,7 @@
 
 #include "sim/graph/network.h"
 #include "sim/hw/hw_config.h"
+#include "sim/util/progress.h"
 
 namespace nesim::cli {
 
@@ -37,6 +38,14 @@ Command add_experiment_command(CLI::App& parent);
 // CLI11's PositiveNumber / NonNegativeNumber, which print the whole of DBL_MAX as the bound.
 extern const CLI::Validator kPositive;     // > 0
 extern const CLI::Validator kNonNegative;  // >= 0
+
+// --progress and --quiet, with the same help text on every long command (docs: README, "Progress
+// and logs"). mode() applies progress_mode(): both flags are an InputError.
+struct ProgressFlags {
+  bool progress = false, quiet = false;
+  ProgressMode mode() const { return progress_mode(progress, quiet); }
+};
+void add_progress_flags(CLI::App* app, ProgressFlags& flags);
 
 // Loads a model (.yaml block format or SCALE-Sim .csv); a missing file is an InputError.
 Network read_model(const std::string& path);

@@ -8,6 +8,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 
 #include <fmt/format.h>
@@ -63,17 +64,22 @@ struct AccuracyCliOptions {
   ScoringFlags flags;
   std::string model, proxy, accuracy_cmd, json;
   int train_steps = 0;
+  ProgressFlags progress;
 };
 
 int run_accuracy(AccuracyCliOptions o) {
+  const ProgressMode progress_style = o.progress.mode();
   check_outputs({{"--json", o.json}});
   std::string scorer_name = nas::default_proxy();
   const int chosen = !o.proxy.empty() + (o.train_steps > 0) + !o.accuracy_cmd.empty();
   if (chosen > 1) throw input_error("--proxy, --train and --accuracy-cmd: expected at most one of them");
   if (!o.proxy.empty()) scorer_name = o.proxy;
+  std::optional<Progress> progress;  // only short training takes long enough to need one
   if (o.train_steps > 0) {
     scorer_name = "train";
     o.flags.scorer.train_steps = o.train_steps;
+    progress.emplace("train", static_cast<size_t>(o.train_steps), "steps", progress_style);
+    o.flags.scorer.on_train_step = [&progress](int done) { progress->update(static_cast<size_t>(done)); };
   }
   if (!o.accuracy_cmd.empty()) {
     scorer_name = "cmd";
@@ -84,6 +90,7 @@ int run_accuracy(AccuracyCliOptions o) {
   const auto t0 = Clock::now();
   nas::AccuracyResult r = scorer->score(spec, net, o.flags.seed);
   const double seconds = seconds_since(t0);
+  if (progress) progress->finish();
   nlohmann::ordered_json j;
   j["model"] = net.name;
   j["scorer"] = scorer_name;
@@ -109,6 +116,7 @@ struct ProxyEvalOptions {
   std::string space, hw, out;
   int samples = 50;
   int train_steps = 100;
+  ProgressFlags progress;
 };
 
 // A scatter plot per proxy (x: the proxy, log-scaled when it spans decades; y: trained accuracy).
@@ -156,6 +164,7 @@ std::string scatter_svg(const std::vector<std::string>& proxies, const std::vect
 std::string csv_number(const nas::AccuracyResult& r) { return r.ok ? fmt::format("{:.9g}", r.score) : ""; }
 
 int run_proxy_eval(const ProxyEvalOptions& o) {
+  const ProgressMode progress_style = o.progress.mode();
   const std::filesystem::path dir(o.out);
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -170,8 +179,14 @@ int run_proxy_eval(const ProxyEvalOptions& o) {
     if (n != "train" && n != "cmd") proxies.push_back(n);
   std::vector<std::unique_ptr<nas::AccuracyScorer>> scorers;
   for (const std::string& n : proxies) scorers.push_back(nas::make_scorer(n, o.flags.scorer));
+  // Architectures done, with the current one's training steps, so that a minute of training shows.
+  Progress progress("proxy-eval", static_cast<size_t>(o.samples), "architectures", progress_style);
+  size_t trained_so_far = 0;
   nas::ScorerOptions train_options = o.flags.scorer;
   train_options.train_steps = o.train_steps;
+  train_options.on_train_step = [&](int done) {
+    progress.update(trained_so_far, fmt::format("training {}/{} steps", done, o.train_steps));
+  };
   std::unique_ptr<nas::AccuracyScorer> trainer = nas::make_scorer("train", train_options);
 
   std::mt19937_64 rng(o.flags.seed);
@@ -202,12 +217,15 @@ int run_proxy_eval(const ProxyEvalOptions& o) {
     const double t = seconds_since(t0);
     train_seconds += t;
     csv += "," + csv_number(acc) + "\n";
-    std::cerr << fmt::format("nesim: proxy-eval [{}/{}] {}: accuracy {} ({:.1f} s)\n", i + 1, o.samples, desc,
-                             acc.ok ? fmt::format("{:.4f}", acc.score) : "failed: " + acc.error, t);
+    progress.note(fmt::format("nesim: proxy-eval [{}/{}] {}: accuracy {} ({:.1f} s)", i + 1, o.samples, desc,
+                              acc.ok ? fmt::format("{:.4f}", acc.score) : "failed: " + acc.error, t));
+    progress.update(++trained_so_far);
     if (!acc.ok) continue;
     y.push_back(acc.score);
     for (size_t p = 0; p < proxies.size(); ++p) x[p].push_back(row[p]);
   }
+
+  progress.finish();
 
   // Rank correlation over the candidates where both the proxy and training succeeded.
   nlohmann::ordered_json summary;
@@ -263,6 +281,7 @@ Command add_accuracy_command(CLI::App& parent) {
   app->add_option("--work-dir", o->flags.scorer.work_dir, "Where --accuracy-cmd candidates are written");
   add_scoring_flags(app, o->flags);
   app->add_option("--json", o->json, "Write the result as JSON ('-': stdout)");
+  add_progress_flags(app, o->progress);
   return {app, [o] { return run_accuracy(*o); }};
 }
 
@@ -278,6 +297,7 @@ Command add_proxy_eval_command(CLI::App& parent) {
       ->check(kPositive);
   app->add_option("--out", o->out, "Output folder: proxy_eval.csv, summary.json, scatter.svg")->required();
   add_scoring_flags(app, o->flags);
+  add_progress_flags(app, o->progress);
   return {app, [o] { return run_proxy_eval(*o); }};
 }
 

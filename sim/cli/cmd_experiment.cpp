@@ -14,6 +14,7 @@ namespace nesim::cli {
 
 Command add_experiment_command(CLI::App& parent) {
   auto o = std::make_shared<nas::ExperimentOptions>();
+  auto progress = std::make_shared<ProgressFlags>();
   o->root = NESIM_SOURCE_DIR;
   CLI::App* app = parent.add_subcommand(
       "experiment", "Run one case study end to end: " + fmt::format("{}", fmt::join(nas::experiment_names(), " | ")) +
@@ -30,9 +31,10 @@ Command add_experiment_command(CLI::App& parent) {
   app->add_option("--accuracy", o->accuracy, "Accuracy scorer for the iso-accuracy constraints")->capture_default_str();
   app->add_option("--root", o->root, "Repository root holding nas/spaces, hwconfigs and traces")->capture_default_str();
   app->add_flag("--resume", o->resume, "Continue the searches journalled under --out");
+  add_progress_flags(app, *progress);
   app->footer("Example:\n  nesim experiment detector --out runs/detector --jobs 2");
-  return {app, [o] {
-            o->progress = true;
+  return {app, [o, progress] {
+            o->progress = progress->mode();
             o->parallel = process_parallel_map(o->jobs);
             const nas::ExperimentResult r = nas::run_experiment(*o);
             std::cout << r.markdown << fmt::format("\nwrote {}/summary.json and {}/report.md\n", o->out_dir, o->out_dir);

@@ -5,6 +5,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -28,6 +29,7 @@ struct DatasetOptions {
   std::string out, layer_shapes;
   int samples = 200, layer_samples = 0, adaptive = 0, jobs = 1;
   uint64_t seed = 1;
+  ProgressFlags progress;
 };
 
 // Every hardware point: each file crossed with every combination of --set values. A point is
@@ -62,6 +64,7 @@ std::vector<HwConfig> hardware_points(const std::vector<std::string>& files, con
 int run_dataset(const DatasetOptions& o) {
   check_outputs({{"--out", o.out}});
   nas::SampleOptions s;
+  s.progress = o.progress.mode();
   s.hws = hardware_points(o.hw, o.set);
   s.samples = o.samples;
   s.seed = o.seed;
@@ -89,6 +92,7 @@ struct FitCliOptions {
   std::vector<std::string> data, eval;
   std::string out, report, holdout_model;
   nas::FitOptions fit;
+  ProgressFlags progress;
 };
 
 // Kernel- and network-level accuracy of `reg` on `test` rows, printed and added to `report`.
@@ -119,10 +123,13 @@ void evaluate(const nas::Regressor& reg, const std::vector<nas::KernelRow>& test
 }
 
 int run_fit(const FitCliOptions& o) {
+  const ProgressMode progress_style = o.progress.mode();
   check_outputs({{"--out", o.out}, {"--report", o.report}});
   std::vector<nas::KernelRow> rows;
   for (const std::string& f : o.data)
     for (nas::KernelRow& r : nas::read_rows(f)) rows.push_back(std::move(r));
+  std::vector<std::vector<nas::KernelRow>> eval_rows;  // read up front: a bad --eval fails before any fit
+  for (const std::string& f : o.eval) eval_rows.push_back(nas::read_rows(f));
   nlohmann::ordered_json report;
   std::vector<nas::KernelRow> train, test;
   if (!o.holdout_model.empty()) {
@@ -137,13 +144,24 @@ int run_fit(const FitCliOptions& o) {
     for (auto& [name, idx] : index) idx = i++;
     for (const nas::KernelRow& r : rows) (index[r.model + "@" + r.hw] % 5 == 4 ? test : train).push_back(r);
   }
+  // Two fits, each o.fit.rounds rounds: the held-out check, then the saved regressor.
+  const int fits = train.empty() ? 1 : 2;
+  Progress progress("fit", static_cast<size_t>(fits * o.fit.rounds), "rounds", progress_style);
+  int rounds_before = 0;
+  nas::FitOptions fit = o.fit;
+  fit.on_round = [&](int done) { progress.update(static_cast<size_t>(rounds_before + done)); };
+  std::optional<nas::Regressor> held;
   if (!train.empty()) {
-    nas::Regressor held = nas::Regressor::fit(train, o.fit);
-    evaluate(held, test, "held_out", report);
-    for (const std::string& f : o.eval) evaluate(held, nas::read_rows(f), "eval:" + f, report);
+    held = nas::Regressor::fit(train, fit);
+    rounds_before = o.fit.rounds;
   }
   if (!o.holdout_model.empty()) rows = train;  // the saved regressor never sees the family either
-  nas::Regressor reg = nas::Regressor::fit(rows, o.fit);
+  nas::Regressor reg = nas::Regressor::fit(rows, fit);
+  progress.finish();  // before the accuracy table, which a bar would otherwise run into
+  if (held) {
+    evaluate(*held, test, "held_out", report);
+    for (size_t i = 0; i < o.eval.size(); ++i) evaluate(*held, eval_rows[i], "eval:" + o.eval[i], report);
+  }
   OutputFiles out;
   if (!o.report.empty()) out.add(o.report, report.dump(2) + "\n");
   out.commit();
@@ -202,6 +220,7 @@ Command add_dataset_command(CLI::App& parent) {
   app->add_option("--jobs,-j", o->jobs, "Worker processes simulating samples (the file does not depend on it)")
       ->check(kPositive);
   app->add_option("--out", o->out, "Output CSV")->required();
+  add_progress_flags(app, o->progress);
   return {app, [o] { return run_dataset(*o); }};
 }
 
@@ -217,6 +236,7 @@ Command add_fit_command(CLI::App& parent) {
   app->add_option("--rounds", o->fit.rounds, "Boosting rounds")->check(kPositive);
   app->add_option("--max-depth", o->fit.max_depth, "Tree depth")->check(CLI::Range(1, 16));
   app->add_option("--seed", o->fit.seed, "Random seed");
+  add_progress_flags(app, o->progress);
   return {app, [o] { return run_fit(*o); }};
 }
 

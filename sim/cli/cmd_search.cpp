@@ -19,10 +19,12 @@ namespace {
 struct SearchCliOptions {
   nas::SearchOptions search;
   std::string space, hw, root = NESIM_SOURCE_DIR;
+  ProgressFlags progress;
 };
 
 int run_search_command(SearchCliOptions& o) {
   nas::SearchOptions s = o.search;
+  s.progress = o.progress.mode();
   s.space_path = o.space;
   s.hw_path = o.hw;
   s.hw = read_hw(o.hw);
@@ -32,7 +34,6 @@ int run_search_command(SearchCliOptions& o) {
   if (s.accuracy == "cmd" && s.scorer.command.empty())
     throw input_error("--accuracy cmd needs --accuracy-cmd 'TRAINER {{arch}} {{seed}}'");
   s.scorer.work_dir = s.out_dir + "/accuracy";
-  s.progress = true;
   s.parallel = process_parallel_map(s.jobs);
   const nas::SearchResult r = nas::run_search(s);
   const nlohmann::json& j = r.summary;
@@ -86,6 +87,7 @@ Command add_search_command(CLI::App& parent) {
       ->capture_default_str()->check(kPositive);
   app->add_option("--refine-threshold", s.refine_threshold_pct,
                   "Refine the latency oracle when a check's mean error is above this (%)")->capture_default_str();
+  add_progress_flags(app, o->progress);
   app->footer(
       "Example:\n  nesim search --space nas/spaces/detector.yaml --hw hwconfigs/ne-pf16.yaml --out runs/det "
       "--budget 500 --seed 1 --jobs 2\n  (kill it at any time, then add --resume to continue)");

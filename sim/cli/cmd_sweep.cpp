@@ -24,7 +24,7 @@ struct SweepOptions {
   std::vector<std::string> models, hws, set;
   int jobs = 0;
   std::string csv, json;
-  bool progress = false;
+  ProgressFlags progress;
 };
 
 // One hardware configuration of the grid: a hardware file with one value chosen per --set key.
@@ -38,45 +38,6 @@ struct Variant {
 struct RunTotals {
   int64_t total_cycles, macs, params, dram_read_bytes, dram_write_bytes;
   double latency_ms, energy_uj, mac_utilization;
-};
-
-// done/total, rate and ETA on stderr, redrawn at most ten times a second.
-class ProgressBar {
- public:
-  ProgressBar(size_t total, bool enabled)
-      : total_(total), enabled_(enabled), start_(std::chrono::steady_clock::now()) {}
-
-  void update(size_t done) {
-    if (!enabled_) return;
-    auto now = std::chrono::steady_clock::now();
-    if (done < total_ && now - last_draw_ < std::chrono::milliseconds(100)) return;
-    last_draw_ = now;
-    double elapsed_s = seconds(now);
-    double rate = elapsed_s > 0 ? static_cast<double>(done) / elapsed_s : 0.0;
-    double eta_s = rate > 0 ? static_cast<double>(total_ - done) / rate : 0.0;
-    constexpr int kWidth = 30;
-    int filled = static_cast<int>(kWidth * done / std::max<size_t>(total_, 1));
-    std::string bar = std::string(filled, '#') + std::string(kWidth - filled, '-');
-    std::cerr << fmt::format("\r[{}] {}/{} {:3.0f}%  {:.1f} runs/s  ETA {:.1f} s   ", bar, done, total_,
-                             100.0 * done / std::max<size_t>(total_, 1), rate, eta_s)
-              << std::flush;
-  }
-
-  void finish(int workers) {
-    double elapsed_s = seconds(std::chrono::steady_clock::now());
-    if (enabled_) std::cerr << "\n";
-    std::cerr << fmt::format("nesim: swept {} runs in {:.2f} s ({:.1f} runs/s, {} worker process{})\n",
-                             total_, elapsed_s, elapsed_s > 0 ? total_ / elapsed_s : 0.0, workers,
-                             workers == 1 ? "" : "es");
-  }
-
- private:
-  double seconds(std::chrono::steady_clock::time_point now) const {
-    return std::chrono::duration<double>(now - start_).count();
-  }
-  size_t total_;
-  bool enabled_;
-  std::chrono::steady_clock::time_point start_, last_draw_{};
 };
 
 std::vector<Variant> grid(const std::vector<HwConfig>& hws, const std::vector<HwOverride>& overrides) {
@@ -100,6 +61,7 @@ int default_jobs() {
 }
 
 int run_sweep(const SweepOptions& o) {
+  const ProgressMode progress_style = o.progress.mode();  // --progress with --quiet fails before any work
   check_outputs({{"--csv", o.csv}, {"--json", o.json}});
   std::vector<HwOverride> overrides = parse_overrides(o.set, /*allow_lists=*/true);
   std::vector<HwConfig> hws;
@@ -124,7 +86,8 @@ int run_sweep(const SweepOptions& o) {
   const long crash_job = crash_env ? std::atol(crash_env) : -1;
 
   int workers = std::min<size_t>(o.jobs > 0 ? o.jobs : default_jobs(), std::max<size_t>(n_jobs, 1));
-  ProgressBar progress(n_jobs, o.progress || isatty(STDERR_FILENO));
+  const auto start = std::chrono::steady_clock::now();
+  Progress progress("sweep", n_jobs, "runs", progress_style);
   PoolJobs pool_jobs;
   pool_jobs.count = n_jobs;
   pool_jobs.describe = describe;
@@ -137,7 +100,9 @@ int run_sweep(const SweepOptions& o) {
     return std::string(reinterpret_cast<const char*>(&t), sizeof t);
   };
   std::vector<std::string> replies = run_in_processes(pool_jobs, workers);
-  progress.finish(workers);
+  const double elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  progress.finish(fmt::format("nesim: swept {} runs in {:.2f} s ({:.1f} runs/s, {} worker process{})", n_jobs,
+                              elapsed_s, elapsed_s > 0 ? n_jobs / elapsed_s : 0.0, workers, workers == 1 ? "" : "es"));
 
   SweepTable table;
   for (const HwOverride& ov : overrides) table.keys.push_back(ov.key);
@@ -185,7 +150,7 @@ Command add_sweep_command(CLI::App& parent) {
       ->check(CLI::Range(1, 1024));
   app->add_option("--csv", o->csv, "Write one row per run to this CSV file")->required();
   app->add_option("--json", o->json, "Also write the runs and Pareto fronts as JSON");
-  app->add_flag("--progress", o->progress, "Show the progress bar even when stderr is not a terminal");
+  add_progress_flags(app, o->progress);
   app->footer(
       "Runs are ordered by model, then hardware file, then --set values (last key fastest);\n"
       "the files are identical whatever --jobs is.\n\n"
