@@ -5,6 +5,7 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config libsystemc-dev libboost-all-dev libfmt-dev
       libyaml-cpp-dev doctest-dev nlohmann-json3-dev libcli11-dev libxgboost-dev
       zlib1g-dev libtorch-dev dataset-fashion-mnist)  # the last three: NESIM_WITH_TORCH=ON (default)
+pkgs+=(chromium)  # tests only: tests/report loads the HTML reports in headless Chromium
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
