@@ -6,21 +6,13 @@
 
 #include <fmt/format.h>
 
+#include "sim/report/svg_plot.h"
+
 namespace nesim::nas {
 
 namespace {
 
-std::string esc(const std::string& s) {
-  std::string o;
-  for (char c : s) {
-    if (c == '<') o += "&lt;";
-    else if (c == '>') o += "&gt;";
-    else if (c == '&') o += "&amp;";
-    else if (c == '"') o += "&quot;";
-    else o += c;
-  }
-  return o;
-}
+std::string esc(const std::string& s) { return svg::html_escape(s); }
 
 // Simulated milliseconds per block (a layer "s2b1.expand" belongs to block "s2b1"), in first-seen order.
 std::vector<std::pair<std::string, double>> per_block(const SimResult& s) {
@@ -37,59 +29,59 @@ std::vector<std::pair<std::string, double>> per_block(const SimResult& s) {
   return out;
 }
 
-std::string pareto_svg(const SearchResult& r) {
-  const double W = 640, H = 400, L = 70, B = 50, T = 20, R = 20;
-  double xmax = r.baseline.latency_ms, ymax = static_cast<double>(r.baseline.eval.memory_bytes);
-  double xmin = xmax, ymin = ymax;
-  for (const CandidateRecord& c : r.candidates)
-    if (c.eval.ok && std::isfinite(c.latency_ms)) {
-      xmax = std::max(xmax, c.latency_ms);
-      xmin = std::min(xmin, c.latency_ms);
-      ymax = std::max(ymax, static_cast<double>(c.eval.memory_bytes));
-      ymin = std::min(ymin, static_cast<double>(c.eval.memory_bytes));
-    }
-  xmin *= 0.95, ymin *= 0.95, xmax *= 1.02, ymax *= 1.02;
-  auto X = [&](double v) { return L + (v - xmin) / std::max(1e-12, xmax - xmin) * (W - L - R); };
-  auto Y = [&](double v) { return H - B - (v - ymin) / std::max(1e-12, ymax - ymin) * (H - B - T); };
-  std::string s = fmt::format("<svg xmlns='http://www.w3.org/2000/svg' width='{}' height='{}' font-size='11'>\n", W, H);
-  s += fmt::format("<rect x='{}' y='{}' width='{}' height='{}' fill='none' stroke='#888'/>\n", L, T, W - L - R, H - B - T);
-  for (int i = 0; i <= 4; ++i) {
-    const double xv = xmin + (xmax - xmin) * i / 4, yv = ymin + (ymax - ymin) * i / 4;
-    s += fmt::format("<text x='{:.1f}' y='{}' text-anchor='middle'>{:.2f}</text>\n", X(xv), H - B + 15, xv);
-    s += fmt::format("<text x='{}' y='{:.1f}' text-anchor='end'>{:.2f}</text>\n", L - 5, Y(yv) + 4, yv / 1e6);
-  }
-  s += fmt::format("<text x='{}' y='{}' text-anchor='middle'>latency (ms; simulated where simulated, else refined regressor)</text>\n",
-                   (L + W - R) / 2, H - 12);
-  s += fmt::format("<text x='14' y='{}' transform='rotate(-90 14 {})' text-anchor='middle'>memory (MB: params + peak activations)</text>\n",
-                   (T + H - B) / 2, (T + H - B) / 2);
-  // At most ~3000 grey points (every k-th candidate) keep the file small.
+// Latency against memory of every candidate evaluated, the Pareto front above them; zoomed: only
+// the neighbourhood of the front.
+std::string pareto_svg(const SearchResult& r, bool zoom_to_front) {
+  svg::ScatterPlot p;
+  p.x_label = "latency (ms; simulated where simulated, else refined regressor)";
+  p.y_label = "memory (MB: parameters + peak activations)";
+  auto point = [](const CandidateRecord& c, std::string title) {
+    return svg::Point{c.latency_ms, static_cast<double>(c.eval.memory_bytes) / 1e6, std::move(title)};
+  };
+  svg::Layer infeasible{"infeasible", "#ccc", {}}, feasible{"feasible", "#9ab", {}};
+  // At most ~3000 cloud points (every k-th candidate) keep the file small.
   const size_t step = std::max<size_t>(1, r.candidates.size() / 3000);
   for (size_t i = 0; i < r.candidates.size(); i += step) {
     const CandidateRecord& c = r.candidates[i];
-    if (!c.eval.ok || !std::isfinite(c.latency_ms)) continue;
-    s += fmt::format("<circle cx='{:.1f}' cy='{:.1f}' r='2' fill='{}'/>\n", X(c.latency_ms),
-                     Y(static_cast<double>(c.eval.memory_bytes)), c.violation == 0 ? "#9ab" : "#ddd");
+    if (c.eval.ok) (c.violation == 0 ? feasible : infeasible).points.push_back(point(c, ""));
   }
-  std::string line;
-  for (int id : r.pareto) {
-    const CandidateRecord& c = r.candidates[id];
-    line += fmt::format("{:.1f},{:.1f} ", X(c.latency_ms), Y(static_cast<double>(c.eval.memory_bytes)));
+  p.cloud = {infeasible, feasible};
+  std::string objectives;
+  for (const std::string& o : r.space.objectives) objectives += (objectives.empty() ? "" : ", ") + o;
+  p.front = {fmt::format("Pareto front ({})", objectives), "#d33", {}};
+  for (int id : r.pareto) p.front.points.push_back(point(r.candidates[id], r.candidates[id].description));
+  p.highlights = {{"baseline", "#36c", svg::Mark::Square, point(r.baseline, "baseline")},
+                  {"best", "#2a2", svg::Mark::Ring, point(r.candidates[r.best_id], "best")}};
+  p.zoom_to_front = zoom_to_front;
+  return svg::scatter_svg(p);
+}
+
+// Best feasible latency after each evaluation, with the evaluations at which the simulator
+// checked the oracle's top candidates, and those at which the oracle was refined.
+std::string convergence_svg(const SearchResult& r) {
+  svg::LinePlot p;
+  p.x_label = "evaluations (candidates scored)";
+  p.y_label = "best feasible latency so far (ms)";
+  p.line = {"best feasible", "#36c", {}};
+  for (size_t i = 0; i < r.history.size(); ++i) p.line.points.push_back({static_cast<double>(i + 1), r.history[i], ""});
+  auto best_at = [&](int evaluation) {
+    return evaluation >= 1 && evaluation <= static_cast<int>(r.history.size()) ? r.history[evaluation - 1] : NAN;
+  };
+  svg::Layer checks{"simulator check", "#e80", {}}, refined{"oracle refined", "#83c", {}};
+  std::map<int, std::pair<int, double>> per_check;  // evaluation -> (candidates simulated, sum of |error| %)
+  for (const SimulationCheck& k : r.checks) {
+    per_check[k.at_evaluation].first += 1;
+    per_check[k.at_evaluation].second += std::fabs(k.error_pct);
   }
-  s += fmt::format("<polyline points='{}' fill='none' stroke='#d33' stroke-width='1.5'/>\n", line);
-  for (int id : r.pareto) {
-    const CandidateRecord& c = r.candidates[id];
-    s += fmt::format("<circle cx='{:.1f}' cy='{:.1f}' r='3.5' fill='#d33'><title>{}</title></circle>\n", X(c.latency_ms),
-                     Y(static_cast<double>(c.eval.memory_bytes)), esc(c.description));
-  }
-  const CandidateRecord& b = r.candidates[r.best_id];
-  s += fmt::format("<rect x='{:.1f}' y='{:.1f}' width='9' height='9' fill='#36c'><title>baseline</title></rect>\n",
-                   X(r.baseline.latency_ms) - 4.5, Y(static_cast<double>(r.baseline.eval.memory_bytes)) - 4.5);
-  s += fmt::format("<circle cx='{:.1f}' cy='{:.1f}' r='6' fill='none' stroke='#2a2' stroke-width='3'><title>best</title></circle>\n",
-                   X(b.latency_ms), Y(static_cast<double>(b.eval.memory_bytes)));
-  s += fmt::format("<text x='{}' y='{}'><tspan fill='#36c'>&#9632; baseline</tspan> <tspan fill='#2a2'>&#9675; best</tspan> "
-                   "<tspan fill='#d33'>&#9679; Pareto front</tspan> <tspan fill='#9ab'>&#9679; feasible</tspan> "
-                   "<tspan fill='#bbb'>&#9679; infeasible</tspan></text>\n", L + 5, T + 14);
-  return s + "</svg>\n";
+  for (const auto& [at, n_err] : per_check)
+    checks.points.push_back({static_cast<double>(at), best_at(at),
+                             fmt::format("evaluation {}: {} candidates simulated, mean |error| {:.2f} %", at,
+                                         n_err.first, n_err.second / n_err.first)});
+  for (const Refinement& f : r.refinements)
+    refined.points.push_back({static_cast<double>(f.at_evaluation), best_at(f.at_evaluation),
+                              fmt::format("evaluation {}: oracle correction now {:.4f}", f.at_evaluation, f.correction)});
+  p.marks = {checks, refined};
+  return svg::line_svg(p);
 }
 
 }  // namespace
@@ -114,7 +106,11 @@ std::string render_report(const SearchResult& r) {
                      c->eval.peak_activation_bytes, c->eval.accuracy, c->violation == 0 ? "yes" : "no");
   h += fmt::format("</table><p>Latency reduction <b>{:.1f} %</b>, memory reduction <b>{:.1f} %</b>.</p>\n",
                    s.value("latency_reduction_pct", 0.0), s.value("memory_reduction_pct", 0.0));
-  h += "<h2>Pareto front</h2>\n" + pareto_svg(r);
+  h += "<h2>Pareto front</h2>\n" + pareto_svg(r, false);
+  h += "<p>Around the front (candidates outside these axes left out):</p>\n" + pareto_svg(r, true);
+  h += "<h2>Convergence</h2>\n<p>Best feasible latency after each evaluation. It can step up where a simulator "
+       "check replaced a prediction by the simulated latency, or where the oracle was refined.</p>\n" +
+       convergence_svg(r);
 
   h += "<h2>Architecture diff</h2>\n<p>The base model's own choices are shown at their closest grid point.</p>\n"
        "<table><tr><th>decision</th><th>base</th><th>best</th></tr>\n";

@@ -1,6 +1,7 @@
 #pragma once
 // report.html of a search: self-contained (inline SVG and CSS, no scripts or network), so it opens
-// from a results folder anywhere. Pareto plot, baseline-vs-best per-block simulated latency, the
+// from a results folder anywhere. Pareto plot, convergence plot (best so far against evaluations,
+// simulator checks marked), baseline-vs-best per-block simulated latency, the
 // architecture diff, and the simulator checks of the oracle.
 #include <string>
 

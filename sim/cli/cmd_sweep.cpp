@@ -23,7 +23,7 @@ namespace {
 struct SweepOptions {
   std::vector<std::string> models, hws, set;
   int jobs = 0;
-  std::string csv, json;
+  std::string csv, json, html;
   ProgressFlags progress;
 };
 
@@ -62,7 +62,7 @@ int default_jobs() {
 
 int run_sweep(const SweepOptions& o) {
   const ProgressMode progress_style = o.progress.mode();  // --progress with --quiet fails before any work
-  check_outputs({{"--csv", o.csv}, {"--json", o.json}});
+  check_outputs({{"--csv", o.csv}, {"--json", o.json}, {"--html", o.html}});
   std::vector<HwOverride> overrides = parse_overrides(o.set, /*allow_lists=*/true);
   std::vector<HwConfig> hws;
   for (const std::string& path : o.hws) hws.push_back(read_hw(path));
@@ -131,8 +131,9 @@ int run_sweep(const SweepOptions& o) {
   OutputFiles out;
   out.add(o.csv, sweep_csv(table));
   if (!o.json.empty()) out.add(o.json, sweep_json(table).dump(2) + "\n");
+  if (!o.html.empty()) out.add(o.html, sweep_html(table));
   out.commit();
-  if (o.csv != "-" && o.json != "-") std::cout << pareto_summary(table) << std::flush;
+  if (o.csv != "-" && o.json != "-" && o.html != "-") std::cout << pareto_summary(table) << std::flush;
   return 0;
 }
 
@@ -150,6 +151,7 @@ Command add_sweep_command(CLI::App& parent) {
       ->check(CLI::Range(1, 1024));
   app->add_option("--csv", o->csv, "Write one row per run to this CSV file")->required();
   app->add_option("--json", o->json, "Also write the runs and Pareto fronts as JSON");
+  app->add_option("--html", o->html, "Also write a self-contained HTML page: per model, latency vs area_proxy with the Pareto front");
   add_progress_flags(app, o->progress);
   app->footer(
       "Runs are ordered by model, then hardware file, then --set values (last key fastest);\n"

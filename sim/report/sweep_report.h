@@ -1,6 +1,6 @@
 #pragma once
-// What `nesim sweep` writes: one row per simulation of the grid, and the Pareto summary of
-// latency against area for each model.
+// What `nesim sweep` writes: one row per simulation of the grid, the Pareto summary of
+// latency against area for each model, and the same as a self-contained HTML page.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -37,5 +37,8 @@ nlohmann::ordered_json sweep_json(const SweepTable& t);
 std::vector<size_t> pareto_front(const std::vector<SweepRun>& runs, int model_index);
 // The per-model Pareto fronts as a readable table.
 std::string pareto_summary(const SweepTable& t);
+// A self-contained HTML page (inline SVG and CSS, no scripts or network): per model, latency
+// against area_proxy of every run with the front highlighted, and a table of the front.
+std::string sweep_html(const SweepTable& t);
 
 }  // namespace nesim
