@@ -51,10 +51,7 @@ int check_golden(const CheckOptions& o) {
       throw input_error("{}: expected a name <model>__<hw>.csv", f.string());
     Network net = read_model(o.root + "/models/" + stem.substr(0, sep) + ".yaml");
     HwConfig hw = read_hw(o.root + "/hwconfigs/" + stem.substr(sep + 2) + ".yaml");
-    std::ifstream in(f);
-    std::stringstream want;
-    want << in.rdbuf();
-    std::string d = golden_diff(want.str(), layers_csv(simulate(net, hw)));
+    std::string d = golden_diff(read_golden(f.string()), layers_csv(simulate(net, hw)));
     if (d.empty()) {
       fmt::print("golden  ok       {}\n", f.filename().string());
     } else {
