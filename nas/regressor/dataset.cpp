@@ -16,6 +16,7 @@
 #include "sim/modelfmt/model_expand.h"
 #include "sim/modelfmt/model_spec.h"
 #include "sim/report/output_file.h"
+#include "sim/report/result_writers.h"
 #include "sim/util/error.h"
 #include "sim/util/text.h"
 
@@ -23,7 +24,6 @@ namespace nesim::nas {
 
 namespace {
 
-constexpr const char* kSchemaLine = "# nesim-kernels schema_version=1";
 constexpr int kFixedColumns = 6;  // model, hw, kernel, kind, pipeline_cycles, cycles
 
 // One row as a CSV line (no newline): numbers in fmt's shortest form, which reads back exactly.
@@ -257,10 +257,14 @@ std::vector<KernelRow> simulate_samples(const SampleOptions& opt, const std::vec
 
 std::vector<KernelRow> sample_rows(const SampleOptions& opt) { return simulate_samples(opt, draw_samples(opt)); }
 
+std::string dataset_csv_header() {
+  std::string header = "model,hw,kernel,kind,pipeline_cycles,cycles";
+  for (const std::string& n : feature_names()) header += "," + n;
+  return header;
+}
+
 void write_rows(const std::string& path, const std::vector<KernelRow>& rows) {
-  std::string text = fmt::format("{}\nmodel,hw,kernel,kind,pipeline_cycles,cycles", kSchemaLine);
-  for (const std::string& n : feature_names()) text += "," + n;
-  text += "\n";
+  std::string text = dataset_csv_header() + "\n";
   for (const KernelRow& r : rows) text += row_csv(r) + "\n";
   OutputFiles out;  // all or nothing: a failed write leaves no partial file
   out.add(path, text);
@@ -271,14 +275,23 @@ std::vector<KernelRow> read_rows(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw input_error("{}: cannot open the dataset file", path);
   std::string line;
-  if (!std::getline(in, line) || line != kSchemaLine)
-    throw input_error("{}:1: expected '{}', got '{}'", path, kSchemaLine, line);
-  std::string header = "model,hw,kernel,kind,pipeline_cycles,cycles";
-  for (const std::string& n : feature_names()) header += "," + n;
-  if (!std::getline(in, line) || line != header)
-    throw input_error("{}:2: the header does not match this nesim's features (regenerate with `nesim dataset`)", path);
+  int lineno = 1;
+  bool got = static_cast<bool>(std::getline(in, line));
+  if (got && is_legacy_schema_line(line, "kernels")) {  // written by an older nesim: same columns
+    got = static_cast<bool>(std::getline(in, line));
+    ++lineno;
+  }
+  if (!got) throw input_error("{}: empty; expected the kernel dataset header '{}'", path, dataset_csv_header());
+  if (line != dataset_csv_header()) {
+    if (line.rfind("model,hw,kernel,kind,", 0) == 0)
+      throw input_error("{}:{}: the header does not match this nesim's features (regenerate with `nesim dataset`)",
+                        path, lineno);
+    throw input_error("{}:{}: expected the kernel dataset header 'model,hw,kernel,kind,pipeline_cycles,cycles,...' "
+                      "(a `nesim dataset` file), got '{}'",
+                      path, lineno, line.substr(0, 60));
+  }
   std::vector<KernelRow> rows;
-  for (int lineno = 3; std::getline(in, line); ++lineno) rows.push_back(parse_row(line, fmt::format("{}:{}", path, lineno)));
+  for (++lineno; std::getline(in, line); ++lineno) rows.push_back(parse_row(line, fmt::format("{}:{}", path, lineno)));
   if (rows.empty()) throw input_error("{}: no rows", path);
   return rows;
 }

@@ -59,8 +59,11 @@ std::vector<KernelRow> simulate_samples(const SampleOptions& opt, const std::vec
 // simulate_samples(draw_samples(opt)). Deterministic: the same options give the same rows.
 std::vector<KernelRow> sample_rows(const SampleOptions& opt);
 
-// CSV with a schema-version line; read_rows checks the header and every cell (InputError
-// naming the file and line).
+// The header line of the dataset CSV (the first line), without its newline; it names the
+// features, so a dataset from a nesim with other features is refused.
+std::string dataset_csv_header();
+// The header, then one row per kernel; read_rows checks the header and every cell (InputError
+// naming the file and line) and skips the legacy "# nesim-kernels schema_version=1" first line.
 void write_rows(const std::string& path, const std::vector<KernelRow>& rows);
 std::vector<KernelRow> read_rows(const std::string& path);
 

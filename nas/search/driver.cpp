@@ -20,6 +20,7 @@
 #include "nas/search/report.h"
 #include "sim/modelfmt/model_expand.h"
 #include "sim/report/output_file.h"
+#include "sim/report/result_writers.h"
 #include "sim/util/error.h"
 
 namespace nesim::nas {
@@ -169,14 +170,32 @@ json Search::run_config() const {
           {"refine_threshold_pct", o_.refine_threshold_pct}, {"max_peak_states", o_.max_peak_states}};
 }
 
+// True when `dir` is missing, empty, or holds only a run.json that a search killed while writing
+// it had staged: no run has started there yet, so --resume starts one (a script can always pass it).
+bool holds_no_run_yet(const fs::path& dir) {
+  if (!fs::exists(dir)) return true;
+  if (!fs::is_directory(dir)) return false;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.path().filename().string().rfind("run.json.tmp.", 0) != 0) return false;
+  return true;
+}
+
 void Search::open_run_dir() {
   if (o_.out_dir.empty()) return;
   const fs::path dir = o_.out_dir;
   const std::string journal = (dir / "journal.jsonl").string(), run = (dir / "run.json").string();
   const json config = run_config();
-  if (o_.resume) {
+  bool resume = o_.resume;
+  if (resume && !fs::exists(run) && holds_no_run_yet(dir)) {
+    std::cerr << fmt::format("nesim: --resume: {} holds no search yet; starting it\n", o_.out_dir);
+    if (fs::is_directory(dir))
+      for (const auto& e : fs::directory_iterator(dir)) fs::remove(e.path());  // staged run.json of a killed start
+    resume = false;
+  }
+  if (resume) {
     if (!fs::exists(run))
-      throw input_error("--resume: {} holds no search to resume (no run.json); run without --resume first", o_.out_dir);
+      throw input_error("--resume: {} holds no search to resume (no run.json, but other files); choose another --out",
+                        o_.out_dir);
     json old;
     try {
       old = json::parse(read_text(run));
@@ -504,6 +523,7 @@ SearchResult Search::run() {
                 {"feasible", c.violation == 0}, {"description", c.description}};
   };
   json& s = r_.summary;
+  s["schema_version"] = kSchemaVersion;  // of summary.json and the CSVs beside it (docs/outputs.md)
   s["baseline"] = side(r_.baseline);
   s["best"] = side(best);
   s["best"]["id"] = best.id;

@@ -59,10 +59,7 @@ void check_golden(const CheckOptions& o, std::FILE* human, std::vector<GuardedQu
       throw input_error("{}: expected a name <model>__<hw>.csv", f.string());
     Network net = read_model(o.root + "/models/" + stem.substr(0, sep) + ".yaml");
     HwConfig hw = read_hw(o.root + "/hwconfigs/" + stem.substr(sep + 2) + ".yaml");
-    std::ifstream in(f);
-    std::stringstream want;
-    want << in.rdbuf();
-    std::string d = golden_diff(want.str(), layers_csv(simulate(net, hw)));
+    std::string d = golden_diff(read_golden(f.string()), layers_csv(simulate(net, hw)));
     auto differences = static_cast<double>(std::count(d.begin(), d.end(), '\n'));
     checks.push_back({"golden", f.filename().string(), "differences", differences, "==", 0, d.empty(), d});
     if (d.empty()) {

@@ -18,6 +18,7 @@
 #include "sim/cli/parallel_map.h"
 #include "sim/compiler/compiler.h"
 #include "sim/report/output_file.h"
+#include "sim/report/result_writers.h"
 #include "sim/util/error.h"
 
 namespace nesim::cli {
@@ -181,6 +182,7 @@ int run_predict(const PredictOptions& o) {
   Network net = read_model(o.model);
   nas::NetworkPrediction p = reg.predict(compile(net, hw));
   nlohmann::ordered_json j;
+  j["schema_version"] = kSchemaVersion;
   j["model"] = net.name;
   j["hw"] = hw.name;
   j["total_cycles"] = std::llround(p.total_cycles);

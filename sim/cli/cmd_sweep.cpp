@@ -25,6 +25,7 @@ struct SweepOptions {
   int jobs = 0;
   std::string csv, json, html;
   ProgressFlags progress;
+  bool strict = false;
 };
 
 // One hardware configuration of the grid: a hardware file with one value chosen per --set key.
@@ -34,7 +35,9 @@ struct Variant {
   HwConfig hw;
 };
 
-// What crosses the pipe from a worker: the totals of one simulation, as raw bytes.
+// What crosses the pipe from a worker: kPointOk and the totals of one simulation as raw bytes, or
+// kPointFailed and the InputError's message (a point that cannot be mapped does not end the sweep).
+constexpr char kPointOk = 'o', kPointFailed = 'e';
 struct RunTotals {
   int64_t total_cycles, macs, params, dram_read_bytes, dram_write_bytes;
   double latency_ms, energy_uj, mac_utilization;
@@ -94,10 +97,15 @@ int run_sweep(const SweepOptions& o) {
   pool_jobs.on_progress = [&](size_t done) { progress.update(done); };
   pool_jobs.run = [&](size_t job) {
     if (static_cast<long>(job) == crash_job) raise(SIGKILL);
-    SimResult r = simulate(nets[model_of(job)], variant_of(job).hw);
+    SimResult r;
+    try {
+      r = simulate(nets[model_of(job)], variant_of(job).hw);
+    } catch (const InputError& e) {
+      return kPointFailed + std::string(e.what());
+    }
     RunTotals t{r.total_cycles, r.macs,         r.params,    r.dram_read_bytes, r.dram_write_bytes,
                 r.latency_ms,   r.energy_uj,    r.mac_utilization};
-    return std::string(reinterpret_cast<const char*>(&t), sizeof t);
+    return kPointOk + std::string(reinterpret_cast<const char*>(&t), sizeof t);
   };
   std::vector<std::string> replies = run_in_processes(pool_jobs, workers);
   const double elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -106,16 +114,26 @@ int run_sweep(const SweepOptions& o) {
 
   SweepTable table;
   for (const HwOverride& ov : overrides) table.keys.push_back(ov.key);
+  size_t failed = 0;
+  std::string first_failure;
   for (size_t job = 0; job < n_jobs; ++job) {
-    RunTotals t{};
-    if (replies[job].size() != sizeof t) throw std::runtime_error("sweep: malformed worker reply");
-    std::memcpy(&t, replies[job].data(), sizeof t);
+    const std::string& reply = replies[job];
     const Variant& v = variant_of(job);
     SweepRun run;
     run.model_index = static_cast<int>(model_of(job));
     run.model = nets[model_of(job)].name;
     run.hw = v.hw.name;
     for (size_t k = 0; k < overrides.size(); ++k) run.values.push_back(overrides[k].values[v.choice[k]]);
+    run.area_proxy = v.hw.area_proxy();
+    if (!reply.empty() && reply[0] == kPointFailed) {
+      run.error = reply.substr(1);
+      if (failed++ == 0) first_failure = fmt::format("{}: {}", describe(job), run.error);
+      table.runs.push_back(std::move(run));
+      continue;
+    }
+    RunTotals t{};
+    if (reply.size() != 1 + sizeof t || reply[0] != kPointOk) throw std::runtime_error("sweep: malformed worker reply");
+    std::memcpy(&t, reply.data() + 1, sizeof t);
     run.total_cycles = t.total_cycles;
     run.latency_ms = t.latency_ms;
     run.energy_uj = t.energy_uj;
@@ -124,7 +142,6 @@ int run_sweep(const SweepOptions& o) {
     run.dram_read_bytes = t.dram_read_bytes;
     run.dram_write_bytes = t.dram_write_bytes;
     run.mac_utilization = t.mac_utilization;
-    run.area_proxy = v.hw.area_proxy();
     table.runs.push_back(std::move(run));
   }
 
@@ -134,7 +151,10 @@ int run_sweep(const SweepOptions& o) {
   if (!o.html.empty()) out.add(o.html, sweep_html(table));
   out.commit();
   if (o.csv != "-" && o.json != "-" && o.html != "-") std::cout << pareto_summary(table) << std::flush;
-  return 0;
+  if (failed == 0) return 0;
+  std::cerr << fmt::format("nesim: {} of {} points failed (first: {}); they are rows with status=error{}\n", failed,
+                           n_jobs, first_failure, o.strict ? "" : " (--strict makes this exit 1)");
+  return o.strict ? 1 : 0;
 }
 
 }  // namespace
@@ -153,9 +173,12 @@ Command add_sweep_command(CLI::App& parent) {
   app->add_option("--json", o->json, "Also write the runs and Pareto fronts as JSON");
   app->add_option("--html", o->html, "Also write a self-contained HTML page: per model, latency vs area_proxy with the Pareto front");
   add_progress_flags(app, o->progress);
+  app->add_flag("--strict", o->strict,
+                "Exit 1 when any point failed (it is still written, as a row with status=error)");
   app->footer(
       "Runs are ordered by model, then hardware file, then --set values (last key fastest);\n"
-      "the files are identical whatever --jobs is.\n\n"
+      "the files are identical whatever --jobs is. A point that cannot be simulated (e.g. a layer\n"
+      "that does not fit SRAM) is a row with status=error; the others still run.\n\n"
       "Example:\n  nesim sweep --model models/mobilenet_v2.yaml --hw hwconfigs/ne-pf16.yaml \\\n"
       "    --set mac_array.pf=8,16,32 --set sram.kib=256,512,1024 --csv sweep.csv");
   return {app, [o] { return run_sweep(*o); }};

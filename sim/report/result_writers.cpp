@@ -32,12 +32,19 @@ std::string group_digits(int64_t v) {
   return out;
 }
 
+bool is_legacy_schema_line(std::string_view line, std::string_view kind) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  return line == fmt::format("# nesim-{} schema_version=1", kind);
+}
+
+std::string layers_csv_header() {
+  return "model,hw,name,op,kernel,unit,start_cycle,end_cycle,total_cycles,compute_cycles,"
+         "stall_cycles,dram_read_bytes,dram_write_bytes,sram_peak_bytes,mac_utilization,energy_pj,"
+         "macs,params";
+}
+
 std::string layers_csv(const SimResult& r) {
-  std::string out = fmt::format("# nesim-layers schema_version={}\n", kSchemaVersion);
-  out +=
-      "model,hw,name,op,kernel,unit,start_cycle,end_cycle,total_cycles,compute_cycles,"
-      "stall_cycles,dram_read_bytes,dram_write_bytes,sram_peak_bytes,mac_utilization,energy_pj,"
-      "macs,params\n";
+  std::string out = layers_csv_header() + "\n";
   for (const LayerRecord& l : r.layers) {
     out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_field(r.model),
                        csv_field(r.hw), csv_field(l.name), csv_field(l.op), csv_field(l.kernel),

@@ -15,7 +15,13 @@
 namespace nesim {
 
 // Bumped whenever a column or field changes meaning or disappears (adding one does not bump it).
+// JSON outputs carry it as "schema_version"; a CSV is identified by its exact header line, the
+// first line of the file, so that data tools read it as it is (docs/outputs.md).
 constexpr int kSchemaVersion = 1;
+
+// True for "# nesim-<kind> schema_version=1", the line that CSVs of nesim before the header moved
+// to line 1 started with; readers skip it, the columns under it are the same.
+bool is_legacy_schema_line(std::string_view line, std::string_view kind);
 
 // Numbers in machine-readable files: the shortest text that reads back as the same double
 // ("0.1", "1e-07", "1234.5"), the same on every run and platform.
@@ -25,8 +31,9 @@ std::string csv_field(std::string_view s);
 // 1234567 -> "1,234,567" for human output.
 std::string group_digits(int64_t v);
 
-// "# nesim-layers schema_version=1", a header, then one row per layer (model, hw, then the
-// LayerRecord fields in declaration order).
+// The header line of layers_csv(), without its newline.
+std::string layers_csv_header();
+// The header, then one row per layer (model, hw, then the LayerRecord fields in declaration order).
 std::string layers_csv(const SimResult& r);
 // The `simulate --json` object: totals, then `layers` in execution order. `hw_set` lists the
 // hardware keys overridden on the command line (written as "set" when not empty).

@@ -28,57 +28,69 @@ std::vector<int> model_indices(const std::vector<SweepRun>& runs) {
   return models;
 }
 
+const std::string& model_name(const std::vector<SweepRun>& runs, int model_index) {
+  return std::find_if(runs.begin(), runs.end(), [&](const SweepRun& r) { return r.model_index == model_index; })->model;
+}
+
 }  // namespace
 
+std::string sweep_csv_header(const std::vector<std::string>& keys) {
+  std::string out = "model,hw";
+  for (const std::string& k : keys) out += "," + csv_field(k);
+  return out +
+         ",total_cycles,latency_ms,energy_uj,macs,params,dram_read_bytes,dram_write_bytes,"
+         "mac_utilization,area_proxy,status,error";
+}
+
 std::string sweep_csv(const SweepTable& t) {
-  std::string out = fmt::format("# nesim-sweep schema_version={}\nmodel,hw", kSchemaVersion);
-  for (const std::string& k : t.keys) out += "," + csv_field(k);
-  out +=
-      ",total_cycles,latency_ms,energy_uj,macs,params,dram_read_bytes,dram_write_bytes,"
-      "mac_utilization,area_proxy\n";
+  std::string out = sweep_csv_header(t.keys) + "\n";
   for (const SweepRun& r : t.runs) {
     out += csv_field(r.model) + "," + csv_field(r.hw);
     for (const std::string& v : r.values) out += "," + csv_field(v);
-    out += fmt::format(",{},{},{},{},{},{},{},{},{}\n", r.total_cycles, format_number(r.latency_ms),
-                       format_number(r.energy_uj), r.macs, r.params, r.dram_read_bytes,
-                       r.dram_write_bytes, format_number(r.mac_utilization),
-                       format_number(r.area_proxy));
+    if (r.ok())
+      out += fmt::format(",{},{},{},{},{},{},{},{}", r.total_cycles, format_number(r.latency_ms),
+                         format_number(r.energy_uj), r.macs, r.params, r.dram_read_bytes,
+                         r.dram_write_bytes, format_number(r.mac_utilization));
+    else
+      out += ",,,,,,,,";
+    out += fmt::format(",{},{},{}\n", format_number(r.area_proxy), r.ok() ? "ok" : "error", csv_field(r.error));
   }
   return out;
 }
 
 ojson sweep_json(const SweepTable& t) {
   ojson runs = ojson::array();
+  size_t failed = 0;
   for (const SweepRun& r : t.runs) {
     ojson set = ojson::object();
     for (size_t k = 0; k < t.keys.size() && k < r.values.size(); ++k) set[t.keys[k]] = r.values[k];
-    runs.push_back({{"model", r.model},
-                    {"hw", r.hw},
-                    {"set", std::move(set)},
-                    {"total_cycles", r.total_cycles},
-                    {"latency_ms", r.latency_ms},
-                    {"energy_uj", r.energy_uj},
-                    {"macs", r.macs},
-                    {"params", r.params},
-                    {"dram_read_bytes", r.dram_read_bytes},
-                    {"dram_write_bytes", r.dram_write_bytes},
-                    {"mac_utilization", r.mac_utilization},
-                    {"area_proxy", r.area_proxy}});
+    ojson run = {{"model", r.model}, {"hw", r.hw}, {"set", std::move(set)}, {"status", r.ok() ? "ok" : "error"}};
+    if (!r.ok()) {
+      ++failed;
+      run["error"] = r.error;
+    }
+    const auto total = [&](const char* key, const ojson& value) { run[key] = r.ok() ? value : ojson(nullptr); };
+    total("total_cycles", r.total_cycles);
+    total("latency_ms", r.latency_ms);
+    total("energy_uj", r.energy_uj);
+    total("macs", r.macs);
+    total("params", r.params);
+    total("dram_read_bytes", r.dram_read_bytes);
+    total("dram_write_bytes", r.dram_write_bytes);
+    total("mac_utilization", r.mac_utilization);
+    run["area_proxy"] = r.area_proxy;
+    runs.push_back(std::move(run));
   }
   ojson pareto = ojson::array();
-  for (int m : model_indices(t.runs)) {
-    std::vector<size_t> front = pareto_front(t.runs, m);
-    const std::string& name = t.runs[front.front()].model;
-    pareto.push_back({{"model", name}, {"runs", front}});
-  }
-  return ojson{{"schema_version", kSchemaVersion}, {"keys", t.keys}, {"runs", std::move(runs)},
-               {"pareto", std::move(pareto)}};
+  for (int m : model_indices(t.runs)) pareto.push_back({{"model", model_name(t.runs, m)}, {"runs", pareto_front(t.runs, m)}});
+  return ojson{{"schema_version", kSchemaVersion}, {"keys", t.keys}, {"failed", failed},
+               {"runs", std::move(runs)}, {"pareto", std::move(pareto)}};
 }
 
 std::vector<size_t> pareto_front(const std::vector<SweepRun>& runs, int model_index) {
   std::vector<size_t> order;
   for (size_t i = 0; i < runs.size(); ++i)
-    if (runs[i].model_index == model_index) order.push_back(i);
+    if (runs[i].model_index == model_index && runs[i].ok()) order.push_back(i);
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
     if (runs[a].area_proxy != runs[b].area_proxy) return runs[a].area_proxy < runs[b].area_proxy;
     return runs[a].latency_ms < runs[b].latency_ms;
@@ -96,8 +108,11 @@ std::string pareto_summary(const SweepTable& t) {
     std::vector<size_t> front = pareto_front(t.runs, m);
     size_t points = std::count_if(t.runs.begin(), t.runs.end(),
                                   [&](const SweepRun& r) { return r.model_index == m; });
-    out += fmt::format("Pareto front for {} (latency vs area proxy): {} of {} points\n",
-                       t.runs[front.front()].model, front.size(), points);
+    size_t failed = std::count_if(t.runs.begin(), t.runs.end(),
+                                  [&](const SweepRun& r) { return r.model_index == m && !r.ok(); });
+    out += fmt::format("Pareto front for {} (latency vs area proxy): {} of {} points{}\n", model_name(t.runs, m),
+                       front.size(), points, failed ? fmt::format(" ({} failed)", failed) : "");
+    if (front.empty()) continue;
     std::vector<std::string> header = {"area_proxy", "latency_ms", "energy_uj", "mac_util", "hw"};
     header.insert(header.end(), t.keys.begin(), t.keys.end());
     std::vector<std::vector<std::string>> rows = {header};

@@ -20,6 +20,10 @@ struct SweepRun {
   int64_t dram_read_bytes = 0, dram_write_bytes = 0;
   double mac_utilization = 0;
   double area_proxy = 0;           // HwConfig::area_proxy() of the configuration that ran
+  // Why this point could not be simulated (e.g. a layer that does not fit SRAM); "" when it ran.
+  // A failed point keeps its grid values and area_proxy, and has no totals.
+  std::string error;
+  bool ok() const { return error.empty(); }
 };
 
 struct SweepTable {
@@ -27,13 +31,18 @@ struct SweepTable {
   std::vector<SweepRun> runs;      // job order: model, then hw file, then keys (last fastest)
 };
 
-// "# nesim-sweep schema_version=1", a header (model, hw, <keys>, totals, area_proxy), a row per run.
+// The header line of sweep_csv() for these swept keys, without its newline.
+std::string sweep_csv_header(const std::vector<std::string>& keys);
+// The header (model, hw, <keys>, totals, area_proxy, status, error), then a row per run; a failed
+// run has status "error", its message, and empty totals.
 std::string sweep_csv(const SweepTable& t);
-// {schema_version, keys, runs: [...], pareto: [{model, runs: [indices]}]}
+// {schema_version, keys, failed, runs: [...], pareto: [{model, runs: [indices]}]}; a failed run
+// has "status": "error", "error" and null totals.
 nlohmann::ordered_json sweep_json(const SweepTable& t);
 
 // Indices of the runs of `model_index` not dominated in (area_proxy, latency_ms), both lower
-// is better, sorted by area. Of several identical points only the first in job order is kept.
+// is better, sorted by area; failed runs are left out. Of several identical points only the
+// first in job order is kept.
 std::vector<size_t> pareto_front(const std::vector<SweepRun>& runs, int model_index);
 // The per-model Pareto fronts as a readable table.
 std::string pareto_summary(const SweepTable& t);

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -15,8 +16,11 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "tests/support/csv_table.h"
+
 namespace fs = std::filesystem;
 using nlohmann::json;
+namespace test = nesim::test;
 
 namespace {
 
@@ -238,10 +242,10 @@ TEST_SUITE("cli: simulate") {
     CHECK(macs == j["macs"].get<int64_t>());
 
     auto rows = csv_lines(slurp(s.path("l.csv")));
-    REQUIRE(rows.size() == layers.size() + 2);
-    CHECK(rows[0] == "# nesim-layers schema_version=1");
-    CHECK(rows[1].rfind("model,hw,name,op,kernel", 0) == 0);
-    CHECK(rows[2].find(layers[0]["name"].get<std::string>()) != std::string::npos);
+    REQUIRE(rows.size() == layers.size() + 1);
+    CHECK(rows[0].rfind("model,hw,name,op,kernel", 0) == 0);  // the header first: data tools read it
+    CHECK(rows[1].find(layers[0]["name"].get<std::string>()) != std::string::npos);
+    CHECK(j["schema_version"] == 1);
 
     json t = json::parse(slurp(s.path("t.json")));
     CHECK(t["displayTimeUnit"] == "ns");
@@ -333,14 +337,15 @@ TEST_SUITE("cli: sweep") {
     CHECK(one.out == two.out);
 
     auto rows = csv_lines(slurp(s.path("1.csv")));
-    REQUIRE(rows.size() == 2 + 2 * 1 * 2 * 3);
-    CHECK(rows[0] == "# nesim-sweep schema_version=1");
-    CHECK(rows[1].rfind("model,hw,mac_array.pf,sram.kib,total_cycles,latency_ms,energy_uj,", 0) == 0);
-    CHECK(rows[1].find("area_proxy") != std::string::npos);
-    CHECK(rows[2].rfind("tiny_a,ne-pf16,8,256,", 0) == 0);  // last key varies fastest
-    CHECK(rows[3].rfind("tiny_a,ne-pf16,8,512,", 0) == 0);
-    CHECK(rows[5].rfind("tiny_a,ne-pf16,16,256,", 0) == 0);
-    CHECK(rows[8].rfind("tiny_b,", 0) == 0);
+    REQUIRE(rows.size() == 1 + 2 * 1 * 2 * 3);
+    CHECK(rows[0].rfind("model,hw,mac_array.pf,sram.kib,total_cycles,latency_ms,energy_uj,", 0) == 0);
+    CHECK(rows[0].find("area_proxy,status,error") != std::string::npos);
+    CHECK(rows[1].rfind("tiny_a,ne-pf16,8,256,", 0) == 0);  // last key varies fastest
+    CHECK(rows[2].rfind("tiny_a,ne-pf16,8,512,", 0) == 0);
+    CHECK(rows[4].rfind("tiny_a,ne-pf16,16,256,", 0) == 0);
+    CHECK(rows[7].rfind("tiny_b,", 0) == 0);
+    for (size_t i = 1; i < rows.size(); ++i) CHECK(rows[i].substr(rows[i].size() - 4) == ",ok,");
+    CHECK(one.err.find("failed") == std::string::npos);
 
     CHECK(one.out.find("Pareto front for tiny_a") != std::string::npos);
     CHECK(one.out.find("Pareto front for tiny_b") != std::string::npos);
@@ -381,6 +386,49 @@ TEST_SUITE("cli: sweep") {
     CHECK_MESSAGE(r.err.find("killed by signal") != std::string::npos, r.err);
     CHECK_MESSAGE(r.err.find("mac_array.pf=16") != std::string::npos, r.err);
     CHECK(s.files() == 1);
+  }
+
+  TEST_CASE("a point that cannot be mapped is a row with status=error; the rest run; --strict exits 1") {
+    // The user's case: MnasNet's widest layers do not fit 16 KiB of SRAM.
+    Scratch s("sweep_fail");
+    std::string model = kRoot + "/models/mnasnet1_0.yaml";
+    std::string grid = fmt::format("sweep --model {} --hw {} --set sram.kib=16,256,512 --jobs 2", model, kHw);
+    Run r = s.nesim(grid + fmt::format(" --csv {} --json {}", s.path("s.csv"), s.path("s.json")));
+    CHECK_MESSAGE(r.status == 0, r.err);
+    test::CsvTable t = test::parse_csv(slurp(s.path("s.csv")));
+    REQUIRE_MESSAGE(t.error.empty(), t.error);
+    REQUIRE(t.rows.size() == 3);
+    auto col = [&](const std::string& name) {
+      auto it = std::find(t.header.begin(), t.header.end(), name);
+      REQUIRE(it != t.header.end());
+      return static_cast<size_t>(it - t.header.begin());
+    };
+    CHECK(t.rows[0][col("sram.kib")] == "16");
+    CHECK(t.rows[0][col("status")] == "error");
+    CHECK(!t.rows[0][col("error")].empty());
+    CHECK(t.rows[0][col("latency_ms")].empty());
+    for (size_t i : {1, 2}) {
+      CHECK(t.rows[i][col("status")] == "ok");
+      CHECK(t.rows[i][col("error")].empty());
+      CHECK(std::stod(t.rows[i][col("latency_ms")]) > 0);
+    }
+    json j = json::parse(slurp(s.path("s.json")));
+    CHECK(j["failed"] == 1);
+    CHECK(j["runs"][0]["status"] == "error");
+    CHECK(j["runs"][0]["error"] == t.rows[0][col("error")]);
+    CHECK(j["runs"][0]["latency_ms"].is_null());
+    for (const json& i : j["pareto"][0]["runs"]) CHECK(i.get<int>() != 0);
+    CHECK(r.out.find("2 of 3 points (1 failed)") != std::string::npos);
+    auto lines = r.err_lines();
+    REQUIRE(!lines.empty());
+    CHECK_MESSAGE(lines.back().rfind("nesim: 1 of 3 points failed (first: ", 0) == 0, r.err);
+    CHECK(lines.back().find("sram.kib=16") != std::string::npos);
+
+    // --strict: the same files, then exit 1.
+    Run strict = s.nesim(grid + fmt::format(" --strict --csv {} --json {}", s.path("t.csv"), s.path("t.json")));
+    CHECK(strict.status == 1);
+    CHECK(slurp(s.path("t.csv")) == slurp(s.path("s.csv")));
+    CHECK(slurp(s.path("t.json")) == slurp(s.path("s.json")));
   }
 }
 
@@ -452,8 +500,7 @@ TEST_SUITE("cli: nesim dataset, fit and predict") {
     CHECK(text == slurp(s.path("d2.csv")));
     std::vector<std::string> lines = csv_lines(text);
     REQUIRE(lines.size() > 20);
-    CHECK(lines[0] == "# nesim-kernels schema_version=1");
-    CHECK(lines[1].rfind("model,hw,kernel,kind,pipeline_cycles,cycles,", 0) == 0);
+    CHECK(lines[0].rfind("model,hw,kernel,kind,pipeline_cycles,cycles,", 0) == 0);
     // Both hardware points of the --set grid are in the rows.
     CHECK(text.find(",ne-pf16/mac_array.pf=8,") != std::string::npos);
     CHECK(text.find(",ne-pf16/mac_array.pf=16,") != std::string::npos);
@@ -514,7 +561,7 @@ TEST_SUITE("cli: nesim dataset, fit and predict") {
     check_input_error(dataset(fmt::format("--hw '{}' --out '{}'", kHw, s.path("no/dir/x.csv"))), "no/dir");
     CHECK(s.files() == files);
 
-    spit(s.path("bad.csv"), "# nesim-kernels schema_version=1\nmodel,hw\n");
+    spit(s.path("bad.csv"), "# nesim-kernels schema_version=1\nmodel,hw\n");  // the legacy line is skipped
     // A good dataset for the flags that are wrong on their own (the shipped traces/*.csv are not
     // in a fresh clone).
     Run made = s.nesim(fmt::format("dataset --hw '{}' -m '{}' --samples 6 --out '{}'", kHw, model, s.path("good.csv")));
@@ -540,5 +587,66 @@ TEST_SUITE("cli: nesim dataset, fit and predict") {
                                           s.path("no/dir/p.json"))),
                       "no/dir");
     CHECK(s.files() == files);
+  }
+}
+
+TEST_SUITE("cli: output files read as plain CSV") {
+  // The header lines documented in docs/outputs.md (the lines of its ```csv blocks).
+  std::set<std::string> documented_headers() {
+    std::set<std::string> headers;
+    std::istringstream in(slurp(fs::path(kRoot) / "docs" / "outputs.md"));
+    bool in_block = false;
+    for (std::string l; std::getline(in, l);) {
+      if (l.rfind("```", 0) == 0) in_block = l == "```csv";
+      else if (in_block) headers.insert(l);
+    }
+    return headers;
+  }
+
+  // The file is strict CSV whose first line is a documented header (`doc_form`: with the swept
+  // keys or the features written as in the docs); returns the table.
+  test::CsvTable check_csv(const std::string& path, const std::string& doc_form) {
+    CAPTURE(path);
+    test::CsvTable t = test::parse_csv(slurp(path));
+    CHECK_MESSAGE(t.error.empty(), t.error);
+    CHECK(documented_headers().count(doc_form) == 1);
+    CHECK(!t.rows.empty());
+    return t;
+  }
+
+  TEST_CASE("every CSV nesim writes starts with its documented header, and every row has as many fields") {
+    Scratch s("csv_contract");
+    std::string model = tiny_model(s);
+    REQUIRE(s.nesim(fmt::format("simulate --model {} --hw {} --csv {}", model, kHw, s.path("l.csv"))).status == 0);
+    test::CsvTable layers = check_csv(s.path("l.csv"), slurp(s.path("l.csv")).substr(0, slurp(s.path("l.csv")).find('\n')));
+    CHECK(layers.header.front() == "model");
+
+    // A sweep with a failed point (a quoted error message) and two keys.
+    Run sweep = s.nesim(fmt::format("sweep --model {}/models/mnasnet1_0.yaml --hw {} --set sram.kib=16,256 "
+                                    "--set mac_array.pf=8 --csv {}",
+                                    kRoot, kHw, s.path("s.csv")));
+    REQUIRE_MESSAGE(sweep.status == 0, sweep.err);
+    test::CsvTable swept = test::parse_csv(slurp(s.path("s.csv")));
+    std::string doc_form = swept.header_line;
+    doc_form.replace(doc_form.find("sram.kib,mac_array.pf"), std::string("sram.kib,mac_array.pf").size(), "<keys>");
+    check_csv(s.path("s.csv"), doc_form);
+
+    REQUIRE(s.nesim(fmt::format("dataset --hw '{}' -m '{}' --samples 3 --out '{}'", kHw, model, s.path("d.csv"))).status == 0);
+    test::CsvTable data = test::parse_csv(slurp(s.path("d.csv")));
+    REQUIRE(data.header.size() > 6);
+    check_csv(s.path("d.csv"), "model,hw,kernel,kind,pipeline_cycles,cycles,<features>");
+    const std::string docs = slurp(fs::path(kRoot) / "docs" / "outputs.md");
+    for (size_t c = 6; c < data.header.size(); ++c)
+      CHECK_MESSAGE(docs.find("`" + data.header[c] + "`") != std::string::npos, "undocumented feature ", data.header[c]);
+
+    Run search = s.nesim(fmt::format("search --space {0}/nas/spaces/classifier.yaml --hw {1} --out {2} --budget 24 "
+                                     "--jobs 1 --sim-every 8",
+                                     kRoot, kHw, s.path("run")));
+    REQUIRE_MESSAGE(search.status == 0, search.err);
+    for (const char* f : {"candidates.csv", "pareto.csv", "history.csv", "simulations.csv"}) {
+      std::string path = s.path(std::string("run/") + f);
+      check_csv(path, slurp(path).substr(0, slurp(path).find('\n')));
+    }
+    CHECK(json::parse(slurp(s.path("run/summary.json")))["schema_version"] == 1);
   }
 }

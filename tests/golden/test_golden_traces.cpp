@@ -4,6 +4,8 @@
 // scripts/regen-goldens.sh, and the diff is reviewed like code.
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -14,6 +16,7 @@
 #include "sim/modelfmt/model_loader.h"
 #include "sim/report/golden.h"
 #include "sim/report/result_writers.h"
+#include "sim/util/error.h"
 
 using namespace nesim;
 namespace fs = std::filesystem;
@@ -50,7 +53,7 @@ TEST_SUITE("golden: per-layer traces of small models") {
     // Change the 4th layer's total_cycles (column 9) by one cycle.
     std::string bad = good;
     size_t row = 0;
-    for (int i = 0; i < 5; ++i) row = bad.find('\n', row) + 1;  // schema, header, 3 rows
+    for (int i = 0; i < 4; ++i) row = bad.find('\n', row) + 1;  // header, 3 rows
     size_t col = row;
     for (int c = 0; c < 8; ++c) col = bad.find(',', col) + 1;
     bad.insert(col, "1");
@@ -60,5 +63,23 @@ TEST_SUITE("golden: per-layer traces of small models") {
     std::string layer_name = good.substr(name_at, good.find(',', name_at) - name_at);
     CHECK(d.find("layer " + layer_name + ": total_cycles") != std::string::npos);
     CHECK(d.find(" -> ") != std::string::npos);
+  }
+
+  TEST_CASE("a golden starts with the header; the legacy schema line is skipped, a wrong header named") {
+    fs::path golden = fs::path(NESIM_SOURCE_DIR) / "traces" / "golden" / "mobilenet_v2_050__ne-pf16.csv";
+    std::string text = read_golden(golden.string());
+    CHECK(text.substr(0, text.find('\n')) == layers_csv_header());
+    fs::path dir = fs::temp_directory_path() / ("nesim_golden_header_" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    auto write = [&](const std::string& name, const std::string& body) {
+      std::ofstream((dir / name).string(), std::ios::binary) << body;
+      return (dir / name).string();
+    };
+    CHECK(read_golden(write("legacy.csv", "# nesim-layers schema_version=1\n" + text)) == text);
+    std::string wrong = write("wrong.csv", "layer,cycles\n1,2\n");
+    const std::string needle = wrong + ":1: expected the per-layer CSV header";
+    CHECK_THROWS_WITH_AS(read_golden(wrong), doctest::Contains(needle.c_str()), InputError);
+    CHECK_THROWS_AS(read_golden(write("sweep.csv", "# nesim-sweep schema_version=1\n" + text)), InputError);
+    fs::remove_all(dir);
   }
 }

@@ -175,11 +175,34 @@ TEST_CASE("bad options and inputs are InputErrors") {
   o = options("classifier", "random", 10, 1);
   o.accuracy = "astrology";
   CHECK_THROWS_AS(run_search(o), InputError);
-  o = options("classifier", "random", 10, 1);
-  o.out_dir = (fs::temp_directory_path() / "nesim_nas_no_such_run").string();
-  fs::remove_all(o.out_dir);
+}
+
+TEST_CASE("--resume on a missing, empty or never-started run directory starts the run; other files are refused") {
+  const fs::path root = fs::temp_directory_path() / ("nesim_nas_resume_start_" + std::to_string(getpid()));
+  fs::remove_all(root);
+  fs::create_directories(root / "empty");
+  fs::create_directories(root / "staged");
+  std::ofstream(root / "staged" / "run.json.tmp.4242") << "{\"space\":";  // killed while writing run.json
+  fs::create_directories(root / "other");
+  std::ofstream(root / "other" / "notes.txt") << "mine\n";
+  SearchOptions o = options("classifier", "random", 10, 1);
   o.resume = true;
+  std::string reference;
+  for (const char* dir : {"missing", "empty", "staged"}) {
+    CAPTURE(dir);
+    o.out_dir = (root / dir).string();
+    REQUIRE_NOTHROW(run_search(o));
+    CHECK(fs::exists(root / dir / "run.json"));
+    CHECK(!fs::exists(root / dir / "run.json.tmp.4242"));
+    const std::string candidates = read(root / dir / "candidates.csv");
+    CHECK(!candidates.empty());
+    if (reference.empty()) reference = candidates;
+    CHECK(candidates == reference);
+  }
+  o.out_dir = (root / "other").string();
   CHECK_THROWS_WITH_AS(run_search(o), doctest::Contains("holds no search to resume"), InputError);
+  CHECK(!fs::exists(root / "other" / "run.json"));
+  fs::remove_all(root);
 }
 
 TEST_CASE("nesim search: results do not depend on --jobs; kill -9 at random points then --resume gives the identical result") {
@@ -223,7 +246,7 @@ TEST_CASE("nesim search: results do not depend on --jobs; kill -9 at random poin
       wait_for(again);
     }
     auto args = search_args(dir, jobs);
-    if (fs::exists(dir / "run.json")) args.push_back("--resume");
+    args.push_back("--resume");  // a script can always pass it: a run killed before run.json starts afresh
     REQUIRE(wait_for(spawn(args)) == 0);
     CAPTURE(trial);
     for (const char* f : {"candidates.csv", "pareto.csv", "best.yaml", "report.html", "history.csv"})

@@ -14,6 +14,7 @@
 #include "sim/modelfmt/model_loader.h"
 #include "sim/timing/unit_timing.h"
 #include "sim/util/error.h"
+#include "tests/support/csv_table.h"
 
 using namespace nesim;
 namespace fs = std::filesystem;
@@ -145,5 +146,26 @@ TEST_SUITE("regressor: kernels, features, training round trip") {
     write("model,hw\n");
     expect([&] { nas::read_rows(bad); }, ":1:");
     std::remove(bad.c_str());
+  }
+
+  TEST_CASE("the dataset CSV starts with its header; one from an older nesim still reads") {
+    std::vector<nas::KernelRow> rows = {{"m", "ne-pf16", "k0", "conv", std::vector<float>(nas::feature_names().size(), 0.5f), 10.5, 12},
+                                        {"m", "ne-pf16", "k1", "dwconv", std::vector<float>(nas::feature_names().size(), 2.0f), 7, 9}};
+    std::string path = tmp_path("nesim_header_rows.csv"), legacy = tmp_path("nesim_legacy_rows.csv");
+    nas::write_rows(path, rows);
+    std::ifstream in(path);
+    std::string text{std::istreambuf_iterator<char>(in), {}};
+    test::CsvTable t = test::parse_csv(text);
+    CHECK_MESSAGE(t.error.empty(), t.error);
+    CHECK(t.header_line == nas::dataset_csv_header());
+    CHECK(t.header_line.rfind("model,hw,kernel,kind,pipeline_cycles,cycles,kind_", 0) == 0);
+    CHECK(t.rows.size() == 2);
+    std::ofstream(legacy) << "# nesim-kernels schema_version=1\n" << text;
+    std::vector<nas::KernelRow> back = nas::read_rows(legacy);
+    REQUIRE(back.size() == 2);
+    CHECK(back[1].kernel == "k1");
+    CHECK(back[1].cycles == 9);
+    std::remove(path.c_str());
+    std::remove(legacy.c_str());
   }
 }

@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -14,8 +15,11 @@
 #include "sim/report/result_writers.h"
 #include "sim/report/sweep_report.h"
 #include "sim/util/error.h"
+#include "tests/support/csv_table.h"
 
 using namespace nesim;
+using nesim::test::CsvTable;
+using nesim::test::parse_csv;
 namespace fs = std::filesystem;
 
 namespace {
@@ -112,18 +116,27 @@ TEST_SUITE("unit: report writers") {
     CHECK(csv_field("two\nlines") == "\"two\nlines\"");
   }
 
-  TEST_CASE("layer CSV: schema line, header, one row per layer with the same fields") {
+  TEST_CASE("layer CSV: the header first, then one row per layer with the same fields") {
     SimResult r = two_layer_result();
     std::vector<std::string> lines = lines_of(layers_csv(r));
-    REQUIRE(lines.size() == 2 + r.layers.size());
-    CHECK(lines[0] == "# nesim-layers schema_version=1");
-    CHECK(lines[1].rfind("model,hw,name,op,kernel,unit,start_cycle,end_cycle,total_cycles,", 0) == 0);
-    CHECK(lines[2] ==
+    REQUIRE(lines.size() == 1 + r.layers.size());
+    CHECK(lines[0] == layers_csv_header());
+    CHECK(lines[0].rfind("model,hw,name,op,kernel,unit,start_cycle,end_cycle,total_cycles,", 0) == 0);
+    CHECK(lines[1] ==
           "tiny,ne-test,stem0.conv,conv2d,stem0,mac_array,0,1000,1000,700,300,200,0,4096,0.1,"
           "1000000,1000,90");
-    CHECK(lines[3].rfind("tiny,ne-test,\"head, \"\"odd\"\" name\",add,head,vector,1000,1600,", 0) == 0);
-    size_t header_fields = std::count(lines[1].begin(), lines[1].end(), ',');
-    CHECK(std::count(lines[2].begin(), lines[2].end(), ',') == static_cast<long>(header_fields));
+    CHECK(lines[2].rfind("tiny,ne-test,\"head, \"\"odd\"\" name\",add,head,vector,1000,1600,", 0) == 0);
+    CsvTable t = parse_csv(layers_csv(r));
+    for (const auto& row : t.rows) CHECK(row.size() == t.header.size());
+    CHECK(t.rows[1][2] == "head, \"odd\" name");
+  }
+
+  TEST_CASE("the legacy schema line is recognised only in its exact form") {
+    CHECK(is_legacy_schema_line("# nesim-layers schema_version=1", "layers"));
+    CHECK(is_legacy_schema_line("# nesim-sweep schema_version=1\r", "sweep"));
+    CHECK_FALSE(is_legacy_schema_line("# nesim-layers schema_version=1", "sweep"));
+    CHECK_FALSE(is_legacy_schema_line("# nesim-layers schema_version=2", "layers"));
+    CHECK_FALSE(is_legacy_schema_line(layers_csv_header(), "layers"));
   }
 
   TEST_CASE("simulate JSON carries the contract's totals and per-layer fields") {
@@ -244,19 +257,56 @@ TEST_SUITE("unit: sweep report") {
     CHECK(j["runs"][2]["set"]["mac_array.pf"] == "16");
   }
 
-  TEST_CASE("sweep CSV: schema line, swept keys as columns, one row per run") {
+  TEST_CASE("sweep CSV: the header first, swept keys as columns, one row per run") {
     SweepTable t{{"mac_array.pf", "sram.kib"}, {}};
     SweepRun r = point(0, "m", 256.5, 1.25, "8");
     r.values.push_back("512");
     r.total_cycles = 1000;
     t.runs = {r, r};
     std::vector<std::string> lines = lines_of(sweep_csv(t));
-    REQUIRE(lines.size() == 4);
-    CHECK(lines[0] == "# nesim-sweep schema_version=1");
-    CHECK(lines[1] ==
+    REQUIRE(lines.size() == 3);
+    CHECK(lines[0] == sweep_csv_header(t.keys));
+    CHECK(lines[0] ==
           "model,hw,mac_array.pf,sram.kib,total_cycles,latency_ms,energy_uj,macs,params,"
-          "dram_read_bytes,dram_write_bytes,mac_utilization,area_proxy");
-    CHECK(lines[2] == "m,ne,8,512,1000,1.25,0,0,0,0,0,0,256.5");
+          "dram_read_bytes,dram_write_bytes,mac_utilization,area_proxy,status,error");
+    CHECK(lines[1] == "m,ne,8,512,1000,1.25,0,0,0,0,0,0,256.5,ok,");
+  }
+
+  TEST_CASE("sweep: a failed point is a row with its error and no totals, and stays off the Pareto front") {
+    SweepTable t{{"mac_array.pf"}, {point(0, "a", 100, 3.0, "8"), point(0, "a", 50, 1.0, "16"),
+                                    point(0, "a", 200, 2.0, "32"), point(1, "b", 10, 1.0, "8")}};
+    t.runs[1].error = "layer s1: needs 20 KiB of SRAM, has 16, \"fits\" nowhere";
+    t.runs[3].error = "does not map";
+    CsvTable csv = parse_csv(sweep_csv(t));
+    REQUIRE(csv.rows.size() == 4);
+    for (const auto& row : csv.rows) CHECK(row.size() == csv.header.size());
+    const auto col = [&](const std::string& name) {
+      return static_cast<size_t>(std::find(csv.header.begin(), csv.header.end(), name) - csv.header.begin());
+    };
+    CHECK(csv.rows[1][col("status")] == "error");
+    CHECK(csv.rows[1][col("error")] == t.runs[1].error);
+    CHECK(csv.rows[1][col("latency_ms")].empty());
+    CHECK(csv.rows[1][col("total_cycles")].empty());
+    CHECK(csv.rows[1][col("area_proxy")] == "50");  // a property of the configuration, known anyway
+    CHECK(csv.rows[0][col("status")] == "ok");
+    CHECK(csv.rows[0][col("error")].empty());
+
+    CHECK(pareto_front(t.runs, 0) == std::vector<size_t>{0, 2});
+    CHECK(pareto_front(t.runs, 1).empty());
+    std::string summary = pareto_summary(t);
+    CHECK(summary.find("Pareto front for a (latency vs area proxy): 2 of 3 points (1 failed)") != std::string::npos);
+    CHECK(summary.find("Pareto front for b (latency vs area proxy): 0 of 1 points (1 failed)") != std::string::npos);
+
+    nlohmann::json j = nlohmann::json::parse(sweep_json(t).dump());
+    CHECK(j["failed"] == 2);
+    CHECK(j["runs"][0]["status"] == "ok");
+    CHECK_FALSE(j["runs"][0].contains("error"));
+    CHECK(j["runs"][1]["status"] == "error");
+    CHECK(j["runs"][1]["error"] == t.runs[1].error);
+    CHECK(j["runs"][1]["latency_ms"].is_null());
+    CHECK(j["pareto"][0]["runs"] == nlohmann::json::array({0, 2}));
+    CHECK(j["pareto"][1]["model"] == "b");
+    CHECK(j["pareto"][1]["runs"].empty());
   }
 }
 
