@@ -22,6 +22,7 @@ std::string failure_message(const GuardedQuantity& c) {
 std::string check_report_json(const std::vector<GuardedQuantity>& checks) {
   nlohmann::ordered_json j;
   size_t failed = failures(checks);
+  j["schema_version"] = 1;
   j["status"] = failed == 0 ? "pass" : "fail";
   j["tests"] = checks.size();
   j["failures"] = failed;
