@@ -175,8 +175,11 @@ json Search::run_config() const {
 bool holds_no_run_yet(const fs::path& dir) {
   if (!fs::exists(dir)) return true;
   if (!fs::is_directory(dir)) return false;
-  for (const auto& e : fs::directory_iterator(dir))
-    if (e.path().filename().string().rfind("run.json.tmp.", 0) != 0) return false;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    const std::string name = e.path().filename().string();
+    const bool staged_run_json = name.rfind(".run.json.", 0) == 0 && name.find(".nesim-tmp-") != std::string::npos;
+    if (!staged_run_json && name.rfind("run.json.tmp.", 0) != 0) return false;  // OutputFiles' temporaries, new and old
+  }
   return true;
 }
 

@@ -183,6 +183,7 @@ TEST_CASE("--resume on a missing, empty or never-started run directory starts th
   fs::create_directories(root / "empty");
   fs::create_directories(root / "staged");
   std::ofstream(root / "staged" / "run.json.tmp.4242") << "{\"space\":";  // killed while writing run.json
+  std::ofstream(root / "staged" / ".run.json.4242.nesim-tmp-Ab12Cd") << "{";  // the same, by OutputFiles today
   fs::create_directories(root / "other");
   std::ofstream(root / "other" / "notes.txt") << "mine\n";
   SearchOptions o = options("classifier", "random", 10, 1);
@@ -194,6 +195,7 @@ TEST_CASE("--resume on a missing, empty or never-started run directory starts th
     REQUIRE_NOTHROW(run_search(o));
     CHECK(fs::exists(root / dir / "run.json"));
     CHECK(!fs::exists(root / dir / "run.json.tmp.4242"));
+    CHECK(!fs::exists(root / dir / ".run.json.4242.nesim-tmp-Ab12Cd"));
     const std::string candidates = read(root / dir / "candidates.csv");
     CHECK(!candidates.empty());
     if (reference.empty()) reference = candidates;
