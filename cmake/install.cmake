@@ -36,17 +36,6 @@ if(NESIM_INSTALLS_LIBRARY)
   list(APPEND _nesim_wrapped "$<INSTALL_INTERFACE:${NESIM_INSTALL_INCLUDEDIR}>")
   set_property(TARGET nesim_lib PROPERTY INTERFACE_INCLUDE_DIRECTORIES "${_nesim_wrapped}")
 
-  # libxgboost has no CMake package: the build links its path, the installed package the target
-  # nesim::xgboost that nesim-config.cmake makes with find_library.
-  set(NESIM_NEEDS_XGBOOST OFF)
-  get_target_property(_nesim_links nesim_lib INTERFACE_LINK_LIBRARIES)
-  if(XGBOOST_LIBRARY AND XGBOOST_LIBRARY IN_LIST _nesim_links)
-    set(NESIM_NEEDS_XGBOOST ON)
-    list(REMOVE_ITEM _nesim_links "${XGBOOST_LIBRARY}")
-    list(APPEND _nesim_links "$<BUILD_INTERFACE:${XGBOOST_LIBRARY}>" "$<INSTALL_INTERFACE:nesim::xgboost>")
-    set_property(TARGET nesim_lib PROPERTY INTERFACE_LINK_LIBRARIES "${_nesim_links}")
-  endif()
-
   install(TARGETS nesim_lib EXPORT nesim-targets
     ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
     LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
@@ -73,10 +62,8 @@ if(NESIM_INSTALLS_LIBRARY)
     string(REGEX REPLACE "^LINKER:" "-Wl," opt "${opt}")
     string(APPEND NESIM_PC_LINK_OPTIONS " ${opt}")
   endforeach()
+  # XGBoost is opened with dlopen when a regressor is fitted (nas/regressor/xgboost_api.h).
   set(NESIM_PC_REQUIRES "fmt yaml-cpp nlohmann_json systemc")
-  if(NESIM_NEEDS_XGBOOST)
-    string(APPEND NESIM_PC_REQUIRES " xgboost")
-  endif()
   # Relative to the .pc file, so that `cmake --install --prefix P` gives a working file under P.
   file(RELATIVE_PATH NESIM_PC_PREFIX_FROM_PCFILEDIR "/p/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/p")
   string(REGEX REPLACE "/$" "" NESIM_PC_PREFIX_FROM_PCFILEDIR "${NESIM_PC_PREFIX_FROM_PCFILEDIR}")

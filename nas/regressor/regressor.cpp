@@ -9,9 +9,9 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
-#include <xgboost/c_api.h>
 
 #include "nas/regressor/features.h"
+#include "nas/regressor/xgboost_api.h"
 #include "sim/report/output_file.h"
 #include "sim/util/error.h"
 #include "sim/util/input_file.h"
@@ -24,7 +24,7 @@ constexpr int kSchemaVersion = 1;
 constexpr int kMaxDepth = 12;  // the padded query-time trees grow as 2^depth
 
 void xgb_check(int rc, const char* what) {
-  if (rc != 0) throw std::runtime_error(fmt::format("xgboost: {}: {}", what, XGBGetLastError()));
+  if (rc != 0) throw std::runtime_error(fmt::format("xgboost: {}: {}", what, xgboost_api().get_last_error()));
 }
 
 }  // namespace
@@ -41,12 +41,13 @@ Regressor Regressor::fit(const std::vector<KernelRow>& rows, const FitOptions& o
     // Target: how far the engine's time is from the contention-free pipeline estimate.
     y.push_back(static_cast<float>(std::log(static_cast<double>(r.cycles) / r.pipeline_cycles)));
   }
+  const XgboostApi& xgb = xgboost_api();
   DMatrixHandle dm = nullptr;
   BoosterHandle booster = nullptr;
-  xgb_check(XGDMatrixCreateFromMat(x.data(), rows.size(), cols, NAN, &dm), "matrix");
-  xgb_check(XGDMatrixSetFloatInfo(dm, "label", y.data(), y.size()), "labels");
-  xgb_check(XGBoosterCreate(&dm, 1, &booster), "booster");
-  auto set = [&](const char* k, const std::string& v) { xgb_check(XGBoosterSetParam(booster, k, v.c_str()), k); };
+  xgb_check(xgb.dmatrix_create_from_mat(x.data(), rows.size(), cols, NAN, &dm), "matrix");
+  xgb_check(xgb.dmatrix_set_float_info(dm, "label", y.data(), y.size()), "labels");
+  xgb_check(xgb.booster_create(&dm, 1, &booster), "booster");
+  auto set = [&](const char* k, const std::string& v) { xgb_check(xgb.booster_set_param(booster, k, v.c_str()), k); };
   set("tree_method", "exact");
   set("max_depth", std::to_string(opt.max_depth));
   set("eta", fmt::format("{}", opt.learning_rate));
@@ -55,15 +56,15 @@ Regressor Regressor::fit(const std::vector<KernelRow>& rows, const FitOptions& o
   set("objective", "reg:squarederror");
   set("base_score", "0");
   for (int i = 0; i < opt.rounds; ++i) {
-    xgb_check(XGBoosterUpdateOneIter(booster, i, dm), "train");
+    xgb_check(xgb.booster_update_one_iter(booster, i, dm), "train");
     if (opt.on_round) opt.on_round(i + 1);
   }
   bst_ulong len = 0;
   const char* buf = nullptr;
-  xgb_check(XGBoosterSaveModelToBuffer(booster, R"({"format": "json"})", &len, &buf), "save");
+  xgb_check(xgb.booster_save_model_to_buffer(booster, R"({"format": "json"})", &len, &buf), "save");
   nlohmann::json model = nlohmann::json::parse(std::string(buf, len));
-  XGBoosterFree(booster);
-  XGDMatrixFree(dm);
+  xgb.booster_free(booster);
+  xgb.dmatrix_free(dm);
 
   Regressor reg;
   const auto& learner = model.at("learner");
