@@ -13,6 +13,7 @@
 #include "sim/modelfmt/model_spec.h"
 #include "sim/report/output_file.h"
 #include "sim/util/error.h"
+#include "sim/util/json_text.h"
 
 namespace nesim::nas {
 namespace {
@@ -312,7 +313,7 @@ ExperimentResult run_experiment(const ExperimentOptions& o) {
   r.summary["accuracy_measure"] = o.accuracy;
   OutputFiles out;  // the study's files appear together, or none does
   for (const auto& [name, content] : r.files) out.add((fs::path(o.out_dir) / name).string(), content);
-  out.add((fs::path(o.out_dir) / "summary.json").string(), r.summary.dump(2) + "\n");
+  out.add((fs::path(o.out_dir) / "summary.json").string(), json_text(r.summary, 2) + "\n");
   out.add((fs::path(o.out_dir) / "report.md").string(), fmt::format("# nesim experiment {}\n\n{}", o.name, r.markdown));
   out.commit();
   return r;

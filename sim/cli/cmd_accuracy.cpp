@@ -23,6 +23,7 @@
 #include "sim/modelfmt/model_loader.h"
 #include "sim/report/output_file.h"
 #include "sim/util/error.h"
+#include "sim/util/json_text.h"
 
 namespace nesim::cli {
 
@@ -101,7 +102,7 @@ int run_accuracy(AccuracyCliOptions o) {
   else j["error"] = r.error;
   if (!o.json.empty()) {
     OutputFiles out;
-    out.add(o.json, j.dump(2) + "\n");
+    out.add(o.json, json_text(j, 2) + "\n");
     out.commit();
   }
   if (o.json != "-") {
@@ -251,7 +252,7 @@ int run_proxy_eval(const ProxyEvalOptions& o) {
   summary["best_proxy"] = best;
   OutputFiles out;
   out.add(csv_path, csv);
-  out.add(summary_path, summary.dump(2) + "\n");
+  out.add(summary_path, json_text(summary, 2) + "\n");
   out.add(svg_path, scatter_svg(proxies, x, y, rank));
   out.commit();
   for (size_t p = 0; p < proxies.size(); ++p)
