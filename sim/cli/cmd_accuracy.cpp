@@ -279,7 +279,7 @@ Command add_accuracy_command(CLI::App& parent) {
                   "Your trainer: 'CMD {arch} {seed}', {arch} = the candidate's YAML; score = last stdout line");
   app->add_option("--accuracy-timeout", o->flags.scorer.timeout_s, "Seconds before --accuracy-cmd is killed")
       ->check(kPositive);
-  app->add_option("--work-dir", o->flags.scorer.work_dir, "Where --accuracy-cmd candidates are written");
+  app->add_option("--work-dir", o->flags.scorer.work_dir, "Where --accuracy-cmd candidates are written (in a private subdirectory; default $TMPDIR)");
   add_scoring_flags(app, o->flags);
   app->add_option("--json", o->json, "Write the result as JSON ('-': stdout)");
   add_progress_flags(app, o->progress);
