@@ -1,7 +1,9 @@
 // The external evaluator ("cmd"): the user's own training script scores a candidate. nesim writes
-// the candidate's YAML, runs 'CMD {arch} {seed}' through /bin/sh with a timeout and reads the score
-// from the last non-empty line of its stdout. A failed trial is an AccuracyResult with ok = false,
-// never an exception: one bad candidate must not end a search.
+// the candidate's YAML into a private directory, runs the command through /bin/sh with the path
+// and the seed as positional parameters ("$1", "$2"; {arch} and {seed} as whole words stand for
+// them) with a timeout, and reads the score from the last non-empty line of its stdout. A failed
+// trial is an AccuracyResult with ok = false, never an exception: one bad candidate must not end a
+// search.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -14,7 +16,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -28,18 +32,53 @@ int nesim_cmd_scorer_anchor = 0;
 namespace nesim::nas {
 namespace {
 
-std::string shell_quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
+bool word_boundary(char c) { return std::string_view(" \t\n;&|()<>").find(c) != std::string_view::npos; }
+
+// The command with every {arch} / {seed} that is a whole unquoted shell word (or a word of a
+// comment) replaced by "$1" / "$2"; `arch_words` counts the {arch} replaced. Quotes and
+// backslashes are followed as sh reads them, so '{arch}', "x{seed}y" or x{seed}y stay as written:
+// no value is ever pasted into the shell's text, so no path can be misread by it.
+std::string bind_placeholders(const std::string& cmd, int& arch_words) {
+  arch_words = 0;
+  std::string out;
+  enum { kPlain, kSingle, kDouble, kComment } state = kPlain;
+  for (size_t i = 0; i < cmd.size();) {
+    const char c = cmd[i];
+    const bool word_start = i == 0 || (state == kPlain || state == kComment ? word_boundary(cmd[i - 1]) : false);
+    if ((state == kPlain || state == kComment) && word_start) {
+      bool bound = false;
+      for (const auto& [name, param] : {std::pair{"{arch}", "\"$1\""}, std::pair{"{seed}", "\"$2\""}}) {
+        const size_t n = std::char_traits<char>::length(name);
+        if (cmd.compare(i, n, name) == 0 && (i + n == cmd.size() || word_boundary(cmd[i + n]))) {
+          out += param;
+          arch_words += name[1] == 'a';
+          i += n;
+          bound = true;
+          break;
+        }
+      }
+      if (bound) continue;
+    }
+    out += c;
+    ++i;
+    if (state == kPlain) {
+      if (c == '\\' && i < cmd.size()) out += cmd[i++];
+      else if (c == '\'') state = kSingle;
+      else if (c == '"') state = kDouble;
+      else if (c == '#' && word_start) state = kComment;
+    } else if (state == kSingle) {
+      if (c == '\'') state = kPlain;
+    } else if (state == kDouble) {
+      if (c == '\\' && i < cmd.size()) out += cmd[i++];
+      else if (c == '"') state = kPlain;
+    } else if (c == '\n') {
+      state = kPlain;
+    }
+  }
+  return out;
 }
 
-std::string replace_all(std::string s, const std::string& from, const std::string& to) {
-  for (size_t pos = s.find(from); pos != std::string::npos; pos = s.find(from, pos + to.size()))
-    s.replace(pos, from.size(), to);
-  return s;
-}
-
+// FNV-1a 64: names the candidate's file after its content.
 uint64_t fnv1a(const std::string& s) {
   uint64_t h = 1469598103934665603ull;
   for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
@@ -61,8 +100,9 @@ struct Finished {
   std::string stdout_text;
 };
 
-// Runs `command` with /bin/sh in its own process group; kills the group at the deadline.
-Finished run_shell(const std::string& command, double timeout_s) {
+// Runs `command` with /bin/sh in its own process group, `args` as its positional parameters; kills
+// the group at the deadline.
+Finished run_shell(const std::string& command, const std::vector<std::string>& args, double timeout_s) {
   int fds[2];
   if (pipe(fds) != 0) throw std::runtime_error(fmt::format("cmd: pipe failed: {}", std::strerror(errno)));
   const pid_t pid = fork();
@@ -72,7 +112,10 @@ Finished run_shell(const std::string& command, double timeout_s) {
     dup2(fds[1], STDOUT_FILENO);
     close(fds[0]);
     close(fds[1]);
-    execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+    std::vector<const char*> argv = {"sh", "-c", command.c_str(), "nesim-accuracy-cmd"};
+    for (const std::string& a : args) argv.push_back(a.c_str());
+    argv.push_back(nullptr);
+    execv("/bin/sh", const_cast<char* const*>(argv.data()));
     _exit(127);
   }
   setpgid(pid, pid);
@@ -126,26 +169,43 @@ class CmdScorer final : public AccuracyScorer {
   explicit CmdScorer(const ScorerOptions& o) : o_(o) {
     if (o_.command.empty())
       throw input_error("--accuracy-cmd: expected a command such as 'python3 train.py {{arch}} {{seed}}', got nothing");
-    if (o_.command.find("{arch}") == std::string::npos)
-      throw input_error("--accuracy-cmd '{}': expected {{arch}} where the candidate's YAML path goes", o_.command);
+    int arch_words = 0;
+    bound_ = bind_placeholders(o_.command, arch_words);
+    if (arch_words == 0)
+      throw input_error("--accuracy-cmd '{}': expected {{arch}} as a word of its own, outside quotes, where the "
+                        "candidate's YAML path goes",
+                        o_.command);
     if (!(o_.timeout_s > 0)) throw input_error("--accuracy-timeout: expected a positive number of seconds, got {}", o_.timeout_s);
+    make_private_dir();
   }
+  ~CmdScorer() override {
+    // Forked workers share the directory; only the process that made it removes it.
+    if (!dir_.empty() && getpid() == owner_) {
+      std::error_code ec;
+      std::filesystem::remove_all(dir_, ec);
+    }
+  }
+  CmdScorer(const CmdScorer&) = delete;
+  CmdScorer& operator=(const CmdScorer&) = delete;
   std::string name() const override { return "cmd"; }
 
   AccuracyResult score(const ModelSpec& spec, const Network& net, uint64_t seed) const override {
     const std::string yaml = to_yaml(spec);
-    std::error_code ec;
-    std::filesystem::create_directories(o_.work_dir, ec);
-    const std::filesystem::path arch =
-        std::filesystem::path(o_.work_dir) / fmt::format("nesim_arch_{:016x}.yaml", fnv1a(yaml));
-    {
-      std::ofstream f(arch, std::ios::binary);
-      f << yaml;
-      if (!f) return {false, 0, fmt::format("cannot write the candidate to {}", arch.string())};
+    // A fresh name per trial (pid, counter): workers share the directory, and O_EXCL never
+    // writes through a file or link that is already there.
+    const std::string arch = (std::filesystem::path(dir_) / fmt::format("nesim_arch_{:016x}_{}_{}.yaml", fnv1a(yaml),
+                                                                         getpid(), trials_++)).string();
+    const int fd = ::open(arch.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0) return {false, 0, fmt::format("cannot create {}: {}", arch, std::strerror(errno))};
+    const bool written = ::write(fd, yaml.data(), yaml.size()) == static_cast<ssize_t>(yaml.size());
+    ::close(fd);
+    if (!written) {
+      ::unlink(arch.c_str());
+      return {false, 0, fmt::format("cannot write the candidate to {}", arch)};
     }
-    const std::string command =
-        replace_all(replace_all(o_.command, "{arch}", shell_quote(arch.string())), "{seed}", std::to_string(seed));
-    Finished f = run_shell(command, o_.timeout_s);
+    Finished f = run_shell(bound_, {arch, std::to_string(seed)}, o_.timeout_s);
+    ::unlink(arch.c_str());
+    const std::string& command = o_.command;
     const std::string line = last_line(f.stdout_text);
     if (f.timed_out) return {false, 0, fmt::format("'{}' timed out after {} s", command, o_.timeout_s)};
     if (WIFSIGNALED(f.status))
@@ -161,7 +221,30 @@ class CmdScorer final : public AccuracyScorer {
   }
 
  private:
+  // The candidates' directory: mkdtemp (mode 0700) under work_dir, or under $TMPDIR when none is
+  // given; never a predictable name that another user or a planted link could hold.
+  void make_private_dir() {
+    std::string parent = o_.work_dir;
+    if (parent.empty()) {
+      const char* tmp = std::getenv("TMPDIR");
+      parent = tmp && *tmp ? tmp : "/tmp";
+    } else {
+      std::error_code ec;
+      std::filesystem::create_directories(parent, ec);
+      if (ec) throw input_error("--work-dir: cannot create {}: {}", parent, ec.message());
+    }
+    std::string templ = (std::filesystem::path(parent) / "nesim-cmd.XXXXXX").string();
+    if (!mkdtemp(templ.data()))
+      throw input_error("--work-dir: cannot create a private directory in {}: {}", parent, std::strerror(errno));
+    dir_ = templ;
+    owner_ = getpid();
+  }
+
   ScorerOptions o_;
+  std::string bound_;   // the command with its whole-word placeholders bound to "$1", "$2"
+  std::string dir_;
+  pid_t owner_ = 0;
+  mutable uint64_t trials_ = 0;
 };
 
 const bool registered = register_scorer("cmd", [](const ScorerOptions& o) { return std::make_unique<CmdScorer>(o); });

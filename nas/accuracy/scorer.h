@@ -33,7 +33,7 @@ struct ScorerOptions {
   std::string data_dir = "/usr/share/datasets/fashion-mnist";
   std::string command;          // `cmd`: 'CMD {arch} {seed}'
   double timeout_s = 600;       // `cmd`
-  std::string work_dir = ".";   // where `cmd` writes candidate YAMLs
+  std::string work_dir;         // `cmd` writes candidate YAMLs in a mkdtemp directory under this ("" = $TMPDIR)
   int train_batch = 64;         // `train` minibatch
   double learning_rate = 0.05;  // `train`: SGD, momentum 0.9, cosine decay to 0 over train_steps
   int eval_images = 2000;       // `train` scores on the first eval_images of the 10k test set

@@ -15,6 +15,7 @@
 #include "sim/modelfmt/model_expand.h"
 #include "sim/modelfmt/spec_sites.h"
 #include "sim/util/error.h"
+#include "sim/util/json_text.h"
 
 namespace nesim::nas {
 namespace {
@@ -668,7 +669,7 @@ std::string advice_json(const AdviceResult& r, const HwConfig& hw, const AdviseO
                       {"latency_reduction_pct", -rel(r.final.total_cycles, r.base.total_cycles)},
                       {"memory_reduction_pct", -rel(r.final.memory_bytes, r.base.memory_bytes)},
                       {"steps", steps}};
-  return j.dump(2) + "\n";
+  return json_text(j, 2) + "\n";
 }
 
 }  // namespace nesim::nas

@@ -13,6 +13,8 @@
 #include "sim/modelfmt/model_spec.h"
 #include "sim/report/output_file.h"
 #include "sim/util/error.h"
+#include "sim/util/input_file.h"
+#include "sim/util/json_text.h"
 
 namespace nesim::nas {
 namespace {
@@ -302,17 +304,30 @@ ExperimentResult run_experiment(const ExperimentOptions& o) {
     throw input_error("unknown experiment '{}': expected one of {}", o.name, fmt::join(names, ", "));
   if (o.out_dir.empty()) throw input_error("--out: expected a directory for the experiment's results");
   if (o.budget < 0) throw input_error("--budget: expected a positive number of evaluations, got {}", o.budget);
-  fs::create_directories(o.out_dir);
-  ExperimentResult r = o.name == "detector"     ? detector(o)
-                       : o.name == "classifier" ? classifier(o)
-                       : o.name == "segmenter"  ? segmenter(o)
-                                                : curation(o);
+  // The files every study reads, checked before --out is made: a wrong --root leaves nothing.
+  read_input_file(under(o, kHw), "hardware");
+  read_input_file(under(o, kRegressor), "regressor");
+  std::error_code ec;
+  const bool created = !fs::exists(fs::symlink_status(o.out_dir, ec));
+  fs::create_directories(o.out_dir, ec);
+  if (ec) throw input_error("--out: cannot create directory {}: {}", o.out_dir, ec.message());
+  ExperimentResult r;
+  try {
+    r = o.name == "detector"     ? detector(o)
+        : o.name == "classifier" ? classifier(o)
+        : o.name == "segmenter"  ? segmenter(o)
+                                 : curation(o);
+  } catch (...) {
+    // Searches that were journalled stay for --resume; a directory this run made and left empty goes.
+    if (created) fs::remove(o.out_dir, ec);
+    throw;
+  }
   r.summary["experiment"] = o.name;
   r.summary["seed"] = o.seed;
   r.summary["accuracy_measure"] = o.accuracy;
   OutputFiles out;  // the study's files appear together, or none does
   for (const auto& [name, content] : r.files) out.add((fs::path(o.out_dir) / name).string(), content);
-  out.add((fs::path(o.out_dir) / "summary.json").string(), r.summary.dump(2) + "\n");
+  out.add((fs::path(o.out_dir) / "summary.json").string(), json_text(r.summary, 2) + "\n");
   out.add((fs::path(o.out_dir) / "report.md").string(), fmt::format("# nesim experiment {}\n\n{}", o.name, r.markdown));
   out.commit();
   return r;

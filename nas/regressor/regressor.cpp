@@ -15,6 +15,7 @@
 #include "sim/report/output_file.h"
 #include "sim/util/error.h"
 #include "sim/util/input_file.h"
+#include "sim/util/json_text.h"
 
 namespace nesim::nas {
 
@@ -236,7 +237,7 @@ void Regressor::save(const std::string& path) const {
   j["threshold"] = threshold_;
   j["value"] = value_;
   OutputFiles out;  // all or nothing: a failed write leaves no partial file
-  out.add(path, j.dump() + "\n");
+  out.add(path, json_text(j) + "\n");
   out.commit();
 }
 
@@ -254,7 +255,7 @@ Regressor Regressor::load(const std::string& path) {
   };
   if (key("format") != "nesim-regressor") throw input_error("{}: key 'format': expected 'nesim-regressor'", path);
   if (key("schema_version") != kSchemaVersion)
-    throw input_error("{}: key 'schema_version': expected {}, got {}", path, kSchemaVersion, key("schema_version").dump());
+    throw input_error("{}: key 'schema_version': expected {}, got {}", path, kSchemaVersion, json_text(key("schema_version")));
   if (key("features").get<std::vector<std::string>>() != feature_names())
     throw input_error("{}: key 'features': trained on other features than this nesim computes; refit it", path);
   Regressor r;

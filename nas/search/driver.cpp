@@ -1,13 +1,15 @@
 #include "nas/search/driver.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <limits>
 #include <map>
@@ -16,12 +18,15 @@
 #include <sstream>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "nas/search/report.h"
 #include "sim/modelfmt/model_expand.h"
 #include "sim/report/output_file.h"
 #include "sim/report/result_writers.h"
 #include "sim/util/error.h"
+#include "sim/util/input_file.h"
+#include "sim/util/json_text.h"
 
 namespace nesim::nas {
 
@@ -31,18 +36,29 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// FNV-1a of a file's bytes: run.json records which space file a journal belongs to.
+// FNV-1a 64 of a file's bytes: run.json records the content of every input a journal depends on.
 std::string content_hash(const std::string& text) {
   uint64_t h = 1469598103934665603ull;
   for (unsigned char c : text) h = (h ^ c) * 1099511628211ull;
   return fmt::format("{:016x}", h);
+}
+
+bool is_link(const fs::path& p) {
+  std::error_code ec;
+  return fs::is_symlink(fs::symlink_status(p, ec));
+}
+
+bool present(const fs::path& p) {  // a dangling link counts
+  std::error_code ec;
+  return fs::exists(fs::symlink_status(p, ec));
+}
+
+// The run's own files live in the run directory: a link there could send them anywhere.
+void refuse_symlink(const fs::path& p) {
+  if (is_link(p))
+    throw input_error("{}: is a symbolic link; a search keeps its run files in its --out directory itself: remove the "
+                      "link, or choose another --out",
+                      p.string());
 }
 
 // Appends whole lines to the journal. One write() per line: a kill -9 leaves every finished line
@@ -51,8 +67,9 @@ class Journal {
  public:
   Journal() = default;
   explicit Journal(const std::string& path) : path_(path) {
-    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd_ < 0) throw input_error("{}: cannot open the search journal for writing", path);
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd_ < 0 && errno == ELOOP) refuse_symlink(path);
+    if (fd_ < 0) throw input_error("{}: cannot open the search journal for writing: {}", path, std::strerror(errno));
   }
   ~Journal() {
     if (fd_ >= 0) ::close(fd_);
@@ -72,9 +89,46 @@ class Journal {
   void sync() const {
     if (fd_ >= 0) ::fsync(fd_);
   }
+  void clear() const {
+    if (fd_ >= 0 && ::ftruncate(fd_, 0) != 0) throw std::runtime_error(fmt::format("{}: truncate failed", path_));
+  }
 
  private:
   std::string path_;
+  int fd_ = -1;
+};
+
+// An advisory lock on the run directory (`DIR/.lock`, flock), held for the whole run: a second
+// search or resume on the same directory is refused instead of interleaving its journal lines.
+// The lock file holds the owner's pid for the message.
+class RunLock {
+ public:
+  explicit RunLock(const fs::path& dir) {
+    const std::string path = (dir / ".lock").string();
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd_ < 0 && errno == ELOOP) refuse_symlink(path);
+    if (fd_ < 0) throw input_error("{}: cannot open the run's lock file: {}", path, std::strerror(errno));
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      char buf[32] = {};
+      const ssize_t n = ::pread(fd_, buf, sizeof buf - 1, 0);
+      ::close(fd_);
+      std::string pid = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+      pid = pid.substr(0, pid.find_first_not_of("0123456789"));
+      throw input_error("--out: another nesim search is using {}{}; wait for it to end, or choose another --out",
+                        dir.string(), pid.empty() ? "" : fmt::format(" (pid {})", pid));
+    }
+    const std::string pid = std::to_string(::getpid()) + "\n";
+    if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, pid.data(), pid.size(), 0) < 0) {
+      // The pid is only for the message; the lock itself is held.
+    }
+  }
+  ~RunLock() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  RunLock(const RunLock&) = delete;
+  RunLock& operator=(const RunLock&) = delete;
+
+ private:
   int fd_ = -1;
 };
 
@@ -119,9 +173,14 @@ class Search : public Scoreboard {
  private:
   void check_options() const;
   void open_run_dir();
+  void load_journal(const std::string& path, bool main);
+  void discard_new_run();
+  void evaluate_baseline();
   json run_config() const;
-  // in_process: run the jobs here even when workers were asked for.
-  std::vector<json> run_jobs(size_t count, const std::function<json(size_t)>& job, bool in_process = false);
+  // The journal lines of `keys` (all of `type`), in order; compute(i) makes keys[i]'s when it is not
+  // journalled. in_process: run them here even when workers were asked for.
+  std::vector<json> results(const std::string& type, const std::vector<std::string>& keys,
+                            const std::function<json(size_t)>& compute, bool in_process = false);
   double constraint_violation(const SearchEvaluation& e, double latency_ms) const;
   void rescore(CandidateRecord& c) const;
   void evaluate_new(const std::vector<Arch>& archs);
@@ -135,8 +194,12 @@ class Search : public Scoreboard {
   SearchResult r_;
   std::unique_ptr<Evaluator> eval_;
   std::shared_ptr<const AccuracyScorer> scorer_;
-  std::unique_ptr<Journal> journal_;
-  std::map<std::string, json> replay_evals_, replay_sims_;
+  std::unique_ptr<RunLock> lock_;
+  std::unique_ptr<Journal> journal_, pending_;  // journal.jsonl, journal.pending.jsonl
+  std::map<std::string, std::string> replay_;   // "type key" -> its journalled line
+  std::set<std::string> journalled_;            // "type key" of every line in journal.jsonl
+  bool created_dir_ = false;                    // this run made --out
+  bool fresh_run_ = false;                      // this run wrote run.json
   std::map<std::string, int> id_of_;
   mutable std::map<std::string, double> screen_cache_;
   double running_best_ = kInf;     // best feasible latency now, for the history
@@ -161,25 +224,84 @@ void Search::check_options() const {
 
 json Search::run_config() const {
   const StrategyOptions& so = o_.strategy_options;
-  return {{"space", o_.space_path}, {"space_hash", content_hash(read_text(o_.space_path))},
+  const ScorerOptions& sc = o_.scorer;
+  const auto file = [](const std::string& path, const std::string& what) {
+    return json{{"path", path}, {"hash", content_hash(read_input_file(path, what))}};
+  };
+  // What the journalled numbers depend on, by content: an edited file is a different run.
+  const json inputs = {
+      {"space", file(o_.space_path, "search space")},
+      {"base_model", file(r_.space.base_path, "model")},
+      {"hw", {{"path", o_.hw_path.empty() ? o_.hw.name : o_.hw_path}, {"hash", content_hash(to_yaml(o_.hw))}}},
+      {"regressor", file(o_.regressor_path, "regressor")}};
+  const json scorer_options = {{"input_size", sc.input_size}, {"in_channels", sc.in_channels}, {"classes", sc.classes},
+                               {"batch", sc.batch}, {"train_steps", sc.train_steps}, {"data_dir", sc.data_dir},
+                               {"train_batch", sc.train_batch}, {"learning_rate", sc.learning_rate},
+                               {"eval_images", sc.eval_images}};
+  return {{"space", o_.space_path}, {"inputs", inputs},
           {"channels", r_.space.channels}, {"hw", o_.hw_path}, {"hw_name", o_.hw.name},
-          {"regressor", o_.regressor_path}, {"accuracy", o_.accuracy}, {"strategy", o_.strategy},
+          {"regressor", o_.regressor_path}, {"accuracy", o_.accuracy}, {"accuracy_cmd", sc.command},
+          {"accuracy_timeout_s", sc.timeout_s}, {"accuracy_options", scorer_options}, {"strategy", o_.strategy},
           {"population", so.population}, {"sample", so.sample}, {"screen", so.screen},
           {"mutate_genes", so.mutate_genes}, {"budget", o_.budget}, {"batch", o_.batch},
           {"seed", o_.seed}, {"sim_every", o_.sim_every}, {"sim_top", o_.sim_top},
           {"refine_threshold_pct", o_.refine_threshold_pct}, {"max_peak_states", o_.max_peak_states}};
 }
 
-// True when `dir` is missing, empty, or holds only a run.json that a search killed while writing
-// it had staged: no run has started there yet, so --resume starts one (a script can always pass it).
+// What is wrong with one journal line ("" when nothing is); `id` gets its "type key". A line is
+// {"type":"eval","key":GENES,"eval":{...}} or {"type":"sim","key":GENES,"latency_ms":X,"total_cycles":N}.
+std::string journal_line_problem(const std::string& line, std::string& id) {
+  json j;
+  try {
+    j = json::parse(line);
+  } catch (const json::exception&) {
+    return "not a line of JSON";
+  }
+  if (!j.is_object()) return "expected a JSON object";
+  const auto field = [&](const json& o, const std::string& key, const char* kind, bool ok) -> std::string {
+    if (!o.contains(key)) return fmt::format("key '{}' is missing", key);
+    return ok ? "" : fmt::format("key '{}': expected {}, got {}", key, kind, json_text(o[key]).substr(0, 40));
+  };
+  const auto has = [](const json& o, const std::string& key) { return o.contains(key) ? o[key] : json(); };
+  std::string bad = field(j, "type", "\"eval\" or \"sim\"", has(j, "type") == "eval" || has(j, "type") == "sim");
+  if (bad.empty()) bad = field(j, "key", "the candidate's genes as a string", has(j, "key").is_string() && !has(j, "key").empty());
+  if (!bad.empty()) return bad;
+  const std::string type = j["type"];
+  id = type + " " + j["key"].get<std::string>();
+  if (type == "sim") {
+    bad = field(j, "latency_ms", "a positive number", has(j, "latency_ms").is_number() && has(j, "latency_ms") > 0);
+    if (bad.empty()) bad = field(j, "total_cycles", "an integer", has(j, "total_cycles").is_number_integer());
+    return bad;
+  }
+  bad = field(j, "eval", "an object", has(j, "eval").is_object());
+  if (!bad.empty()) return bad;
+  const json& e = j["eval"];
+  for (const char* key : {"ok", "accuracy_ok"})
+    if (bad.empty()) bad = field(e, key, "true or false", has(e, key).is_boolean());
+  for (const char* key : {"predicted_ms", "accuracy"})
+    if (bad.empty()) bad = field(e, key, "a number", has(e, key).is_number());
+  for (const char* key : {"params", "macs", "peak_activation_bytes", "memory_bytes"})
+    if (bad.empty()) bad = field(e, key, "an integer", has(e, key).is_number_integer());
+  if (bad.empty() && e.contains("error") && !e["error"].is_string()) bad = field(e, "error", "a string", false);
+  return bad.empty() ? "" : "eval: " + bad;
+}
+
+// True when `dir` is missing, empty, or holds only what a search killed before it committed
+// run.json leaves (its staged run.json, its lock file, a scorer's private directory): no run has
+// started there yet, so --resume starts one (a script can always pass it).
+bool is_start_debris(const fs::path& p) {
+  const std::string name = p.filename().string();
+  // OutputFiles' staged run.json, as named today (.run.json.<pid>.nesim-tmp-*) and before.
+  const bool staged_run_json = (name.rfind(".run.json.", 0) == 0 && name.find(".nesim-tmp-") != std::string::npos) ||
+                               name.rfind("run.json.tmp.", 0) == 0;
+  return name == ".lock" || staged_run_json || name.rfind("nesim-cmd.", 0) == 0;
+}
+
 bool holds_no_run_yet(const fs::path& dir) {
   if (!fs::exists(dir)) return true;
   if (!fs::is_directory(dir)) return false;
-  for (const auto& e : fs::directory_iterator(dir)) {
-    const std::string name = e.path().filename().string();
-    const bool staged_run_json = name.rfind(".run.json.", 0) == 0 && name.find(".nesim-tmp-") != std::string::npos;
-    if (!staged_run_json && name.rfind("run.json.tmp.", 0) != 0) return false;  // OutputFiles' temporaries, new and old
-  }
+  for (const auto& e : fs::directory_iterator(dir))
+    if (!is_start_debris(e.path())) return false;
   return true;
 }
 
@@ -187,78 +309,163 @@ void Search::open_run_dir() {
   if (o_.out_dir.empty()) return;
   const fs::path dir = o_.out_dir;
   const std::string journal = (dir / "journal.jsonl").string(), run = (dir / "run.json").string();
-  const json config = run_config();
+  const std::string pending = (dir / "journal.pending.jsonl").string();
+  const json config = run_config();  // every input is read (and checked) before anything is created
+  if (present(dir) && !fs::is_directory(dir)) throw input_error("--out: {} exists and is not a directory", o_.out_dir);
+  const bool existed = present(dir);
+  if (!existed) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) throw input_error("--out: cannot create directory {}: {}", o_.out_dir, ec.message());
+    created_dir_ = true;
+  }
+  lock_ = std::make_unique<RunLock>(dir);
+  refuse_symlink(run);
+  refuse_symlink(journal);
+  refuse_symlink(pending);
   bool resume = o_.resume;
-  if (resume && !fs::exists(run) && holds_no_run_yet(dir)) {
+  if (resume && !present(run) && holds_no_run_yet(dir)) {
     std::cerr << fmt::format("nesim: --resume: {} holds no search yet; starting it\n", o_.out_dir);
-    if (fs::is_directory(dir))
-      for (const auto& e : fs::directory_iterator(dir)) fs::remove(e.path());  // staged run.json of a killed start
+    for (const auto& e : fs::directory_iterator(dir))
+      if (e.path().filename() != ".lock") fs::remove_all(e.path());  // what a killed start left
     resume = false;
   }
   if (resume) {
-    if (!fs::exists(run))
+    if (!present(run))
       throw input_error("--resume: {} holds no search to resume (no run.json, but other files); choose another --out",
                         o_.out_dir);
     json old;
     try {
-      old = json::parse(read_text(run));
+      old = json::parse(read_input_file(run, "search run file"));
     } catch (const json::exception&) {
-      throw input_error("{}: not valid JSON; delete the directory and start again", run);
+    }
+    if (!old.is_object() || !old.contains("inputs") || !old["inputs"].is_object())
+      throw input_error("{}: not the run file of this nesim version (no input hashes); the run cannot be resumed: "
+                        "remove {} and start again",
+                        run, o_.out_dir);
+    std::vector<std::string> changed;
+    for (const auto& [name, now] : config["inputs"].items()) {
+      const json was = old["inputs"].contains(name) ? old["inputs"][name] : json();
+      if (!was.is_object() || was.value("hash", json()) != now["hash"])
+        changed.push_back(fmt::format("{} changed since the run started (content hash {}, now {})",
+                                      now["path"].get<std::string>(),
+                                      was.is_object() ? json_text(was.value("hash", json())) : "none",
+                                      json_text(now["hash"])));
     }
     for (const auto& [key, value] : config.items())
-      if (!old.contains(key) || old[key] != value)
-        throw input_error("--resume: the run in {} was started with {} = {}, this command has {}; resume with the same "
-                          "flags and space file, or choose another --out",
-                          o_.out_dir, key, old.contains(key) ? old[key].dump() : "nothing", value.dump());
-    // Replay the journal; a torn last line (killed mid-write) is cut off before appending.
-    std::string text = read_text(journal);
-    const size_t end = text.rfind('\n');
-    text.resize(end == std::string::npos ? 0 : end + 1);
-    if (fs::exists(journal)) fs::resize_file(journal, text.size());  // absent: killed before the first line
-    std::stringstream lines(text);
-    std::string line;
-    while (std::getline(lines, line)) {
-      json j;
-      try {
-        j = json::parse(line);
-      } catch (const json::exception&) {
-        continue;
-      }
-      if (j.value("type", "") == "eval") replay_evals_[j.at("key").get<std::string>()] = j;
-      if (j.value("type", "") == "sim") replay_sims_[j.at("key").get<std::string>()] = j;
-    }
+      if (key != "inputs" && (!old.contains(key) || old[key] != value))
+        changed.push_back(fmt::format("{} was {}, this command has {}", key,
+                                      old.contains(key) ? json_text(old[key]) : "not set", json_text(value)));
+    if (!changed.empty())
+      throw input_error("--resume: the run in {} does not match this command: {}; resume with the inputs and flags it "
+                        "started with, or choose another --out",
+                        o_.out_dir, fmt::join(changed, "; "));
+    for (const auto& e : fs::directory_iterator(dir))  // a killed run's scorer directory
+      if (e.path().filename().string().rfind("nesim-cmd.", 0) == 0) fs::remove_all(e.path());
+    load_journal(journal, true);
+    load_journal(pending, false);
   } else {
-    if (fs::exists(journal))
+    if (present(journal))
       throw input_error("--out: {} already holds a search (journal.jsonl); pass --resume to continue it, or choose "
                         "another directory",
                         o_.out_dir);
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    if (ec) throw input_error("--out: cannot create directory {}: {}", o_.out_dir, ec.message());
+    fresh_run_ = true;
     OutputFiles out;
-    out.add(run, config.dump(2) + "\n");
+    out.add(run, json_text(config, 2) + "\n");
     out.commit();
   }
   journal_ = std::make_unique<Journal>(journal);
+  pending_ = std::make_unique<Journal>(pending);
 }
 
-// Runs jobs in worker processes when asked for; every result goes through its JSON text so that
-// the in-process path, the workers and the journal give identical numbers.
-std::vector<json> Search::run_jobs(size_t count, const std::function<json(size_t)>& job, bool in_process) {
-  std::vector<std::string> texts;
-  auto one = [&](size_t i) {
-    const std::string line = job(i).dump();
-    if (journal_) journal_->append(line);
+// Reads a journal into replay_. A last line without its newline is what a kill during the append
+// leaves: it is dropped (and cut off the file) with a note. Any other bad line is an input error
+// naming it: resuming past it would silently recompute or misread a result.
+void Search::load_journal(const std::string& path, bool main) {
+  if (!present(path)) return;
+  std::string text = read_input_file(path, "search journal");
+  const size_t last = text.rfind('\n');
+  const size_t complete = last == std::string::npos ? 0 : last + 1;
+  if (complete < text.size()) {
+    std::cerr << fmt::format("nesim: {}: dropped its incomplete last line ({} bytes; the run was killed while "
+                             "writing it)\n",
+                             path, text.size() - complete);
+    fs::resize_file(path, complete);
+    text.resize(complete);
+  }
+  size_t line_no = 0;
+  for (size_t pos = 0; pos < text.size();) {
+    const size_t nl = text.find('\n', pos);
+    const std::string line = text.substr(pos, nl - pos);
+    pos = nl + 1;
+    ++line_no;
+    std::string id;
+    const std::string problem = journal_line_problem(line, id);
+    if (!problem.empty())
+      throw input_error("{}:{}: {}; the run cannot be resumed from it: remove that line (or the whole run directory) "
+                        "and run again",
+                        path, line_no, problem);
+    replay_.emplace(id, line);
+    if (main) journalled_.insert(id);
+  }
+}
+
+// A new run that failed before its baseline was journalled (a base model that fails, a bad
+// scorer): remove what it created, so that the corrected command starts cleanly.
+void Search::discard_new_run() {
+  if (!fresh_run_ && !created_dir_) return;
+  if (!lock_) return;  // not ours
+  const fs::path dir = o_.out_dir;
+  journal_.reset();
+  pending_.reset();
+  eval_.reset();
+  scorer_.reset();  // removes the scorer's private directory
+  std::error_code ec;
+  if (created_dir_) {
+    fs::remove_all(dir, ec);
+  } else {
+    for (const char* name : {"journal.jsonl", "journal.pending.jsonl", "run.json", ".lock"}) fs::remove(dir / name, ec);
+  }
+  lock_.reset();
+}
+
+// Every result goes through its JSON text, so that the in-process path, the workers and a resume
+// give identical numbers. Each computed line is appended to journal.pending.jsonl as soon as it is
+// finished (by the worker), so a kill loses no finished work; then the round's lines go into
+// journal.jsonl in key order, so that the journal is the same whatever --jobs is.
+std::vector<json> Search::results(const std::string& type, const std::vector<std::string>& keys,
+                                  const std::function<json(size_t)>& compute, bool in_process) {
+  std::vector<std::string> lines(keys.size());
+  std::vector<size_t> fresh;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    auto it = replay_.find(type + " " + keys[i]);
+    if (it != replay_.end()) lines[i] = it->second;
+    else fresh.push_back(i);
+  }
+  auto one = [&](size_t k) {
+    const std::string line = json_text(compute(fresh[k]));
+    if (pending_) pending_->append(line);
     return line;
   };
-  if (o_.jobs > 1 && o_.parallel && count > 1 && !in_process) {
-    texts = o_.parallel(count, one, [](size_t) {});
+  std::vector<std::string> computed;
+  if (o_.jobs > 1 && o_.parallel && fresh.size() > 1 && !in_process) {
+    computed = o_.parallel(fresh.size(), one, [](size_t) {});
   } else {
-    for (size_t i = 0; i < count; ++i) texts.push_back(one(i));
+    for (size_t k = 0; k < fresh.size(); ++k) computed.push_back(one(k));
   }
-  if (journal_ && count > 0) journal_->sync();
+  for (size_t k = 0; k < fresh.size(); ++k) lines[fresh[k]] = computed[k];
+  if (journal_) {
+    bool added = false;
+    for (size_t i = 0; i < keys.size(); ++i)
+      if (journalled_.insert(type + " " + keys[i]).second) {
+        journal_->append(lines[i]);
+        added = true;
+      }
+    if (added) journal_->sync();
+    if (added || !fresh.empty()) pending_->clear();
+  }
   std::vector<json> out;
-  for (const std::string& t : texts) out.push_back(json::parse(t));
+  for (const std::string& l : lines) out.push_back(json::parse(l));
   return out;
 }
 
@@ -298,24 +505,17 @@ void Search::evaluate_new(const std::vector<Arch>& archs) {
     id_of_[key] = -1;  // claimed; the id follows below
     todo.push_back(a);
   }
-  std::vector<size_t> fresh;
-  std::vector<json> results(todo.size());
-  for (size_t i = 0; i < todo.size(); ++i) {
-    auto it = replay_evals_.find(arch_key(todo[i]));
-    if (it != replay_evals_.end()) results[i] = it->second;
-    else fresh.push_back(i);
-  }
+  std::vector<std::string> keys;
+  for (const Arch& a : todo) keys.push_back(arch_key(a));
   // Closed-form accuracy: an evaluation costs microseconds once the oracle's plan cache is warm,
   // which forked workers would lose (measured: a 10,000-evaluation search took 8 s here, 19 s
   // forked over 2 workers).
-  const std::vector<json> computed = run_jobs(
-      fresh.size(),
-      [&](size_t k) {
-        const Arch& a = todo[fresh[k]];
-        return json{{"type", "eval"}, {"key", arch_key(a)}, {"eval", to_json(eval_->evaluate(to_model_spec(r_.space, a)))}};
+  const std::vector<json> results = this->results(
+      "eval", keys,
+      [&](size_t i) {
+        return json{{"type", "eval"}, {"key", keys[i]}, {"eval", to_json(eval_->evaluate(to_model_spec(r_.space, todo[i])))}};
       },
       eval_->closed_form_accuracy());
-  for (size_t k = 0; k < fresh.size(); ++k) results[fresh[k]] = computed[k];
   double best = running_best_;
   for (size_t i = 0; i < todo.size(); ++i) {
     CandidateRecord c;
@@ -341,19 +541,12 @@ void Search::simulate_top(size_t k) {
     if (!r_.candidates[id].simulated_ms && r_.candidates[id].eval.ok) pick.push_back(id);
   }
   if (pick.empty()) return;
-  std::vector<json> results(pick.size());
-  std::vector<size_t> fresh;
-  for (size_t i = 0; i < pick.size(); ++i) {
-    auto it = replay_sims_.find(arch_key(r_.candidates[pick[i]].arch));
-    if (it != replay_sims_.end()) results[i] = it->second;
-    else fresh.push_back(i);
-  }
-  const std::vector<json> computed = run_jobs(fresh.size(), [&](size_t j) {
-    const CandidateRecord& c = r_.candidates[pick[fresh[j]]];
-    const SimResult s = eval_->simulate(to_model_spec(r_.space, c.arch));
-    return json{{"type", "sim"}, {"key", arch_key(c.arch)}, {"latency_ms", s.latency_ms}, {"total_cycles", s.total_cycles}};
+  std::vector<std::string> keys;
+  for (int id : pick) keys.push_back(arch_key(r_.candidates[id].arch));
+  const std::vector<json> results = this->results("sim", keys, [&](size_t i) {
+    const SimResult s = eval_->simulate(to_model_spec(r_.space, r_.candidates[pick[i]].arch));
+    return json{{"type", "sim"}, {"key", keys[i]}, {"latency_ms", s.latency_ms}, {"total_cycles", s.total_cycles}};
   });
-  for (size_t j = 0; j < fresh.size(); ++j) results[fresh[j]] = computed[j];
   double err_sum = 0;
   for (size_t i = 0; i < pick.size(); ++i) {
     CandidateRecord& c = r_.candidates[pick[i]];
@@ -400,6 +593,30 @@ void Search::progress(bool done) {
   if (done) progress_->finish();
 }
 
+// The baseline: the base model file itself, evaluated and simulated like any candidate.
+void Search::evaluate_baseline() {
+  std::vector<json> res(2);
+  res[0] = results("eval", {"base"}, [&](size_t) {
+    return json{{"type", "eval"}, {"key", "base"}, {"eval", to_json(eval_->evaluate(r_.space.base))}};
+  }, true)[0];
+  r_.baseline.id = -1;
+  r_.baseline.description = "base model " + r_.space.base_path;
+  r_.baseline.eval = search_evaluation_from_json(res[0].at("eval"));
+  if (!r_.baseline.eval.ok) throw input_error("{}: the base model fails: {}", r_.space.base_path, r_.baseline.eval.error);
+  if (r_.space.constraints.accuracy_at_least_baseline && !r_.baseline.eval.accuracy_ok)
+    throw input_error("{}: accuracy '>= baseline' needs the base model's score, but scorer '{}' failed on it: {}",
+                      o_.space_path, o_.accuracy, r_.baseline.eval.error);
+  baseline_accuracy_ = r_.baseline.eval.accuracy;
+  res[1] = results("sim", {"base"}, [&](size_t) {
+    const SimResult sim = eval_->simulate(r_.space.base);
+    return json{{"type", "sim"}, {"key", "base"}, {"latency_ms", sim.latency_ms}, {"total_cycles", sim.total_cycles}};
+  }, true)[0];
+  r_.baseline.simulated_ms = res[1].at("latency_ms").get<double>();
+  r_.baseline.latency_ms = *r_.baseline.simulated_ms;
+  r_.baseline.violation = constraint_violation(r_.baseline.eval, r_.baseline.latency_ms);
+  r_.simulations = 1;
+}
+
 SearchResult Search::run() {
   start_ = std::chrono::steady_clock::now();
   check_options();
@@ -407,38 +624,20 @@ SearchResult Search::run() {
   SpaceOverrides ov;
   ov.channels = o_.channels;
   r_.space = load_space(o_.space_path, o_.hw, ov);
-  scorer_ = std::shared_ptr<const AccuracyScorer>(make_scorer(o_.accuracy, o_.scorer));
   auto regressor = std::make_shared<const Regressor>(Regressor::load(o_.regressor_path));
-  eval_ = std::make_unique<Evaluator>(o_.hw, regressor, scorer_, o_.seed, o_.max_peak_states);
   auto strategy = make_strategy(o_.strategy, r_.space, *this, o_.strategy_options);
-  open_run_dir();
-
-  // The baseline: the base model file itself, evaluated and simulated like any candidate.
-  {
-    std::vector<json> res(2);
-    const auto e = replay_evals_.find("base");
-    const auto s = replay_sims_.find("base");
-    if (e != replay_evals_.end()) res[0] = e->second;
-    if (s != replay_sims_.end()) res[1] = s->second;
-    if (res[0].is_null())
-      res[0] = run_jobs(1, [&](size_t) { return json{{"type", "eval"}, {"key", "base"}, {"eval", to_json(eval_->evaluate(r_.space.base))}}; })[0];
-    if (res[1].is_null())
-      res[1] = run_jobs(1, [&](size_t) {
-        const SimResult sim = eval_->simulate(r_.space.base);
-        return json{{"type", "sim"}, {"key", "base"}, {"latency_ms", sim.latency_ms}, {"total_cycles", sim.total_cycles}};
-      })[0];
-    r_.baseline.id = -1;
-    r_.baseline.description = "base model " + r_.space.base_path;
-    r_.baseline.eval = search_evaluation_from_json(res[0].at("eval"));
-    if (!r_.baseline.eval.ok) throw input_error("{}: the base model fails: {}", r_.space.base_path, r_.baseline.eval.error);
-    if (r_.space.constraints.accuracy_at_least_baseline && !r_.baseline.eval.accuracy_ok)
-      throw input_error("{}: accuracy '>= baseline' needs the base model's score, but scorer '{}' failed on it: {}",
-                        o_.space_path, o_.accuracy, r_.baseline.eval.error);
-    baseline_accuracy_ = r_.baseline.eval.accuracy;
-    r_.baseline.simulated_ms = res[1].at("latency_ms").get<double>();
-    r_.baseline.latency_ms = *r_.baseline.simulated_ms;
-    r_.baseline.violation = constraint_violation(r_.baseline.eval, r_.baseline.latency_ms);
-    r_.simulations = 1;
+  // Until the baseline is journalled a new run has nothing worth keeping: on any failure up to
+  // there (a scorer that cannot be made, a base model that fails) its files are removed again.
+  try {
+    open_run_dir();
+    ScorerOptions scorer_options = o_.scorer;
+    if (!o_.out_dir.empty()) scorer_options.work_dir = o_.out_dir;  // cmd's private directory goes in the run's
+    scorer_ = std::shared_ptr<const AccuracyScorer>(make_scorer(o_.accuracy, scorer_options));
+    eval_ = std::make_unique<Evaluator>(o_.hw, regressor, scorer_, o_.seed, o_.max_peak_states);
+    evaluate_baseline();
+  } catch (...) {
+    discard_new_run();
+    throw;
   }
 
   // The base architecture (closest grid point) is every strategy's first candidate.
@@ -589,7 +788,7 @@ void Search::write_outputs() {
   out.add((dir / "simulations.csv").string(), sims);
   out.add((dir / "best.yaml").string(), to_yaml(r_.best_spec));
   out.add((dir / "report.html").string(), render_report(r_));
-  out.add((dir / "summary.json").string(), r_.summary.dump(2) + "\n");
+  out.add((dir / "summary.json").string(), json_text(r_.summary, 2) + "\n");
   out.commit();
 }
 

@@ -23,6 +23,7 @@
 #include "sim/modelfmt/model_loader.h"
 #include "sim/report/output_file.h"
 #include "sim/util/error.h"
+#include "sim/util/json_text.h"
 
 namespace nesim::cli {
 
@@ -101,7 +102,7 @@ int run_accuracy(AccuracyCliOptions o) {
   else j["error"] = r.error;
   if (!o.json.empty()) {
     OutputFiles out;
-    out.add(o.json, j.dump(2) + "\n");
+    out.add(o.json, json_text(j, 2) + "\n");
     out.commit();
   }
   if (o.json != "-") {
@@ -251,7 +252,7 @@ int run_proxy_eval(const ProxyEvalOptions& o) {
   summary["best_proxy"] = best;
   OutputFiles out;
   out.add(csv_path, csv);
-  out.add(summary_path, summary.dump(2) + "\n");
+  out.add(summary_path, json_text(summary, 2) + "\n");
   out.add(svg_path, scatter_svg(proxies, x, y, rank));
   out.commit();
   for (size_t p = 0; p < proxies.size(); ++p)
@@ -278,7 +279,7 @@ Command add_accuracy_command(CLI::App& parent) {
                   "Your trainer: 'CMD {arch} {seed}', {arch} = the candidate's YAML; score = last stdout line");
   app->add_option("--accuracy-timeout", o->flags.scorer.timeout_s, "Seconds before --accuracy-cmd is killed")
       ->check(kPositive);
-  app->add_option("--work-dir", o->flags.scorer.work_dir, "Where --accuracy-cmd candidates are written");
+  app->add_option("--work-dir", o->flags.scorer.work_dir, "Where --accuracy-cmd candidates are written (in a private subdirectory; default $TMPDIR)");
   add_scoring_flags(app, o->flags);
   app->add_option("--json", o->json, "Write the result as JSON ('-': stdout)");
   add_progress_flags(app, o->progress);

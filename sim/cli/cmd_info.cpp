@@ -6,6 +6,7 @@
 #include "sim/graph/stats.h"
 #include "sim/report/network_summary.h"
 #include "sim/report/output_file.h"
+#include "sim/util/json_text.h"
 
 namespace nesim::cli {
 
@@ -23,7 +24,7 @@ int run_info(const InfoOptions& o) {
   if (o.json != "-") std::cout << network_summary_text(net, stats, precision);
   if (!o.json.empty()) {
     OutputFiles out;
-    out.add(o.json, network_summary_json(net, stats, precision).dump(2) + "\n");
+    out.add(o.json, json_text(network_summary_json(net, stats, precision), 2) + "\n");
     out.commit();
   }
   return 0;

@@ -20,6 +20,7 @@
 #include "sim/report/output_file.h"
 #include "sim/report/result_writers.h"
 #include "sim/util/error.h"
+#include "sim/util/json_text.h"
 
 namespace nesim::cli {
 
@@ -164,7 +165,7 @@ int run_fit(const FitCliOptions& o) {
     for (size_t i = 0; i < o.eval.size(); ++i) evaluate(*held, eval_rows[i], "eval:" + o.eval[i], report);
   }
   OutputFiles out;
-  if (!o.report.empty()) out.add(o.report, report.dump(2) + "\n");
+  if (!o.report.empty()) out.add(o.report, json_text(report, 2) + "\n");
   out.commit();
   reg.save(o.out);
   fmt::print("nesim: trained {} trees on {} kernels -> {}\n", reg.trees(), rows.size(), o.out);
@@ -192,7 +193,7 @@ int run_predict(const PredictOptions& o) {
     j["kernels"].push_back({{"name", k.name}, {"layers", k.layers}, {"cycles", std::llround(k.cycles)}});
   if (!o.json.empty()) {
     OutputFiles out;
-    out.add(o.json, j.dump(2) + "\n");
+    out.add(o.json, json_text(j, 2) + "\n");
     out.commit();
   }
   if (o.json != "-")

@@ -33,7 +33,6 @@ int run_search_command(SearchCliOptions& o) {
     throw input_error("--regressor: no file '{}' (train one with `nesim fit`)", s.regressor_path);
   if (s.accuracy == "cmd" && s.scorer.command.empty())
     throw input_error("--accuracy cmd needs --accuracy-cmd 'TRAINER {{arch}} {{seed}}'");
-  s.scorer.work_dir = s.out_dir + "/accuracy";
   s.parallel = process_parallel_map(s.jobs);
   const nas::SearchResult r = nas::run_search(s);
   const nlohmann::json& j = r.summary;

@@ -6,6 +6,7 @@
 #include "sim/engine/engine.h"
 #include "sim/report/output_file.h"
 #include "sim/report/result_writers.h"
+#include "sim/util/json_text.h"
 
 namespace nesim::cli {
 
@@ -31,7 +32,7 @@ int run_simulate(const SimulateOptions& o) {
   if (!o.json.empty()) {
     std::vector<std::pair<std::string, std::string>> set;
     for (const HwOverride& ov : overrides) set.emplace_back(ov.key, ov.values.front());
-    out.add(o.json, result_json(result, set).dump(2) + "\n");
+    out.add(o.json, json_text(result_json(result, set), 2) + "\n");
   }
   if (!o.trace.empty()) out.add(o.trace, trace_json(result));
   bool stdout_taken = o.csv == "-" || o.json == "-" || o.trace == "-";

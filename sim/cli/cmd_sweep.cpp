@@ -15,6 +15,7 @@
 #include "sim/report/output_file.h"
 #include "sim/report/sweep_report.h"
 #include "sim/util/error.h"
+#include "sim/util/json_text.h"
 
 namespace nesim::cli {
 
@@ -147,7 +148,7 @@ int run_sweep(const SweepOptions& o) {
 
   OutputFiles out;
   out.add(o.csv, sweep_csv(table));
-  if (!o.json.empty()) out.add(o.json, sweep_json(table).dump(2) + "\n");
+  if (!o.json.empty()) out.add(o.json, json_text(sweep_json(table), 2) + "\n");
   if (!o.html.empty()) out.add(o.html, sweep_html(table));
   out.commit();
   if (o.csv != "-" && o.json != "-" && o.html != "-") std::cout << pareto_summary(table) << std::flush;

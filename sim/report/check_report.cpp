@@ -1,4 +1,5 @@
 #include "sim/report/check_report.h"
+#include "sim/util/json_text.h"
 
 #include <algorithm>
 
@@ -36,7 +37,7 @@ std::string check_report_json(const std::vector<GuardedQuantity>& checks) {
                            {"threshold", c.threshold},
                            {"pass", c.pass},
                            {"detail", c.detail}});
-  return j.dump(2) + "\n";
+  return json_text(j, 2) + "\n";
 }
 
 std::string xml_escape(std::string_view text) {

@@ -1,4 +1,5 @@
 #include "sim/report/result_writers.h"
+#include "sim/util/json_text.h"
 
 #include <algorithm>
 #include <cmath>
@@ -161,15 +162,15 @@ std::string trace_json(const SimResult& r) {
   std::vector<std::string> events;
   events.push_back(ojson{{"name", "process_name"}, {"ph", "M"}, {"pid", kPid}, {"tid", 0},
                          {"args", {{"name", fmt::format("nesim: {} on {}", r.model, r.hw)}}}}
-                       .dump());
+                       .dump(-1, ' ', false, ojson::error_handler_t::replace));
   for (size_t i = 0; i < tracks.size(); ++i) {
     tid[tracks[i]] = static_cast<int>(i) + 1;
     events.push_back(ojson{{"name", "thread_name"}, {"ph", "M"}, {"pid", kPid},
                            {"tid", tid[tracks[i]]}, {"args", {{"name", tracks[i]}}}}
-                         .dump());
+                         .dump(-1, ' ', false, ojson::error_handler_t::replace));
     events.push_back(ojson{{"name", "thread_sort_index"}, {"ph", "M"}, {"pid", kPid},
                            {"tid", tid[tracks[i]]}, {"args", {{"sort_index", i}}}}
-                         .dump());
+                         .dump(-1, ' ', false, ojson::error_handler_t::replace));
   }
   for (const TraceEvent& e : r.trace) {
     bool dma = e.track.compare(0, 3, "dma") == 0;
@@ -179,8 +180,8 @@ std::string trace_json(const SimResult& r) {
     args["dur_cycles"] = e.dur_cycles;
     int64_t start = trace_steps(e.start_cycle, mhz), end = trace_steps(e.start_cycle + e.dur_cycles, mhz);
     events.push_back(fmt::format(R"({{"name":{},"cat":"{}","ph":"X","pid":{},"tid":{},"ts":{},"dur":{},"args":{}}})",
-                                 ojson(e.name).dump(), dma ? "dma" : "compute", kPid, tid[e.track],
-                                 trace_us(start), trace_us(end - start), args.dump()));
+                                 json_text(ojson(e.name)), dma ? "dma" : "compute", kPid, tid[e.track],
+                                 trace_us(start), trace_us(end - start), json_text(args)));
   }
   // One event per line keeps large traces diffable; the whole is still one JSON object.
   std::string out = "{\"traceEvents\":[\n";

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "nas/accuracy/classifier_net.h"
@@ -106,4 +107,39 @@ TEST_CASE("classifier_network: the candidate at the scoring input with a classes
   ModelSpec unpadded = parse_model_yaml("input: [3, 16, 16]\nstem: [{type: conv, out: 8, kernel: 5, padding: 0}]\n",
                                          "unpadded.yaml");
   CHECK_THROWS_AS(nas::classifier_network(unpadded, expand(unpadded, "unpadded.yaml"), {1, 4, 10}), InputError);
+}
+
+TEST_CASE_FIXTURE(Fixture, "cmd: {arch} and {seed} are replaced only as whole words; paths with spaces and quotes arrive intact") {
+  // Inside a word or inside quotes a placeholder stays as written.
+  nas::AccuracyResult literal = run("test x{seed}y = 'x{seed}y' && test \"{seed}\" = '{seed}' && echo {seed} # {arch}", 20, 9);
+  REQUIRE_MESSAGE(literal.ok, literal.error);
+  CHECK(literal.score == 9);
+  // The path goes to the shell as "$1": a work dir with spaces, quotes and $ is never re-read by it.
+  std::filesystem::remove_all(dir);
+  const std::string odd = dir + "/it's a \"dir\" $HOME";
+  nas::ScorerOptions o;
+  o.command = "grep -q 'name: tiny' {arch} && echo \"$1\" > '" + dir + "/arch_path' && echo 1";
+  o.work_dir = odd;
+  std::string private_dir;
+  {
+    auto scorer = nas::make_scorer("cmd", o);
+    nas::AccuracyResult r = scorer->score(spec, net, 1);
+    REQUIRE_MESSAGE(r.ok, r.error);
+    std::ifstream in(dir + "/arch_path");
+    std::string arch;
+    std::getline(in, arch);
+    CHECK(arch.rfind(odd + "/nesim-cmd.", 0) == 0);  // a private mkdtemp directory under --work-dir
+    private_dir = std::filesystem::path(arch).parent_path().string();
+    CHECK(std::filesystem::is_directory(private_dir));
+  }
+  CHECK(!std::filesystem::exists(private_dir));  // removed with the scorer
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("cmd: {arch} only inside quotes or a word is an input error") {
+  nas::ScorerOptions o;
+  o.command = "python3 train.py '{arch}'";
+  CHECK_THROWS_WITH_AS(nas::make_scorer("cmd", o), doctest::Contains("as a word of its own"), InputError);
+  o.command = "python3 train.py --model={arch}";
+  CHECK_THROWS_AS(nas::make_scorer("cmd", o), InputError);
 }

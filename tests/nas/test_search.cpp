@@ -215,7 +215,9 @@ TEST_CASE("nesim search: results do not depend on --jobs; kill -9 at random poin
   REQUIRE(wait_for(spawn(search_args(ref, "1"))) == 0);
   const fs::path par = root / "par";
   REQUIRE(wait_for(spawn(search_args(par, "2"))) == 0);
-  for (const char* f : {"candidates.csv", "pareto.csv", "best.yaml", "report.html"}) CHECK(read(par / f) == read(ref / f));
+  // The journal too: its lines go in in the search's order, not in the order workers finish.
+  for (const char* f : {"candidates.csv", "pareto.csv", "best.yaml", "report.html", "journal.jsonl"})
+    CHECK(read(par / f) == read(ref / f));
   // The report is self-contained: inline SVG, nothing fetched.
   const std::string html = read(ref / "report.html");
   CHECK(html.find("<svg") != std::string::npos);
@@ -251,7 +253,7 @@ TEST_CASE("nesim search: results do not depend on --jobs; kill -9 at random poin
     args.push_back("--resume");  // a script can always pass it: a run killed before run.json starts afresh
     REQUIRE(wait_for(spawn(args)) == 0);
     CAPTURE(trial);
-    for (const char* f : {"candidates.csv", "pareto.csv", "best.yaml", "report.html", "history.csv"})
+    for (const char* f : {"candidates.csv", "pareto.csv", "best.yaml", "report.html", "history.csv", "journal.jsonl"})
       CHECK(read(dir / f) == read(ref / f));
     CHECK(summary_without_wall(dir) == summary_without_wall(ref));
   }

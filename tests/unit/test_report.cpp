@@ -15,6 +15,7 @@
 #include "sim/report/result_writers.h"
 #include "sim/report/sweep_report.h"
 #include "sim/util/error.h"
+#include "sim/util/json_text.h"
 #include "tests/support/csv_table.h"
 
 using namespace nesim;
@@ -377,4 +378,12 @@ TEST_SUITE("unit: network summary") {
     CHECK(j["precision"] == "int8");
     CHECK(network_summary_text(net, stats, Precision::Int8).find("6,912") != std::string::npos);
   }
+}
+
+TEST_CASE("JSON text of a name that is not UTF-8 (a Latin-1 byte) is written with U+FFFD, not an exception") {
+  const nlohmann::json j = {{"model", std::string("caf\xe9")}};
+  std::string text;
+  REQUIRE_NOTHROW(text = nesim::json_text(j, 2));
+  CHECK(text.find("caf\xef\xbf\xbd") != std::string::npos);
+  CHECK(nlohmann::json::parse(text)["model"] == "caf\xef\xbf\xbd");
 }
