@@ -174,7 +174,7 @@ TEST_SUITE("unit: hardware config") {
     hw.sram.banks = 3, hw.sram.bytes_per_cycle = 96;
     hw.dma = {16, 0, 1};
     hw.dram = {0.1 + 0.2, 0};
-    hw.energy = {0.123456789012345, 0, 1e-7, 3.5e6, 0.0};
+    hw.energy = {0.123456789012345, 0, 1e-7, 3.5e5, 0.0};
     CHECK_NOTHROW(validate(hw, "rt"));
     HwConfig back = parse_hw_yaml(to_yaml(hw), "rt.yaml");
     CHECK(back == hw);
