@@ -37,6 +37,23 @@ std::string companion_torch_exe() {
 }
 #endif
 
+// CLI11 reads "-1" into an unsigned option as 2^64 - 1 (a seed of 18446744073709551615); every
+// unsigned option of every command refuses a sign instead.
+void reject_negative_unsigned(CLI::App& app) {
+  for (CLI::Option* option : app.get_options()) {
+    if (option->get_type_name().rfind("UINT", 0) != 0) continue;
+    option->check(CLI::Validator(
+        [](std::string& value) {
+          const size_t first = value.find_first_not_of(" \t");
+          return first != std::string::npos && value[first] == '-'
+                     ? "expected a non-negative integer, got '" + value + "'"
+                     : std::string();
+        },
+        "", "non-negative"));
+  }
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) reject_negative_unsigned(*sub);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -66,6 +83,7 @@ int main(int argc, char** argv) {
       nesim::cli::add_advise_command(app), nesim::cli::add_search_command(app),
       nesim::cli::add_experiment_command(app)};
   app.footer("Run `nesim <command> --help` for a command's options.");
+  reject_negative_unsigned(app);
 
   // CLI11 would only say "a subcommand is required"; name the typo and the commands instead.
   std::string known;

@@ -26,6 +26,7 @@
 #include "sim/compiler/kernel_summary.h"
 #include "sim/graph/stats.h"
 #include "sim/timing/unit_timing.h"
+#include "sim/util/checked.h"
 #include "sim/util/error.h"
 
 namespace nesim {
@@ -119,6 +120,21 @@ void PlanCache::clear() {
 namespace {
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// Tiles stay in memory until the engine has run them (at least sizeof(Tile) + sizeof(ComputeStep),
+// 160 bytes, each), and a big layer on a small SRAM multiplies bands by channel chunks: refused
+// here, before they are made, rather than growing the process by gigabytes.
+constexpr int64_t kMaxKernelTiles = int64_t{1} << 22;
+void check_tile_count(const Network& net, const Layer& l, const HwConfig& hw, int64_t bands, int64_t chunks,
+                      int64_t more_chunks = 1) {
+  const std::optional<int64_t> tiles = checked::mul(bands, chunks, more_chunks);
+  if (tiles && *tiles <= kMaxKernelTiles) return;
+  throw input_error(
+      "{}: layer '{}' needs {} tiles on '{}' ({} KiB SRAM), more than the {} a run may hold in memory "
+      "(docs/model-format.md, Limits); use a larger sram.kib or a smaller layer",
+      net.name, l.name, tiles ? fmt::format("{}", *tiles) : std::string("over 2^63"), hw.name, hw.sram_bytes() / 1024,
+      kMaxKernelTiles);
+}
 
 // Bytes per output channel for bias and requantisation scale (int32 each).
 constexpr int64_t kChannelParamBytes = 8;
@@ -529,6 +545,7 @@ std::optional<Kernel> Compiler::plan_conv(int li, const Resident& resident_in, b
   k.output_to_dram = !out_resident;
   k.sram_peak_bytes = best.ws.total() + reserved;
   int64_t n_bands = ceil_div(out_rows, best.h), n_chunks = ceil_div(total_chunks_of, best.c);
+  check_tile_count(net_, l, hw_, n_bands, n_chunks);
   bool weights_once = n_chunks == 1 || !best.bands_outer;
   auto emit = [&](int64_t b, int64_t ci, bool first_of_band, bool first_of_chunk) {
     RowRange rows{b * best.h, std::min(out_rows, (b + 1) * best.h)};
@@ -619,6 +636,7 @@ std::optional<Kernel> Compiler::plan_conv_split(int li, const Resident& resident
   k.output_to_dram = !out_resident;
   k.sram_peak_bytes = best.ws.total() + reserved;
   int64_t n_bands = ceil_div(out_rows, best.h), n_co = ceil_div(cout, best.co), n_ci = ceil_div(cin, best.ci);
+  check_tile_count(net_, l, hw_, n_bands, n_co, n_ci);
   for (int64_t b = 0; b < n_bands; ++b) {
     RowRange rows{b * best.h, std::min(out_rows, (b + 1) * best.h)};
     for (int64_t j = 0; j < n_co; ++j) {

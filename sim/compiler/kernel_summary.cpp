@@ -6,6 +6,8 @@
 #include <utility>
 
 #include "sim/timing/unit_timing.h"
+#include "sim/util/checked.h"
+#include "sim/util/error.h"
 
 namespace nesim {
 
@@ -95,6 +97,14 @@ KernelSummary summarize_kernel(const Kernel& k, const HwConfig& hw) {
   int64_t load_end = 0, comp_end = 0, store_end = 0, comp_end2 = 0, store_end2 = 0;
   int64_t overhead = hw.dma.setup_cycles + hw.dram_latency_cycles();
   TileCostCache cache(hw, overhead);
+  // A count past int64 comes from a huge layer on a slow engine; it is named, not wrapped.
+  auto sum = [&](int64_t a, int64_t b) {
+    const std::optional<int64_t> v = checked::add(a, b);
+    if (!v)
+      throw input_error("kernel '{}': its cycle or byte count overflows int64 ({} tiles on {} GB/s DRAM at {} MHz)",
+                        k.name, k.tiles.size(), hw.dram.bandwidth_gbps, hw.clock_mhz);
+    return *v;
+  };
   for (size_t i = 0; i < k.tiles.size(); ++i) {
     const Tile& t = k.tiles[i];
     const TileCost& c = cache.cost(t);
@@ -103,21 +113,21 @@ KernelSummary summarize_kernel(const Kernel& k, const HwConfig& hw) {
       s.first_load_bytes = t.load_ifmap_bytes + t.load_weight_bytes;
     }
     s.last_store_cycles = c.store;
-    s.compute_cycles += c.compute;
-    s.mac_cycles += c.mac;
-    s.depthwise_cycles += c.dw;
-    s.vector_cycles += c.vec;
-    s.macs += c.macs;
+    s.compute_cycles = sum(s.compute_cycles, c.compute);
+    s.mac_cycles = sum(s.mac_cycles, c.mac);
+    s.depthwise_cycles = sum(s.depthwise_cycles, c.dw);
+    s.vector_cycles = sum(s.vector_cycles, c.vec);
+    s.macs = sum(s.macs, c.macs);
     s.max_tile_compute_cycles = std::max(s.max_tile_compute_cycles, c.compute);
-    s.load_ifmap_bytes += t.load_ifmap_bytes;
-    s.load_weight_bytes += t.load_weight_bytes;
-    s.store_bytes += t.store_bytes;
-    s.dram_busy_cycles += c.busy;
+    s.load_ifmap_bytes = sum(s.load_ifmap_bytes, t.load_ifmap_bytes);
+    s.load_weight_bytes = sum(s.load_weight_bytes, t.load_weight_bytes);
+    s.store_bytes = sum(s.store_bytes, t.store_bytes);
+    s.dram_busy_cycles = sum(s.dram_busy_cycles, c.busy);
     s.transfers += c.transfers;
     int64_t load_cycles = hw.dma.channels > 1 ? std::max(c.load_ifmap, c.load_weights) : c.load_ifmap + c.load_weights;
-    int64_t l = std::max(load_end, comp_end2) + load_cycles;
-    int64_t ce = std::max({l, comp_end, store_end2}) + c.compute;
-    int64_t se = std::max(ce, store_end) + c.store;
+    int64_t l = sum(std::max(load_end, comp_end2), load_cycles);
+    int64_t ce = sum(std::max({l, comp_end, store_end2}), c.compute);
+    int64_t se = sum(std::max(ce, store_end), c.store);
     comp_end2 = comp_end, store_end2 = store_end;
     load_end = l, comp_end = ce, store_end = se;
   }

@@ -4,6 +4,9 @@
 #include <array>
 #include <utility>
 
+#include "sim/graph/limits.h"
+#include "sim/graph/stats.h"
+#include "sim/util/checked.h"
 #include "sim/util/error.h"
 
 namespace nesim {
@@ -119,6 +122,13 @@ class ShapeChecker {
     if (std::min({l_.pad_top, l_.pad_bottom, l_.pad_left, l_.pad_right}) < 0)
       throw fail("expected padding >= 0, got top {} bottom {} left {} right {}", l_.pad_top, l_.pad_bottom,
                  l_.pad_left, l_.pad_right);
+    const std::pair<const char*, int> geometry[] = {
+        {"kernel", std::max(l_.kernel_h, l_.kernel_w)}, {"stride", std::max(l_.stride_h, l_.stride_w)},
+        {"dilation", std::max(dil_h, dil_w)},
+        {"padding", std::max({l_.pad_top, l_.pad_bottom, l_.pad_left, l_.pad_right})}};
+    for (const auto& [key, value] : geometry)
+      if (value > limits::kMaxWindow)
+        throw fail("{} {} is over the limit of {} (docs/model-format.md, Limits)", key, value, limits::kMaxWindow);
     const Shape& s = in(0);
     const int64_t h = window_out(s.h, l_.pad_top, l_.pad_bottom, l_.kernel_h, l_.stride_h, dil_h);
     const int64_t w = window_out(s.w, l_.pad_left, l_.pad_right, l_.kernel_w, l_.stride_w, dil_w);
@@ -175,6 +185,35 @@ class ShapeChecker {
     return out;
   }
 
+ public:
+  // The inferred output and the layer's counts are inside limits.h, so nothing derived later
+  // (bytes, MACs, tiles, cycles) can overflow.
+  void check_limits(const Shape& out) const {
+    const std::pair<const char*, int64_t> sizes[] = {{"out_channels", l_.out_channels},
+                                                     {"se_channels", l_.se_channels},
+                                                     {"out_h", l_.out_h},
+                                                     {"out_w", l_.out_w},
+                                                     {"output channels", out.c},
+                                                     {"output height", out.h},
+                                                     {"output width", out.w}};
+    for (const auto& [what, value] : sizes)
+      if (value > limits::kMaxDimension)
+        throw fail("{} {} is over the limit of {} (docs/model-format.md, Limits)", what, value,
+                   limits::kMaxDimension);
+    const std::optional<int64_t> elements = checked::mul(out.c, out.h, out.w);
+    if (!elements || *elements > limits::kMaxTensorElements)
+      throw fail("output {} has more than {} elements (docs/model-format.md, Limits)", str(out),
+                 limits::kMaxTensorElements);
+    const LayerCounts counts = try_layer_counts(net_, l_);
+    if (!counts.params || *counts.params > limits::kMaxLayerWeights)
+      throw fail("more than {} parameters (docs/model-format.md, Limits)", limits::kMaxLayerWeights);
+    if (!counts.macs || *counts.macs > limits::kMaxLayerMacs)
+      throw fail("more than {} MACs (docs/model-format.md, Limits)", limits::kMaxLayerMacs);
+    if (!counts.vector_ops || *counts.vector_ops > limits::kMaxLayerMacs)
+      throw fail("more than {} vector operations (docs/model-format.md, Limits)", limits::kMaxLayerMacs);
+  }
+
+ private:
   const Network& net_;
   const Layer& l_;
   const std::string& where_;
@@ -205,27 +244,32 @@ int Network::find(const std::string& layer_name) const {
   return -1;
 }
 
-void Network::infer_shapes(const std::string& where) {
+void Network::infer_shapes(const std::string& where, size_t first_new) {
   if (layers.empty()) throw input_error("{}: the network has no layers (expected an 'input' layer first)", where);
-  index_.clear();
-  for (size_t i = 0; i < layers.size(); ++i) {
+  if (static_cast<int64_t>(layers.size()) > limits::kMaxLayers)
+    throw input_error("{}: {} layers is over the limit of {} (docs/model-format.md, Limits)", where, layers.size(),
+                      limits::kMaxLayers);
+  if (first_new == 0) index_.clear();
+  for (size_t i = first_new; i < layers.size(); ++i) {
     Layer& l = layers[i];
     const int index = static_cast<int>(i);
     const ShapeChecker check(*this, where, index);
     if (l.name.empty()) throw check.fail("expected a non-empty name");
-    if (auto [it, fresh] = index_.emplace(l.name, index); !fresh)
+    if (auto [it, fresh] = index_.emplace(l.name, index); !fresh && it->second != index)
       throw check.fail("expected a unique name, but layer {} has it too", it->second);
     if (i == 0 && l.op != Op::Input) throw check.fail("expected layer 0 to be the 'input', got {}", op_name(l.op));
     if (l.op == Op::Input) {  // layer 0, or an independent input (SCALE-Sim topology rows)
       if (!l.inputs.empty()) throw check.fail("expected the input layer to have no inputs, got {}", l.inputs.size());
       if (l.out.c < 1 || l.out.h < 1 || l.out.w < 1)
         throw check.fail("expected a positive input shape C x H x W, got {}", str(l.out));
+      check.check_limits(l.out);
       continue;
     }
     for (int p : l.inputs)
       if (p < 0 || p >= index)
         throw check.fail("expected inputs from earlier layers (index < {}), got index {}", index, p);
     l.out = check.infer();
+    check.check_limits(l.out);
   }
   for (size_t k = 0; k < outputs.size(); ++k)
     if (outputs[k] < 0 || static_cast<size_t>(outputs[k]) >= layers.size())

@@ -92,9 +92,12 @@ class Network {
   int find(const std::string& layer_name) const;  // -1 when absent
 
   // Validates the graph (names unique, inputs earlier, arity, geometry positive, channel
-  // divisibility by groups, matching shapes for Add/Mul/Concat) and fills Layer::out.
-  // Throws InputError naming `where` (a file name or model name), the layer, and what was expected.
-  void infer_shapes(const std::string& where);
+  // divisibility by groups, matching shapes for Add/Mul/Concat, sizes within sim/graph/limits.h)
+  // and fills Layer::out. Throws InputError naming `where` (a file name or model name), the layer,
+  // and what was expected. With `first_new` > 0 only layers from that index on are checked and
+  // inferred; the earlier ones must have been inferred already and left unchanged (an expander
+  // appending layers block by block stays linear).
+  void infer_shapes(const std::string& where, size_t first_new = 0);
 
   const Shape& input_shape() const { return layers.at(0).out; }
   const Shape& in_shape(const Layer& l, int k = 0) const { return layers.at(l.inputs.at(k)).out; }

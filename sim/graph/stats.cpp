@@ -6,14 +6,12 @@
 #include <tuple>
 #include <unordered_set>
 
+#include "sim/util/checked.h"
+#include "sim/util/error.h"
+
 namespace nesim {
 
 namespace {
-
-// Bias and folded batch norm of a conv/FC with `out_channels` outputs.
-int64_t channel_params(const Layer& l) {
-  return (l.bias ? l.out_channels : 0) + (l.batch_norm ? 2 * l.out_channels : 0);
-}
 
 // Executes layers in some topological order and tracks the bytes of live tensors. The network
 // input is produced before the first step; a tensor dies when its last consumer has run, unless
@@ -302,51 +300,83 @@ class PeakSearch {
 
 }  // namespace
 
-int64_t layer_params(const Network& net, const Layer& l) {
+LayerCounts try_layer_counts(const Network& net, const Layer& l) {
+  using checked::add;
+  using checked::mul;
+  LayerCounts n{0, 0, 0};
+  const int64_t out = l.out.c * l.out.h * l.out.w;  // infer_shapes() bounds it by 2^40
+  auto channel = [&]() -> std::optional<int64_t> {  // bias and folded batch norm
+    return add(l.bias ? l.out_channels : 0, l.batch_norm ? 2 * l.out_channels : 0);
+  };
+  auto plus = [](std::optional<int64_t> a, std::optional<int64_t> b) -> std::optional<int64_t> {
+    return a && b ? add(*a, *b) : std::nullopt;
+  };
+  const std::optional<int64_t> fused_act = l.act != Act::None && l.op != Op::Activation ? out : 0;
+  n.vector_ops = fused_act;
   switch (l.op) {
-    case Op::Conv2d:
-      return l.out_channels * (net.in_shape(l).c / l.groups) * l.kernel_h * l.kernel_w + channel_params(l);
-    case Op::FullyConnected: return net.in_shape(l).elements() * l.out_channels + channel_params(l);
+    case Op::Conv2d: {
+      const int64_t in_per_group = net.in_shape(l).c / l.groups;
+      n.params = plus(mul(l.out_channels, in_per_group, l.kernel_h, l.kernel_w), channel());
+      n.macs = mul(l.out.h, l.out.w, l.out_channels, in_per_group, l.kernel_h, l.kernel_w);
+      break;
+    }
+    case Op::FullyConnected: {
+      const Shape& in = net.in_shape(l);
+      const std::optional<int64_t> weights = mul(in.c, in.h, in.w, l.out_channels);
+      n.params = plus(weights, channel());
+      n.macs = weights;
+      break;
+    }
     case Op::SqueezeExcite: {
       const int64_t c = net.in_shape(l).c, se = l.se_channels;
-      return c * se + se + se * c + c;
+      n.params = plus(mul(2, c, se), add(c, se));
+      n.macs = mul(2, c, se);
+      n.vector_ops = mul(2, net.in_shape(l).c, net.in_shape(l).h, net.in_shape(l).w);  // pool + gate
+      break;
     }
-    default: return 0;
+    case Op::MaxPool:
+    case Op::AvgPool: n.vector_ops = mul(out, l.kernel_h, l.kernel_w); break;
+    case Op::GlobalAvgPool: n.vector_ops = mul(net.in_shape(l).c, net.in_shape(l).h, net.in_shape(l).w); break;
+    case Op::Add: n.vector_ops = plus(mul(out, static_cast<int64_t>(l.inputs.size()) - 1), fused_act); break;
+    case Op::Mul: n.vector_ops = plus(out, fused_act); break;
+    case Op::Activation: n.vector_ops = out; break;
+    case Op::Resize: n.vector_ops = mul(out, l.resize_mode == ResizeMode::Bilinear ? 4 : 1); break;
+    default: break;
   }
+  return n;
+}
+
+namespace {
+
+int64_t count_or_throw(std::optional<int64_t> v, const Layer& l, const char* what) {
+  if (!v) throw input_error("layer '{}': its {} overflow a 64-bit count (docs/model-format.md, Limits)", l.name, what);
+  return *v;
+}
+
+}  // namespace
+
+int64_t layer_params(const Network& net, const Layer& l) {
+  return count_or_throw(try_layer_counts(net, l).params, l, "parameters");
 }
 
 int64_t layer_macs(const Network& net, const Layer& l) {
-  switch (l.op) {
-    case Op::Conv2d:
-      return l.out.h * l.out.w * l.out_channels * (net.in_shape(l).c / l.groups) * l.kernel_h * l.kernel_w;
-    case Op::FullyConnected: return net.in_shape(l).elements() * l.out_channels;
-    case Op::SqueezeExcite: return 2 * net.in_shape(l).c * l.se_channels;
-    default: return 0;
-  }
+  return count_or_throw(try_layer_counts(net, l).macs, l, "MACs");
 }
 
 int64_t layer_vector_ops(const Network& net, const Layer& l) {
-  const int64_t out = l.out.elements();
-  const int64_t fused_act = l.act != Act::None && l.op != Op::Activation ? out : 0;
-  switch (l.op) {
-    case Op::MaxPool:
-    case Op::AvgPool: return out * l.kernel_h * l.kernel_w;
-    case Op::GlobalAvgPool: return net.in_shape(l).elements();
-    case Op::Add: return out * static_cast<int64_t>(l.inputs.size() - 1) + fused_act;
-    case Op::Mul: return out + fused_act;
-    case Op::Activation: return out;
-    case Op::Resize: return out * (l.resize_mode == ResizeMode::Bilinear ? 4 : 1);
-    case Op::SqueezeExcite: return 2 * net.in_shape(l).elements();  // pooling + gating multiply
-    default: return fused_act;
-  }
+  return count_or_throw(try_layer_counts(net, l).vector_ops, l, "vector operations");
 }
 
 NetworkStats network_stats(const Network& net, int bytes_per_element, int64_t max_search_states) {
   NetworkStats s;
   for (const Layer& l : net.layers) {
-    s.params += layer_params(net, l);
-    s.macs += layer_macs(net, l);
-    s.vector_ops += layer_vector_ops(net, l);
+    const LayerCounts n = try_layer_counts(net, l);
+    s.params = count_or_throw(checked::add(s.params, count_or_throw(n.params, l, "parameters")), l,
+                              "parameters, summed over the network so far,");
+    s.macs = count_or_throw(checked::add(s.macs, count_or_throw(n.macs, l, "MACs")), l,
+                            "MACs, summed over the network so far,");
+    s.vector_ops = count_or_throw(checked::add(s.vector_ops, count_or_throw(n.vector_ops, l, "vector operations")),
+                                  l, "vector operations, summed over the network so far,");
   }
   if (net.layers.empty()) return s;
 

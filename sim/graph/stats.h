@@ -1,6 +1,7 @@
 #pragma once
 // Counting what a network costs before any engine is involved: parameters, MACs, activations.
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "sim/graph/network.h"
@@ -16,6 +17,13 @@ int64_t layer_macs(const Network& net, const Layer& layer);
 // Elementwise/vector operations (pooling windows, adds, muls, activations, resize, SE gating).
 int64_t layer_vector_ops(const Network& net, const Layer& layer);
 
+// The three counts above, each empty when it overflows int64 (Network::infer_shapes() rejects such
+// layers against limits.h; the functions above throw InputError naming the layer instead).
+struct LayerCounts {
+  std::optional<int64_t> params, macs, vector_ops;
+};
+LayerCounts try_layer_counts(const Network& net, const Layer& layer);
+
 struct NetworkStats {
   int64_t params = 0;
   int64_t macs = 0;
@@ -29,6 +37,7 @@ struct NetworkStats {
 // already produced with a consumer not yet run (the network input included) plus L's output;
 // network outputs stay live to the end. The order search is exact until it has visited
 // max_search_states partial orders, then falls back to the best of two heuristic orders.
+// A sum over layers that overflows int64 throws InputError naming the layer where it did.
 // Example: network_stats(net, 1).peak_activation_bytes  // int8 working set of the best order
 inline constexpr int64_t kMaxPeakSearchStates = 200'000;
 NetworkStats network_stats(const Network& net, int bytes_per_element,

@@ -102,24 +102,15 @@ KeyDef int_key(const char* path, const char* unit, Field field, int64_t lo, int6
   return k;
 }
 
-enum class Lower { Positive, NonNegative };
-
+// A real-valued key accepted in [lo, hi]. The bounds are physical (a 1 MB/s DRAM, a 1 MHz clock),
+// so that every cycle count derived from them fits in int64.
 template <typename Field>
-KeyDef number_key(const char* path, const char* unit, Field field, Lower lower, double hi,
+KeyDef number_key(const char* path, const char* unit, Field field, double lo, double hi,
                   const char* description) {
-  const bool open_top = std::isinf(hi);
   KeyDef k;
-  if (open_top) {
-    k.expected = lower == Lower::Positive ? "a positive number" : "a non-negative number";
-    k.doc = {path, unit, "", description, lower == Lower::Positive ? "number > 0" : "number >= 0"};
-  } else {
-    k.expected = fmt::format("a number in {}0, {}]", lower == Lower::Positive ? "(" : "[", hi);
-    k.doc = {path, unit, "", description,
-             fmt::format("number {} 0, <= {}", lower == Lower::Positive ? ">" : ">=", hi)};
-  }
-  auto in_range = [=](double v) {
-    return std::isfinite(v) && (lower == Lower::Positive ? v > 0 : v >= 0) && v <= hi;
-  };
+  k.expected = fmt::format("a number in [{}, {}]", lo, hi);
+  k.doc = {path, unit, "", description, fmt::format("number {}..{}", lo, hi)};
+  auto in_range = [=](double v) { return std::isfinite(v) && v >= lo && v <= hi; };
   k.set = [=](HwConfig& hw, const std::string& text) {
     std::optional<double> v = parse_number(text);
     if (!v || !in_range(*v)) return false;
@@ -169,8 +160,6 @@ KeyDef text_key(const char* path, Field field, const char* default_text, const c
   return k;
 }
 
-constexpr double kInf = std::numeric_limits<double>::infinity();
-
 // Every hardware key, grouped by section in the order the YAML files and docs list them.
 const std::vector<KeyDef>& key_table() {
   static const std::vector<KeyDef> table = [] {
@@ -182,7 +171,7 @@ const std::vector<KeyDef>& key_table() {
         "description", [](auto& h) -> auto& { return h.description; }, "(empty)",
         "Free text: what this engine models and why"));
     t.push_back(number_key(
-        "clock_mhz", "MHz", [](auto& h) -> auto& { return h.clock_mhz; }, Lower::Positive, 10000,
+        "clock_mhz", "MHz", [](auto& h) -> auto& { return h.clock_mhz; }, 1, 10000,
         "Clock of the whole engine; one cycle = 1/clock"));
     t.push_back(enum_key(
         "precision", [](auto& h) -> auto& { return h.precision; }, kPrecisions,
@@ -267,28 +256,27 @@ const std::vector<KeyDef>& key_table() {
 
     t.push_back(number_key(
         "dram.bandwidth_gbps", "GB/s", [](auto& h) -> auto& { return h.dram.bandwidth_gbps; },
-        Lower::Positive, kInf, "Off-chip bandwidth (1e9 bytes/s) shared by all DMA channels"));
+        0.001, 1e6, "Off-chip bandwidth (1e9 bytes/s) shared by all DMA channels; at least 1 MB/s"));
     t.push_back(number_key(
         "dram.latency_ns", "ns", [](auto& h) -> auto& { return h.dram.latency_ns; },
-        Lower::NonNegative, kInf, "First-byte latency of each transfer"));
+        0, 1e6, "First-byte latency of each transfer"));
 
     t.push_back(number_key(
-        "energy.mac_pj", "pJ", [](auto& h) -> auto& { return h.energy.mac_pj; }, Lower::NonNegative,
-        kInf, "Energy of one multiply-accumulate"));
+        "energy.mac_pj", "pJ", [](auto& h) -> auto& { return h.energy.mac_pj; }, 0, 1e6, "Energy of one multiply-accumulate"));
     t.push_back(number_key(
         "energy.sram_pj_per_byte", "pJ/B",
-        [](auto& h) -> auto& { return h.energy.sram_pj_per_byte; }, Lower::NonNegative, kInf,
+        [](auto& h) -> auto& { return h.energy.sram_pj_per_byte; }, 0, 1e6,
         "Energy per byte read or written in SRAM"));
     t.push_back(number_key(
         "energy.dram_pj_per_byte", "pJ/B",
-        [](auto& h) -> auto& { return h.energy.dram_pj_per_byte; }, Lower::NonNegative, kInf,
+        [](auto& h) -> auto& { return h.energy.dram_pj_per_byte; }, 0, 1e6,
         "Energy per byte moved to or from DRAM, device and interface"));
     t.push_back(number_key(
         "energy.vector_op_pj", "pJ", [](auto& h) -> auto& { return h.energy.vector_op_pj; },
-        Lower::NonNegative, kInf, "Energy of one vector-unit element operation"));
+        0, 1e6, "Energy of one vector-unit element operation"));
     t.push_back(number_key(
         "energy.static_mw", "mW", [](auto& h) -> auto& { return h.energy.static_mw; },
-        Lower::NonNegative, kInf, "Leakage and clock-tree power while the engine runs"));
+        0, 1e6, "Leakage and clock-tree power while the engine runs"));
 
     const HwConfig defaults;
     for (KeyDef& k : t)

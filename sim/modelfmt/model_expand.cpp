@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "sim/graph/limits.h"
 #include "sim/modelfmt/spec_sites.h"
 #include "sim/util/error.h"
 
@@ -51,6 +52,9 @@ class BlockExpander {
   [[noreturn]] void fail(const std::string& key, const std::string& msg) const {
     throw input_error("{}: key '{}': {}", ctx_, key, msg);
   }
+  [[noreturn]] void over_limit(const std::string& key, int64_t value, int64_t limit) const {
+    fail(key, fmt::format("gives {} {}, over the limit of {} (docs/model-format.md, Limits)", key, value, limit));
+  }
 
   // Whether the model's `defaults` fill `key` for this block (docs/model-format.md, "Defaults").
   bool takes_default(const std::string& key) const {
@@ -83,7 +87,12 @@ class BlockExpander {
   int64_t channels(int64_t c) const {
     const bool fixed = b_.fixed.value_or(b_.type == "fc");
     const double s = fixed ? 1.0 : std::max(b_.width_min.value_or(0.0), spec_.width_multiplier);
-    return s == 1.0 ? c : make_divisible(static_cast<double>(c) * s, spec_.channel_divisor);
+    if (s == 1.0) return c;
+    const double scaled = static_cast<double>(c) * s;
+    if (!(scaled <= static_cast<double>(limits::kMaxDimension)))
+      fail("out", fmt::format("scales {} channels by {} to {}, over the limit of {} (docs/model-format.md, Limits)", c,
+                              s, scaled, limits::kMaxDimension));
+    return make_divisible(scaled, spec_.channel_divisor);
   }
 
   Layer make(const std::string& part, Op op, std::vector<int> inputs) const {
@@ -100,6 +109,12 @@ class BlockExpander {
   int conv(const std::string& part, int input, int64_t out_c, int64_t k, int64_t s, int64_t d,
            int64_t groups, Act act, bool bn = true, bool bias = false, int64_t pad = -1) {
     if (pad < 0) pad = d * (k - 1) / 2;
+    // Checked before narrowing to the layer's int fields, so a huge value is named, not wrapped.
+    const std::pair<const char*, int64_t> window[] = {{"kernel", k}, {"stride", s}, {"dilation", d}, {"padding", pad}};
+    for (const auto& [key, value] : window)
+      if (value > limits::kMaxWindow) over_limit(key, value, limits::kMaxWindow);
+    if (groups > limits::kMaxDimension) over_limit("groups", groups, limits::kMaxDimension);
+    if (out_c > limits::kMaxDimension) over_limit("out", out_c, limits::kMaxDimension);
     Layer l = make(part, Op::Conv2d, {input});
     l.kernel_h = l.kernel_w = static_cast<int>(k);
     l.stride_h = l.stride_w = static_cast<int>(s);
@@ -170,7 +185,11 @@ void expand_ibn(BlockExpander& x, bool fused) {
     expanded = x.channels(*x.find(&B::expand_channels));
   } else {
     const double ratio = x.get(&B::expand, 6.0);
-    expanded = static_cast<int64_t>(std::nearbyint(static_cast<double>(in) * ratio));
+    const double product = std::nearbyint(static_cast<double>(in) * ratio);
+    if (!(product <= static_cast<double>(limits::kMaxDimension)))
+      x.fail("expand", fmt::format("expands {} input channels by {} to {}, over the limit of {} channels "
+                                   "(docs/model-format.md, Limits)", in, ratio, product, limits::kMaxDimension));
+    expanded = static_cast<int64_t>(product);
     if (expanded < 1) x.fail("expand", fmt::format("expands {} input channels to {}; expected at least 1", in, expanded));
   }
   const int64_t k = x.get(&B::kernel, int64_t{3}), s = x.stride(), d = x.get(&B::dilation, int64_t{1});
@@ -218,10 +237,13 @@ void expand_bottleneck(BlockExpander& x) {
 
 void expand_pool(BlockExpander& x, Op op) {
   const int64_t k = x.require(&B::kernel);
-  const int64_t pad = x.get(&B::padding, int64_t{0});
+  const int64_t pad = x.get(&B::padding, int64_t{0}), stride = x.stride(k);
+  const std::pair<const char*, int64_t> window[] = {{"kernel", k}, {"stride", stride}, {"padding", pad}};
+  for (const auto& [key, value] : window)
+    if (value > limits::kMaxWindow) x.over_limit(key, value, limits::kMaxWindow);
   Layer l = x.make("", op, {x.input()});
   l.kernel_h = l.kernel_w = static_cast<int>(k);
-  l.stride_h = l.stride_w = static_cast<int>(x.stride(k));
+  l.stride_h = l.stride_w = static_cast<int>(stride);
   l.pad_top = l.pad_bottom = l.pad_left = l.pad_right = static_cast<int>(pad);
   x.push(std::move(l));
 }
@@ -251,6 +273,9 @@ void expand_resize(BlockExpander& x) {
     const Shape& target = x.shape_of(*like, "like");
     size = {target.h, target.w};
   }
+  if (scale && !(static_cast<double>(std::max(x.in().h, x.in().w)) * *scale <= limits::kMaxDimension))
+    x.fail("scale", fmt::format("resizes {}x{} by {}, over the limit of {} per side (docs/model-format.md, Limits)",
+                                x.in().h, x.in().w, *scale, limits::kMaxDimension));
   Layer l = x.make("", Op::Resize, {x.input()});
   l.out_h = size ? (*size)[0] : static_cast<int64_t>(std::floor(static_cast<double>(x.in().h) * *scale));
   l.out_w = size ? (*size)[1] : static_cast<int64_t>(std::floor(static_cast<double>(x.in().w) * *scale));
@@ -318,7 +343,9 @@ const BlockType& check_block(const BlockSpec& b, const std::string& ctx) {
     if (set && !accepted)
       throw input_error("{}: key '{}': not accepted by block type '{}'", ctx, name, b.type);
   }
-  if (b.repeat < 1) throw input_error("{}: key 'repeat': expected a positive integer, got {}", ctx, b.repeat);
+  if (b.repeat < 1 || b.repeat > limits::kMaxRepeat)
+    throw input_error("{}: key 'repeat': expected an integer in 1..{} (docs/model-format.md, Limits), got {}", ctx,
+                      limits::kMaxRepeat, b.repeat);
   if (is_merge(b.type) && b.from.size() < 2)
     throw input_error("{}: key 'from': expected a list of at least 2 inputs for block type '{}', got {}", ctx,
                       b.type, b.from.size());
@@ -335,10 +362,26 @@ Network expand(const ModelSpec& spec, const std::string& where) {
   if (spec.input.c < 1 || spec.input.h < 1 || spec.input.w < 1)
     throw input_error("{}: key 'input': expected [C, H, W] (three positive integers), got [{}, {}, {}]", where,
                       spec.input.c, spec.input.h, spec.input.w);
-  if (!(spec.width_multiplier > 0))
-    throw input_error("{}: key 'width_multiplier': expected a positive number, got {}", where, spec.width_multiplier);
-  if (spec.channel_divisor < 1)
-    throw input_error("{}: key 'channel_divisor': expected a positive integer, got {}", where, spec.channel_divisor);
+  if (std::max({spec.input.c, spec.input.h, spec.input.w}) > limits::kMaxDimension)
+    throw input_error("{}: key 'input': expected each of C, H, W at most {} (docs/model-format.md, Limits), got "
+                      "[{}, {}, {}]", where, limits::kMaxDimension, spec.input.c, spec.input.h, spec.input.w);
+  if (!(spec.width_multiplier > 0 && spec.width_multiplier <= limits::kMaxRatio))
+    throw input_error("{}: key 'width_multiplier': expected a number in (0, {}], got {}", where, limits::kMaxRatio,
+                      spec.width_multiplier);
+  if (spec.channel_divisor < 1 || spec.channel_divisor > limits::kMaxDimension)
+    throw input_error("{}: key 'channel_divisor': expected an integer in 1..{}, got {}", where,
+                      limits::kMaxDimension, spec.channel_divisor);
+  // Repeats are checked before block_sites() names every copy.
+  auto check_repeats = [&](const std::vector<BlockSpec>& blocks, const std::string& section) {
+    for (size_t i = 0; i < blocks.size(); ++i)
+      if (blocks[i].repeat < 1 || blocks[i].repeat > limits::kMaxRepeat)
+        throw input_error("{}: {}[{}]: key 'repeat': expected an integer in 1..{} (docs/model-format.md, Limits), "
+                          "got {}", where, section, i, limits::kMaxRepeat, blocks[i].repeat);
+  };
+  check_repeats(spec.stem, "stem");
+  for (size_t s = 0; s < spec.stages.size(); ++s)
+    check_repeats(spec.stages[s].blocks, fmt::format("stages[{}].blocks", s));
+  check_repeats(spec.head, "head");
 
   Network net;
   net.name = spec.name.empty() ? std::filesystem::path(where).stem().string() : spec.name;
@@ -347,6 +390,7 @@ Network expand(const ModelSpec& spec, const std::string& where) {
   input.op = Op::Input;
   input.out = spec.input;
   net.add(input);
+  net.infer_shapes(where);  // the input alone; each block then infers only its own layers
 
   std::map<std::string, int> names = {{"input", 0}};  // block and layer names -> layer index
   std::map<std::string, std::string> block_origin;    // block name -> its context, for duplicates
@@ -394,7 +438,12 @@ Network expand(const ModelSpec& spec, const std::string& where) {
         if (!set) x.fail(key, fmt::format("missing (required by block type '{}')", b.type));
       }
       expanders().at(b.type)(x);
-      net.infer_shapes(ctx);
+      if (static_cast<int64_t>(net.layers.size()) > limits::kMaxLayers)
+        throw input_error("{}: the model expands to more than {} layers (docs/model-format.md, Limits)", ctx,
+                          limits::kMaxLayers);
+      // Only this copy's layers: the earlier ones' shapes are known (re-inferring the whole network
+      // per block made `repeat: 10000` take minutes).
+      net.infer_shapes(ctx, first_layer);
       for (size_t i = first_layer; i < net.layers.size(); ++i) names[net.layers[i].name] = static_cast<int>(i);
       prev = static_cast<int>(net.layers.size()) - 1;
       names[name] = prev;

@@ -14,6 +14,7 @@
 #include <fmt/ranges.h>
 #include <yaml-cpp/yaml.h>
 
+#include "sim/graph/limits.h"
 #include "sim/modelfmt/spec_sites.h"
 #include "sim/util/error.h"
 #include "sim/util/input_file.h"
@@ -23,33 +24,34 @@ namespace nesim {
 const std::vector<BlockKey>& block_keys() {
   using B = BlockSpec;
   using R = KeyRange;
+  constexpr double kDim = limits::kMaxDimension, kWin = limits::kMaxWindow, kRatio = limits::kMaxRatio;
   static const std::vector<BlockKey> keys = {
-      {"out", &B::out, R::Positive, "output channels (scaled by the width multiplier)"},
-      {"mid", &B::mid, R::Positive, "bottleneck channels (scaled)"},
-      {"expand", &B::expand, R::Positive, "expansion ratio of the input channels"},
-      {"expand_channels", &B::expand_channels, R::Positive, "absolute expanded channels (scaled)"},
-      {"kernel", &B::kernel, R::Positive, "square kernel size"},
-      {"stride", &B::stride, R::Positive, "stride of the first copy"},
-      {"padding", &B::padding, R::NonNegative, "padding on every side"},
-      {"dilation", &B::dilation, R::Positive, "kernel dilation"},
-      {"groups", &B::groups, R::Positive, "convolution groups"},
-      {"act", &B::act, R::Any, "activation"},
-      {"pw_act", &B::pw_act, R::Any, "activation of dwsep's pointwise conv"},
-      {"bn", &B::bn, R::Any, "batch norm folded into the conv"},
-      {"bias", &B::bias, R::Any, "a real bias vector"},
-      {"se", &B::se, R::NonNegative, "squeeze-and-excite ratio (0 = none)"},
-      {"se_channels", &B::se_channels, R::Positive, "absolute squeeze channels"},
-      {"se_base", &B::se_base, R::Any, "what the SE ratio multiplies: expanded | input"},
-      {"se_act", &B::se_act, R::Any, "activation after the squeeze conv"},
-      {"se_gate", &B::se_gate, R::Any, "gate after the excite conv"},
-      {"se_divisor", &B::se_divisor, R::Positive, "rounding of SE channels (1 = none)"},
-      {"residual", &B::residual, R::Any, "residual add (default: when possible)"},
-      {"scale", &B::scale, R::Positive, "resize factor"},
-      {"size", &B::size, R::Positive, "resize target [h, w]"},
-      {"like", &B::like, R::Any, "resize to the H x W of this block or layer"},
-      {"mode", &B::mode, R::Any, "resize interpolation: nearest | bilinear"},
-      {"fixed", &B::fixed, R::Any, "ignore the width multiplier"},
-      {"width_min", &B::width_min, R::Positive, "lower bound of the channel scale"},
+      {"out", &B::out, R::Positive, kDim, "output channels (scaled by the width multiplier)"},
+      {"mid", &B::mid, R::Positive, kDim, "bottleneck channels (scaled)"},
+      {"expand", &B::expand, R::Positive, kRatio, "expansion ratio of the input channels"},
+      {"expand_channels", &B::expand_channels, R::Positive, kDim, "absolute expanded channels (scaled)"},
+      {"kernel", &B::kernel, R::Positive, kWin, "square kernel size"},
+      {"stride", &B::stride, R::Positive, kWin, "stride of the first copy"},
+      {"padding", &B::padding, R::NonNegative, kWin, "padding on every side"},
+      {"dilation", &B::dilation, R::Positive, kWin, "kernel dilation"},
+      {"groups", &B::groups, R::Positive, kDim, "convolution groups"},
+      {"act", &B::act, R::Any, 0, "activation"},
+      {"pw_act", &B::pw_act, R::Any, 0, "activation of dwsep's pointwise conv"},
+      {"bn", &B::bn, R::Any, 0, "batch norm folded into the conv"},
+      {"bias", &B::bias, R::Any, 0, "a real bias vector"},
+      {"se", &B::se, R::NonNegative, kRatio, "squeeze-and-excite ratio (0 = none)"},
+      {"se_channels", &B::se_channels, R::Positive, kDim, "absolute squeeze channels"},
+      {"se_base", &B::se_base, R::Any, 0, "what the SE ratio multiplies: expanded | input"},
+      {"se_act", &B::se_act, R::Any, 0, "activation after the squeeze conv"},
+      {"se_gate", &B::se_gate, R::Any, 0, "gate after the excite conv"},
+      {"se_divisor", &B::se_divisor, R::Positive, kDim, "rounding of SE channels (1 = none)"},
+      {"residual", &B::residual, R::Any, 0, "residual add (default: when possible)"},
+      {"scale", &B::scale, R::Positive, kRatio, "resize factor"},
+      {"size", &B::size, R::Positive, kDim, "resize target [h, w]"},
+      {"like", &B::like, R::Any, 0, "resize to the H x W of this block or layer"},
+      {"mode", &B::mode, R::Any, 0, "resize interpolation: nearest | bilinear"},
+      {"fixed", &B::fixed, R::Any, 0, "ignore the width multiplier"},
+      {"width_min", &B::width_min, R::Positive, kRatio, "lower bound of the channel scale"},
   };
   return keys;
 }
@@ -156,13 +158,14 @@ class Parser {
       } else if (key == "input") {
         if (!v.IsSequence() || v.size() != 3)
           fail(v, ctx, fmt::format("expected [C, H, W] (three positive integers), got {}", describe(v)));
-        spec.input = {read_int(v[0], ctx, KeyRange::Positive), read_int(v[1], ctx, KeyRange::Positive),
-                      read_int(v[2], ctx, KeyRange::Positive)};
+        constexpr double kDim = limits::kMaxDimension;
+        spec.input = {read_int(v[0], ctx, KeyRange::Positive, kDim), read_int(v[1], ctx, KeyRange::Positive, kDim),
+                      read_int(v[2], ctx, KeyRange::Positive, kDim)};
         has_input = true;
       } else if (key == "width_multiplier") {
-        spec.width_multiplier = read_double(v, ctx, KeyRange::Positive);
+        spec.width_multiplier = read_double(v, ctx, KeyRange::Positive, limits::kMaxRatio);
       } else if (key == "channel_divisor") {
-        spec.channel_divisor = read_int(v, ctx, KeyRange::Positive);
+        spec.channel_divisor = read_int(v, ctx, KeyRange::Positive, limits::kMaxDimension);
       } else if (key == "defaults") {
         spec.defaults = parse_defaults(v);
       } else if (key == "stem" || key == "head") {
@@ -225,7 +228,8 @@ class Parser {
     return names;
   }
 
-  int64_t read_int(const YAML::Node& v, const std::string& ctx, KeyRange range) const {
+  // `max` > 0: the largest accepted value (sim/graph/limits.h).
+  int64_t read_int(const YAML::Node& v, const std::string& ctx, KeyRange range, double max = 0) const {
     int64_t x = 0;
     try {
       if (!v.IsScalar()) throw YAML::Exception(YAML::Mark::null_mark(), "");
@@ -238,10 +242,12 @@ class Parser {
       fail(v, ctx, fmt::format("expected a positive integer, got {}", x));
     if (range == KeyRange::NonNegative && x < 0)
       fail(v, ctx, fmt::format("expected a non-negative integer, got {}", x));
+    if (max > 0 && static_cast<double>(x) > max)
+      fail(v, ctx, fmt::format("expected at most {} (docs/model-format.md, Limits), got {}", max, x));
     return x;
   }
 
-  double read_double(const YAML::Node& v, const std::string& ctx, KeyRange range) const {
+  double read_double(const YAML::Node& v, const std::string& ctx, KeyRange range, double max = 0) const {
     double x = 0;
     try {
       if (!v.IsScalar()) throw YAML::Exception(YAML::Mark::null_mark(), "");
@@ -254,6 +260,8 @@ class Parser {
       fail(v, ctx, fmt::format("expected a positive number, got {}", describe(v)));
     if (range == KeyRange::NonNegative && x < 0)
       fail(v, ctx, fmt::format("expected a non-negative number, got {}", describe(v)));
+    if (max > 0 && x > max)
+      fail(v, ctx, fmt::format("expected at most {} (docs/model-format.md, Limits), got {}", max, describe(v)));
     return x;
   }
 
@@ -287,9 +295,9 @@ class Parser {
         [&](auto ptr) {
           using T = typename std::remove_reference_t<decltype(b.*ptr)>::value_type;
           if constexpr (std::is_same_v<T, int64_t>) {
-            b.*ptr = read_int(v, ctx, key.range);
+            b.*ptr = read_int(v, ctx, key.range, key.max);
           } else if constexpr (std::is_same_v<T, double>) {
-            b.*ptr = read_double(v, ctx, key.range);
+            b.*ptr = read_double(v, ctx, key.range, key.max);
           } else if constexpr (std::is_same_v<T, bool>) {
             b.*ptr = read_bool(v, ctx);
           } else if constexpr (std::is_same_v<T, Act>) {
@@ -304,7 +312,7 @@ class Parser {
           } else {
             if (!v.IsSequence() || v.size() != 2)
               fail(v, ctx, fmt::format("expected [h, w] (two positive integers), got {}", describe(v)));
-            b.*ptr = T{read_int(v[0], ctx, key.range), read_int(v[1], ctx, key.range)};
+            b.*ptr = T{read_int(v[0], ctx, key.range, key.max), read_int(v[1], ctx, key.range, key.max)};
           }
         },
         key.field);
@@ -321,7 +329,9 @@ class Parser {
     b.line = n.Mark().line + 1;
     if (!n.IsMap()) fail(n, section, fmt::format("expected a block mapping {{type: ..., ...}}, got {}", describe(n)));
     if (n["name"]) b.name = read_name(n["name"], section + ": key 'name'");
-    if (n["repeat"]) b.repeat = static_cast<int>(read_int(n["repeat"], section + ": key 'repeat'", KeyRange::Positive));
+    if (n["repeat"])
+      b.repeat = static_cast<int>(read_int(n["repeat"], section + ": key 'repeat'", KeyRange::Positive,
+                                           static_cast<double>(limits::kMaxRepeat)));
     const std::string label = fmt::format("{} (block '{}')", section, copy_names(b, prefix, counter).front());
 
     std::vector<std::string> type_names;

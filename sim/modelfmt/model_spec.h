@@ -70,6 +70,7 @@ struct BlockKey {
   const char* name;
   BlockField field;
   KeyRange range;
+  double max;               // largest accepted value of a numeric key (sim/graph/limits.h); 0: none
   const char* description;
 };
 

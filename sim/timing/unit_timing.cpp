@@ -9,6 +9,9 @@
 
 #include <fmt/format.h>
 
+#include "sim/util/checked.h"
+#include "sim/util/error.h"
+
 namespace nesim {
 namespace {
 
@@ -136,10 +139,11 @@ int64_t dram_busy_cycles(const HwConfig& hw, int64_t bytes) {
   // error of a whole number is that number, not one cycle more.
   const double cycles = static_cast<double>(rounded_bytes) / bytes_per_cycle;
   const double nearest = std::round(cycles);
-  if (std::abs(cycles - nearest) <= 1e-9 * std::max(1.0, cycles)) {
-    return static_cast<int64_t>(nearest);
-  }
-  return static_cast<int64_t>(std::ceil(cycles));
+  const double whole = std::abs(cycles - nearest) <= 1e-9 * std::max(1.0, cycles) ? nearest : std::ceil(cycles);
+  // Converting a double past int64's range is undefined, not saturating: check first.
+  if (const std::optional<int64_t> n = checked::to_int64(whole)) return *n;
+  throw input_error("a DRAM transfer of {} bytes at {} GB/s and {} MHz takes {} cycles, more than a 64-bit count",
+                    bytes, hw.dram.bandwidth_gbps, hw.clock_mhz, whole);
 }
 
 int64_t dma_transfer_cycles(const HwConfig& hw, int64_t bytes) {
