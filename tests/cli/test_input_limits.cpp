@@ -3,8 +3,6 @@
 // instead of negative cycles, a wrapped seed or a run that grows to gigabytes?
 #include <doctest/doctest.h>
 
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -15,46 +13,19 @@
 
 #include <fmt/format.h>
 
+#include "tests/support/nesim_command.h"
+
 namespace fs = std::filesystem;
 
 namespace {
 
 const std::string kHw = std::string(NESIM_SOURCE_DIR) + "/hwconfigs/ne-pf16.yaml";
 
-struct Run {
-  int status = -1;
-  std::string err;
-};
-
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(f), {}};
-}
+using Run = nesim::test::CommandResult;
 
 // A scratch folder per case, removed at the end; `nesim` runs inside it.
-struct Scratch {
-  fs::path dir;
-  Scratch() {
-    static int counter = 0;
-    dir = fs::temp_directory_path() / fmt::format("nesim_limits_{}_{}", getpid(), counter++);
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-  }
-  ~Scratch() { fs::remove_all(dir); }
-  std::string path(const std::string& name) const { return (dir / name).string(); }
-  Run nesim(const std::string& args) const {
-    const fs::path out = dir / ".stdout", err = dir / ".stderr";
-    const std::string cmd =
-        fmt::format("cd '{}' && '{}' {} >'{}' 2>'{}'", dir.string(), NESIM_BINARY, args, out.string(), err.string());
-    const int raw = std::system(cmd.c_str());
-    Run r{WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, slurp(err)};
-    fs::remove(out);
-    fs::remove(err);
-    return r;
-  }
-  size_t files() const {
-    return static_cast<size_t>(std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
-  }
+struct Scratch : nesim::test::ScratchDir {
+  Scratch() : ScratchDir("limits") {}
 };
 
 const char* kTiny = "input: [3, 16, 16]\nstem:\n  - {type: conv, out: 8, stride: 2}\nhead:\n  - {type: global_pool}\n  - {type: fc, out: 10}\n";

@@ -2,8 +2,6 @@
 // no '\r' redraws, --quiet silences progress, --progress forces the bar, and both flags exit 2.
 #include <doctest/doctest.h>
 
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -14,6 +12,8 @@
 
 #include <fmt/format.h>
 
+#include "tests/support/nesim_command.h"
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -21,36 +21,8 @@ namespace {
 const std::string kRoot = NESIM_SOURCE_DIR;
 const std::string kHw = kRoot + "/hwconfigs/ne-pf16.yaml";
 
-struct Result {
-  int status = -1;
-  std::string out, err;
-};
-
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(f), {}};
-}
-
-// A scratch folder; nesim() runs the binary with stdout and stderr redirected to files in it.
-struct Folder {
-  fs::path dir;
-  explicit Folder(const std::string& name) {
-    dir = fs::temp_directory_path() / fmt::format("nesim_progress_{}_{}", name, getpid());
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-  }
-  ~Folder() { fs::remove_all(dir); }
-  std::string path(const std::string& name) const { return (dir / name).string(); }
-  Result nesim(const std::string& args) const {
-    const fs::path out = dir / ".stdout", err = dir / ".stderr";
-    const std::string cmd = fmt::format("'{}' {} >'{}' 2>'{}' </dev/null", NESIM_BINARY, args, out.string(), err.string());
-    const int raw = std::system(cmd.c_str());
-    Result r{WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, slurp(out), slurp(err)};
-    fs::remove(out);
-    fs::remove(err);
-    return r;
-  }
-};
+using Result = nesim::test::CommandResult;
+using Folder = nesim::test::ScratchDir;
 
 std::string sweep_args(const Folder& f) {
   return fmt::format("sweep --model {}/models/mobilenet_v2.yaml --hw {} --set mac_array.pf=8,16 --jobs 2 --csv {}",

@@ -35,10 +35,17 @@ struct ScratchDir {
   ~ScratchDir() { std::filesystem::remove_all(dir); }
   std::string path(const std::string& name) const { return (dir / name).string(); }
 
-  // Runs `nesim <args>`, capturing stdout, stderr and the exit status.
+  // Entries in the folder (hidden ones included): what a failed command must not leave.
+  size_t files() const {
+    return static_cast<size_t>(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()));
+  }
+
+  // Runs `nesim <args>` inside the folder (relative paths land there), stdin empty and stdout and
+  // stderr files (not a terminal), capturing both and the exit status.
   CommandResult nesim(const std::string& args) const {
     std::filesystem::path out = dir / ".stdout", err = dir / ".stderr";
-    std::string cmd = fmt::format("'{}' {} >'{}' 2>'{}'", NESIM_BINARY, args, out.string(), err.string());
+    std::string cmd = fmt::format("cd '{}' && '{}' {} >'{}' 2>'{}' </dev/null", dir.string(), NESIM_BINARY, args,
+                                  out.string(), err.string());
     int raw = std::system(cmd.c_str());
     CommandResult r;
     r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
