@@ -17,6 +17,7 @@
 
 #include <fmt/format.h>
 
+#include "nas/search/journal.h"
 #include "nas/search/report.h"
 #include "sim/modelfmt/model_expand.h"
 #include "sim/report/output_file.h"
@@ -195,15 +196,9 @@ void Search::open_run_dir() {
     if (fs::exists(journal)) fs::resize_file(journal, text.size());  // absent: killed before the first line
     std::stringstream lines(text);
     std::string line;
-    while (std::getline(lines, line)) {
-      json j;
-      try {
-        j = json::parse(line);
-      } catch (const json::exception&) {
-        continue;
-      }
-      if (j.value("type", "") == "eval") replay_evals_[j.at("key").get<std::string>()] = j;
-      if (j.value("type", "") == "sim") replay_sims_[j.at("key").get<std::string>()] = j;
+    for (int line_no = 1; std::getline(lines, line); ++line_no) {
+      const auto e = parse_journal_line(line, fmt::format("{}:{}", journal, line_no));
+      if (e) (e->type == "eval" ? replay_evals_ : replay_sims_)[e->key] = e->record;
     }
   } else {
     if (fs::exists(journal))
