@@ -178,7 +178,11 @@ double SearchSpace::cardinality() const {
 }
 
 SearchSpace load_space(const std::string& path, const HwConfig& hw, const SpaceOverrides& overrides) {
-  const std::string text = read_input_file(path, "the search space");
+  return parse_space(read_input_file(path, "the search space"), path, hw, overrides);
+}
+
+SearchSpace parse_space(const std::string& text, const std::string& path, const HwConfig& hw,
+                        const SpaceOverrides& overrides) {
   YAML::Node root;
   try {
     root = YAML::Load(text);
