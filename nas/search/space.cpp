@@ -181,8 +181,29 @@ SearchSpace load_space(const std::string& path, const HwConfig& hw, const SpaceO
   return parse_space(read_input_file(path, "the search space"), path, hw, overrides);
 }
 
+namespace {
+
+SearchSpace parse_space_yaml(const std::string& text, const std::string& path, const HwConfig& hw,
+                             const SpaceOverrides& overrides);
+
+}  // namespace
+
 SearchSpace parse_space(const std::string& text, const std::string& path, const HwConfig& hw,
                         const SpaceOverrides& overrides) {
+  // A map or list where the parser converts a plain value (a key, a name, a label) is the file's
+  // fault, not an internal error (found by fuzz/fuzz_space.cpp).
+  try {
+    return parse_space_yaml(text, path, hw, overrides);
+  } catch (const YAML::Exception& e) {
+    throw input_error("{}:{}:{}: expected a plain value here, not a list or map ({})", path, e.mark.line + 1,
+                      e.mark.column + 1, e.msg);
+  }
+}
+
+namespace {
+
+SearchSpace parse_space_yaml(const std::string& text, const std::string& path, const HwConfig& hw,
+                             const SpaceOverrides& overrides) {
   YAML::Node root;
   try {
     root = YAML::Load(text);
@@ -350,6 +371,8 @@ SearchSpace parse_space(const std::string& text, const std::string& path, const 
   }
   return s;
 }
+
+}  // namespace
 
 Arch random_arch(const SearchSpace& s, std::mt19937_64& rng) {
   Arch a;
