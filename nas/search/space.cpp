@@ -15,6 +15,7 @@
 #include "sim/modelfmt/model_expand.h"
 #include "sim/util/error.h"
 #include "sim/util/input_file.h"
+#include "sim/util/text.h"
 
 namespace nesim::nas {
 
@@ -190,6 +191,7 @@ SearchSpace parse_space_yaml(const std::string& text, const std::string& path, c
 
 SearchSpace parse_space(const std::string& text, const std::string& path, const HwConfig& hw,
                         const SpaceOverrides& overrides) {
+  text::require_utf8(text, path);
   // A map or list where the parser converts a plain value (a key, a name, a label) is the file's
   // fault, not an internal error (found by fuzz/fuzz_space.cpp).
   try {
