@@ -221,7 +221,8 @@ SearchSpace parse_space_yaml(const std::string& text, const std::string& path, c
   if (!root["base"] || !root["base"].IsScalar())
     throw input_error("{}: key 'base': missing (the base model file, relative to the space file)", path);
   s.base_path = (fs::path(path).parent_path() / root["base"].Scalar()).lexically_normal().string();
-  if (!fs::exists(s.base_path))
+  std::error_code exists_error;  // a name too long for the file system is just not there
+  if (!fs::exists(s.base_path, exists_error))
     throw input_error("{}: no model file '{}' (resolved to '{}')", at(path, root["base"], "base"), root["base"].Scalar(),
                       s.base_path);
   s.base = load_model_spec(s.base_path);
