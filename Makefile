@@ -1,8 +1,8 @@
 # The two commands: `make demo` and `make test`. Both install missing Debian packages first.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
-# Executions per fuzz target in `make test` (scripts/fuzz.sh; measured: about 2 minutes in all on 2 cores).
-FUZZ_RUNS  ?= 2000
+# Executions per fuzz target in `make test` (scripts/fuzz.sh; 77 s in all on 2 cores, docs/benchmarks.md).
+FUZZ_RUNS  ?= 20000
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 

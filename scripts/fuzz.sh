@@ -3,7 +3,7 @@
 # executions from a fixed seed, so that `make test` is repeatable; fails if any target crashes.
 # Prints per target: executions, coverage (libFuzzer's cov: edges and ft: features), corpus size.
 #
-#   scripts/fuzz.sh                       # 2000 runs per target (what `make test` runs)
+#   scripts/fuzz.sh                       # 20000 runs per target (what `make test` runs)
 #   scripts/fuzz.sh --runs 100000         # longer, still deterministic
 #   scripts/fuzz.sh --seconds 120 --keep  # a campaign: 120 s per target, growing build-fuzz/campaign/
 #   scripts/fuzz.sh --target journal      # one target (repeatable)
@@ -14,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-runs=2000
+runs=20000
 seconds=0
 keep=0
 build=build-fuzz
@@ -32,7 +32,7 @@ while [[ $# -gt 0 ]]; do
 done
 [[ ${#targets[@]} -gt 0 ]] || targets=(model_yaml hw_yaml hw_cfg topology space journal)
 # With --seconds alone, run until the time is up.
-[[ "$seconds" != 0 && "$runs" == 2000 ]] && runs=-1
+[[ "$seconds" != 0 && "$runs" == 20000 ]] && runs=-1
 
 if ! command -v clang++ >/dev/null; then
   echo "fuzz.sh: clang++ not found (apt-get install clang libclang-rt-14-dev)" >&2
