@@ -1,10 +1,12 @@
 # The two commands: `make demo` and `make test`. Both install missing Debian packages first.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+# Executions per fuzz target in `make test` (scripts/fuzz.sh; 77 s in all on 2 cores, docs/benchmarks.md).
+FUZZ_RUNS  ?= 20000
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 
-.PHONY: deps test-deps build build-asan demo test bench experiments clean
+.PHONY: deps test-deps build build-asan demo test fuzz bench experiments clean
 
 # Only what the chosen build needs (CMAKE_ARGS=-DNESIM_WITH_TORCH=OFF skips libtorch).
 deps:
@@ -34,6 +36,12 @@ test: test-deps build build-asan
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  ctest --output-on-failure -L '^(unit|module)$$'
 	sh tests/sanitizers/error_paths.sh $(ASAN_BUILD) .
+	@echo "== fuzz targets under AddressSanitizer + UBSan ($(FUZZ_RUNS) runs each, seed 1)"
+	bash scripts/fuzz.sh --runs $(FUZZ_RUNS)
+
+# The fuzz targets alone (build-fuzz/), e.g. make fuzz FUZZ_RUNS=100000.
+fuzz: test-deps
+	bash scripts/fuzz.sh --runs $(FUZZ_RUNS)
 
 experiments: build
 	bash scripts/run-experiments.sh $(BUILD) $(JOBS)
@@ -42,4 +50,4 @@ bench: build
 	./$(BUILD)/bench/nesim_bench
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

@@ -20,6 +20,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "nas/search/journal.h"
 #include "nas/search/report.h"
 #include "sim/modelfmt/model_expand.h"
 #include "sim/report/output_file.h"
@@ -246,44 +247,6 @@ json Search::run_config() const {
           {"mutate_genes", so.mutate_genes}, {"budget", o_.budget}, {"batch", o_.batch},
           {"seed", o_.seed}, {"sim_every", o_.sim_every}, {"sim_top", o_.sim_top},
           {"refine_threshold_pct", o_.refine_threshold_pct}, {"max_peak_states", o_.max_peak_states}};
-}
-
-// What is wrong with one journal line ("" when nothing is); `id` gets its "type key". A line is
-// {"type":"eval","key":GENES,"eval":{...}} or {"type":"sim","key":GENES,"latency_ms":X,"total_cycles":N}.
-std::string journal_line_problem(const std::string& line, std::string& id) {
-  json j;
-  try {
-    j = json::parse(line);
-  } catch (const json::exception&) {
-    return "not a line of JSON";
-  }
-  if (!j.is_object()) return "expected a JSON object";
-  const auto field = [&](const json& o, const std::string& key, const char* kind, bool ok) -> std::string {
-    if (!o.contains(key)) return fmt::format("key '{}' is missing", key);
-    return ok ? "" : fmt::format("key '{}': expected {}, got {}", key, kind, json_text(o[key]).substr(0, 40));
-  };
-  const auto has = [](const json& o, const std::string& key) { return o.contains(key) ? o[key] : json(); };
-  std::string bad = field(j, "type", "\"eval\" or \"sim\"", has(j, "type") == "eval" || has(j, "type") == "sim");
-  if (bad.empty()) bad = field(j, "key", "the candidate's genes as a string", has(j, "key").is_string() && !has(j, "key").empty());
-  if (!bad.empty()) return bad;
-  const std::string type = j["type"];
-  id = type + " " + j["key"].get<std::string>();
-  if (type == "sim") {
-    bad = field(j, "latency_ms", "a positive number", has(j, "latency_ms").is_number() && has(j, "latency_ms") > 0);
-    if (bad.empty()) bad = field(j, "total_cycles", "an integer", has(j, "total_cycles").is_number_integer());
-    return bad;
-  }
-  bad = field(j, "eval", "an object", has(j, "eval").is_object());
-  if (!bad.empty()) return bad;
-  const json& e = j["eval"];
-  for (const char* key : {"ok", "accuracy_ok"})
-    if (bad.empty()) bad = field(e, key, "true or false", has(e, key).is_boolean());
-  for (const char* key : {"predicted_ms", "accuracy"})
-    if (bad.empty()) bad = field(e, key, "a number", has(e, key).is_number());
-  for (const char* key : {"params", "macs", "peak_activation_bytes", "memory_bytes"})
-    if (bad.empty()) bad = field(e, key, "an integer", has(e, key).is_number_integer());
-  if (bad.empty() && e.contains("error") && !e["error"].is_string()) bad = field(e, "error", "a string", false);
-  return bad.empty() ? "" : "eval: " + bad;
 }
 
 // True when `dir` is missing, empty, or holds only what a search killed before it committed

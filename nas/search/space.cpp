@@ -15,6 +15,7 @@
 #include "sim/modelfmt/model_expand.h"
 #include "sim/util/error.h"
 #include "sim/util/input_file.h"
+#include "sim/util/text.h"
 
 namespace nesim::nas {
 
@@ -178,7 +179,33 @@ double SearchSpace::cardinality() const {
 }
 
 SearchSpace load_space(const std::string& path, const HwConfig& hw, const SpaceOverrides& overrides) {
-  const std::string text = read_input_file(path, "the search space");
+  return parse_space(read_input_file(path, "the search space"), path, hw, overrides);
+}
+
+namespace {
+
+SearchSpace parse_space_yaml(const std::string& text, const std::string& path, const HwConfig& hw,
+                             const SpaceOverrides& overrides);
+
+}  // namespace
+
+SearchSpace parse_space(const std::string& text, const std::string& path, const HwConfig& hw,
+                        const SpaceOverrides& overrides) {
+  text::require_utf8(text, path);
+  // A map or list where the parser converts a plain value (a key, a name, a label) is the file's
+  // fault, not an internal error (found by fuzz/fuzz_space.cpp).
+  try {
+    return parse_space_yaml(text, path, hw, overrides);
+  } catch (const YAML::Exception& e) {
+    throw input_error("{}:{}:{}: expected a plain value here, not a list or map ({})", path, e.mark.line + 1,
+                      e.mark.column + 1, e.msg);
+  }
+}
+
+namespace {
+
+SearchSpace parse_space_yaml(const std::string& text, const std::string& path, const HwConfig& hw,
+                             const SpaceOverrides& overrides) {
   YAML::Node root;
   try {
     root = YAML::Load(text);
@@ -194,7 +221,8 @@ SearchSpace load_space(const std::string& path, const HwConfig& hw, const SpaceO
   if (!root["base"] || !root["base"].IsScalar())
     throw input_error("{}: key 'base': missing (the base model file, relative to the space file)", path);
   s.base_path = (fs::path(path).parent_path() / root["base"].Scalar()).lexically_normal().string();
-  if (!fs::exists(s.base_path))
+  std::error_code exists_error;  // a name too long for the file system is just not there
+  if (!fs::exists(s.base_path, exists_error))
     throw input_error("{}: no model file '{}' (resolved to '{}')", at(path, root["base"], "base"), root["base"].Scalar(),
                       s.base_path);
   s.base = load_model_spec(s.base_path);
@@ -346,6 +374,8 @@ SearchSpace load_space(const std::string& path, const HwConfig& hw, const SpaceO
   }
   return s;
 }
+
+}  // namespace
 
 Arch random_arch(const SearchSpace& s, std::mt19937_64& rng) {
   Arch a;

@@ -61,6 +61,9 @@ struct SpaceOverrides {
 // the engine's PF (systolic: columns). InputError naming the file, line and key on bad files.
 // Example: SearchSpace s = load_space("nas/spaces/detector.yaml", read_hw("hwconfigs/ne-pf16.yaml"));
 SearchSpace load_space(const std::string& path, const HwConfig& hw, const SpaceOverrides& overrides = {});
+// The same from the file's text; `path` names it in messages and resolves its base model.
+SearchSpace parse_space(const std::string& text, const std::string& path, const HwConfig& hw,
+                        const SpaceOverrides& overrides = {});
 
 struct Arch {
   std::vector<int> genes;  // one choice index per decision, in SearchSpace::decisions order

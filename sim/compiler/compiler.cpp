@@ -15,7 +15,6 @@
 #include <cstring>
 #include <limits>
 #include <optional>
-#include <ranges>
 #include <set>
 #include <span>
 #include <stdexcept>
@@ -199,7 +198,20 @@ class Compiler {
     int front() const { return first; }
     int back() const { return first + count - 1; }
     bool contains(int li) const { return li >= first && li < first + count; }
-    std::ranges::iota_view<int, int> layers() const { return {first, first + count}; }
+    // first .. first + count - 1. Not std::views::iota: clang 14 (the fuzz build's compiler)
+    // cannot compile it against libstdc++ 12.
+    struct LayerRange {
+      struct It {
+        int li;
+        int operator*() const { return li; }
+        It& operator++() { ++li; return *this; }
+        bool operator!=(const It& o) const { return li != o.li; }
+      };
+      int lo, hi;
+      It begin() const { return {lo}; }
+      It end() const { return {hi}; }
+    };
+    LayerRange layers() const { return {first, first + count}; }
   };
 
   // Planning ---------------------------------------------------------------------------------
@@ -902,7 +914,8 @@ std::optional<Kernel> Compiler::plan_se(int li, const Resident& resident_in, boo
 // A block's layers as one kernel: row bands of the block output, each computed from the rows of
 // the block input it needs (halo rows recomputed); intermediates live in SRAM only.
 std::optional<Kernel> Compiler::plan_chain(const Group& g, const Resident& resident_in, bool out_resident) {
-  std::vector<int> ls(g.layers().begin(), g.layers().end());
+  std::vector<int> ls;
+  for (int li : g.layers()) ls.push_back(li);
   int x = layer(ls.front()).inputs[0];  // the block input
   int last = ls.back();
   bool res = resident_in.count(x) > 0;

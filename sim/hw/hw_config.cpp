@@ -449,6 +449,7 @@ const std::vector<HwKey>& hw_keys() {
 }
 
 HwConfig parse_hw_yaml(const std::string& text, const std::string& where) {
+  text::require_utf8(text, where);
   YAML::Node root;
   try {
     root = YAML::Load(text);

@@ -189,6 +189,7 @@ InputError unknown_cfg_key(const std::string& at, const std::string& section,
 }  // namespace
 
 HwConfig parse_scalesim_cfg(const std::string& text, const std::string& where) {
+  text::require_utf8(text, where);
   Import im;
   std::map<std::string, int> key_lines;  // "section/lowercase key" -> line
   std::map<std::string, int> section_lines;

@@ -460,6 +460,7 @@ void emit_blocks(YAML::Emitter& out, const std::vector<BlockSpec>& blocks) {
 }  // namespace
 
 ModelSpec parse_model_yaml(const std::string& text, const std::string& where) {
+  text::require_utf8(text, where);
   return Parser(where).parse(text);
 }
 

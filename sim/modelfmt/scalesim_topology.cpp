@@ -10,6 +10,7 @@
 
 #include "sim/util/error.h"
 #include "sim/util/input_file.h"
+#include "sim/util/text.h"
 
 namespace nesim {
 namespace {
@@ -43,6 +44,7 @@ const char* const kGemmColumns[] = {"Layer", "M", "N", "K"};
 }  // namespace
 
 Network parse_scalesim_topology(const std::string& text, const std::string& where, const std::string& name) {
+  text::require_utf8(text, where);
   Network net;
   net.name = name;
   std::istringstream in(text);

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "sim/util/error.h"
+
 namespace nesim::text {
 
 // The whole text as a base-10 integer ("16"), or nothing ("16.0", "0x10", " 16", "").
@@ -66,6 +68,29 @@ inline std::string join(const std::vector<std::string>& names, const char* sep =
 
 inline std::string file_stem(const std::string& path) {
   return std::filesystem::path(path).stem().string();
+}
+
+// Throws an InputError naming `where` and the line unless `text` is valid UTF-8. Every reader
+// calls it first: names in a file reach the JSON outputs, whose writer rejects anything else.
+inline void require_utf8(const std::string& text, const std::string& where) {
+  auto byte = [&](size_t i) { return i < text.size() ? static_cast<unsigned char>(text[i]) : 0u; };
+  int line = 1;
+  for (size_t i = 0; i < text.size();) {
+    const unsigned c = byte(i);
+    // RFC 3629: the length from the lead byte, and the range of the second byte (no overlong
+    // forms, no surrogates, nothing past U+10FFFF); later bytes are 0x80..0xbf.
+    size_t n = 0;
+    unsigned lo = 0x80, hi = 0xbf;
+    if (c < 0x80) n = 1;
+    else if (c >= 0xc2 && c <= 0xdf) n = 2;
+    else if (c >= 0xe0 && c <= 0xef) n = 3, lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
+    else if (c >= 0xf0 && c <= 0xf4) n = 4, lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
+    bool ok = n > 0 && (n == 1 || (byte(i + 1) >= lo && byte(i + 1) <= hi));
+    for (size_t k = 2; ok && k < n; ++k) ok = byte(i + k) >= 0x80 && byte(i + k) <= 0xbf;
+    if (!ok) throw input_error("{}:{}: not valid UTF-8 (byte 0x{:02x}); save the file as UTF-8", where, line, c);
+    if (c == '\n') ++line;
+    i += n;
+  }
 }
 
 }  // namespace nesim::text

@@ -1,0 +1,7 @@
+// libFuzzer target: one input = one file of this format; what it does is fuzz/targets.h's journal().
+#include "fuzz/fuzz_common.h"
+#include "fuzz/targets.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  return nesim::fuzz::run_one(data, size, nesim::fuzz::journal);
+}
