@@ -21,7 +21,7 @@ build: deps
 
 build-asan: deps
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DNESIM_SANITIZE=ON -DNESIM_WITH_TORCH=OFF -DNESIM_BUILD_BENCH=OFF $(CMAKE_ARGS) >/dev/null
-	@cmake --build $(ASAN_BUILD) -j $(JOBS) --target nesim nesim_unit_tests nesim_module_tests
+	@cmake --build $(ASAN_BUILD) -j $(JOBS) --target nesim nesim_unit_tests nesim_module_tests nesim_cli_tests
 
 demo: build
 	./$(BUILD)/nesim simulate --model models/mobilenet_v2.yaml --hw hwconfigs/ne-pf16.yaml
@@ -35,6 +35,9 @@ test: test-deps build build-asan
 	@echo "== unit and module suites under AddressSanitizer + UBSan"
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  ctest --output-on-failure -L '^(unit|module)$$'
+	@echo "== every class of malformed input against the ASan + UBSan nesim: exit 2, no report"
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  ./tests/nesim_cli_tests -tc='malformed*'
 	sh tests/sanitizers/error_paths.sh $(ASAN_BUILD) .
 	@echo "== fuzz targets under AddressSanitizer + UBSan ($(FUZZ_RUNS) runs each, seed 1)"
 	bash scripts/fuzz.sh --runs $(FUZZ_RUNS)
