@@ -212,21 +212,21 @@ class MpiExecutor : public Executor {
         if (index >= count || pos + len > buffer.size()) throw std::runtime_error("MPI: malformed worker reply");
         std::string bytes = buffer.substr(pos, len);
         pos += len;
-        if (status != kOk) continue;
         if (kind != kOk) {
-          status = kind;
-          message = fmt::format("{}: {}: {}", where, describe_(index), bytes);
+          if (status == kOk) status = kind, message = fmt::format("{}: {}: {}", where, describe_(index), bytes);
           continue;
         }
         results[index] = std::move(bytes);
         ++done;
         if (!on_done) continue;
+        // After a failure the jobs still finishing are passed on too (a search journals them), but
+        // the first failure is the one reported.
         try {
           on_done({index, results[index], done, where});
         } catch (const InputError& e) {
-          status = kInputError, message = e.what(), error = std::current_exception();
+          if (status == kOk) status = kInputError, message = e.what(), error = std::current_exception();
         } catch (const std::exception& e) {
-          status = kInternalError, message = e.what(), error = std::current_exception();
+          if (status == kOk) status = kInternalError, message = e.what(), error = std::current_exception();
         }
       }
       uint64_t& b = batch[static_cast<size_t>(from)];
