@@ -18,6 +18,8 @@
 #define MPICH_SKIP_MPICXX 1
 #include <mpi.h>
 
+#include <time.h>
+
 #include <chrono>
 #include <cstdint>
 #endif
@@ -97,6 +99,21 @@ World& world() {
     return w;
   }();
   return w;
+}
+
+// Waits for a message like MPI_Probe, but sleeps between polls once nothing came for a while:
+// Open MPI's blocking calls spin, and a spinning manager takes a core from the workers of an
+// oversubscribed node (ranks > cores).
+void probe_politely(int source, int tag, MPI_Status* st, const char* what) {
+  int flag = 0;
+  for (int polls = 0;; ++polls) {
+    check(MPI_Iprobe(source, tag, MPI_COMM_WORLD, &flag, st), what);
+    if (flag) return;
+    if (polls > 200) {
+      struct timespec pause = {0, polls > 2000 ? 200'000 : 20'000};
+      nanosleep(&pause, nullptr);
+    }
+  }
 }
 
 // Appends/reads plain values to/from a byte buffer.
@@ -194,7 +211,7 @@ class MpiExecutor : public Executor {
     std::string buffer;
     while (active > 0) {
       MPI_Status st;
-      check(MPI_Probe(MPI_ANY_SOURCE, kTagReply, MPI_COMM_WORLD, &st), "waiting for a worker");
+      probe_politely(MPI_ANY_SOURCE, kTagReply, &st, "waiting for a worker");
       int size = 0;
       MPI_Get_count(&st, MPI_BYTE, &size);
       buffer.resize(static_cast<size_t>(size));
@@ -267,6 +284,8 @@ class MpiExecutor : public Executor {
       check(MPI_Send(reply.data(), static_cast<int>(reply.size()), MPI_BYTE, 0, kTagReply, MPI_COMM_WORLD),
             "sending results");
       uint64_t range[2];
+      MPI_Status st;
+      probe_politely(0, kTagWork, &st, "waiting for work");
       check(MPI_Recv(range, 2, MPI_UINT64_T, 0, kTagWork, MPI_COMM_WORLD, MPI_STATUS_IGNORE), "waiting for work");
       if (range[0] == range[1]) return;
       const auto start = std::chrono::steady_clock::now();
