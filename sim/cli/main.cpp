@@ -104,9 +104,9 @@ int main(int argc, char** argv) {
     return e.status;  // rank 0 reports why
   } catch (const nesim::InputError& e) {
     std::cerr << "nesim: error: " << e.what() << "\n";
-    return nesim::exec::end_failed_run(2);
+    return nesim::exec::end_failed_run(2, e.what());
   } catch (const std::exception& e) {
     std::cerr << "nesim: internal error: " << e.what() << "\n";
-    return nesim::exec::end_failed_run(3);
+    return nesim::exec::end_failed_run(3, std::string("internal error: ") + e.what());
   }
 }

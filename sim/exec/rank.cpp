@@ -25,6 +25,7 @@ int env_int(const char* name, int fallback) {
 }
 
 bool failure_shared = false;
+int saved_stderr = -1;  // a worker rank's own stderr, before start_process() silenced it
 
 }  // namespace
 
@@ -59,6 +60,7 @@ void start_process() {
 #endif
   const int devnull = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
   if (devnull >= 0) {
+    saved_stderr = ::fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
     ::dup2(devnull, STDOUT_FILENO);
     ::dup2(devnull, STDERR_FILENO);
     ::close(devnull);
@@ -67,11 +69,18 @@ void start_process() {
 
 void note_failure_shared() { failure_shared = true; }
 
-int end_failed_run(int status) {
-  if (detail::mpi_running() && !failure_shared) {
-    std::cerr << std::flush;
-    detail::mpi_abort(status);
+int end_failed_run(int status, const std::string& message) {
+  if (!detail::mpi_running() || failure_shared) return status;
+  std::cerr << std::flush;
+  if (!is_output_rank()) {
+    ::sleep(2);
+    const std::string line = "nesim: error: rank " + std::to_string(launch_rank()) + " on host " + host_name() +
+                             ": " + message + "\n";
+    if (saved_stderr >= 0 && ::write(saved_stderr, line.data(), line.size()) < 0) {
+      // Nowhere left to say it; the abort still ends the job.
+    }
   }
+  detail::mpi_abort(status);
   return status;
 }
 

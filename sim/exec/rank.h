@@ -29,9 +29,11 @@ struct Stopped : std::exception {
   int status;
 };
 
-// How main ends a failed run with `status` once the message is printed: under MPI, after an error
-// that the other ranks do not know about (they may wait for rank 0 forever), the job is aborted.
-int end_failed_run(int status);
+// How main ends a failed run with `status` once rank 0 printed `message`: under MPI, after an
+// error that the other ranks do not know about (they may wait for rank 0 forever), the job is
+// aborted. A rank other than 0 waits two seconds first (rank 0 usually fails the same way and ends
+// the job with its own message); if still running, it prints `message` naming itself and aborts.
+int end_failed_run(int status, const std::string& message);
 
 // Set by a back end when every process already knows that the run failed (no abort needed).
 void note_failure_shared();
