@@ -14,8 +14,12 @@
 #include "sim/util/error.h"
 
 #ifdef NESIM_WITH_MPI
+#ifndef OMPI_SKIP_MPICXX
 #define OMPI_SKIP_MPICXX 1  // the C API only: no libmpi_cxx
+#endif
+#ifndef MPICH_SKIP_MPICXX
 #define MPICH_SKIP_MPICXX 1
+#endif
 #include <mpi.h>
 
 #include <time.h>
