@@ -64,6 +64,9 @@ if(NESIM_INSTALLS_LIBRARY)
   endforeach()
   # XGBoost is opened with dlopen when a regressor is fitted (nas/regressor/xgboost_api.h).
   set(NESIM_PC_REQUIRES "fmt yaml-cpp nlohmann_json systemc")
+  if(NESIM_WITH_MPI)
+    string(APPEND NESIM_PC_REQUIRES " ompi-c")
+  endif()
   # Relative to the .pc file, so that `cmake --install --prefix P` gives a working file under P.
   file(RELATIVE_PATH NESIM_PC_PREFIX_FROM_PCFILEDIR "/p/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/p")
   string(REGEX REPLACE "/$" "" NESIM_PC_PREFIX_FROM_PCFILEDIR "${NESIM_PC_PREFIX_FROM_PCFILEDIR}")

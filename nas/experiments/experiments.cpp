@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "nas/advisor/advisor.h"
+#include "sim/exec/rank.h"
 #include "sim/hw/hw_config.h"
 #include "sim/modelfmt/model_spec.h"
 #include "sim/report/output_file.h"
@@ -308,8 +309,9 @@ ExperimentResult run_experiment(const ExperimentOptions& o) {
   read_input_file(under(o, kHw), "hardware");
   read_input_file(under(o, kRegressor), "regressor");
   std::error_code ec;
-  const bool created = !fs::exists(fs::symlink_status(o.out_dir, ec));
-  fs::create_directories(o.out_dir, ec);
+  // Under MPI only rank 0 writes (sim/exec/rank.h); the other ranks compute alongside it.
+  const bool created = exec::is_output_rank() && !fs::exists(fs::symlink_status(o.out_dir, ec));
+  if (exec::is_output_rank()) fs::create_directories(o.out_dir, ec);
   if (ec) throw input_error("--out: cannot create directory {}: {}", o.out_dir, ec.message());
   ExperimentResult r;
   try {

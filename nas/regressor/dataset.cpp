@@ -223,17 +223,17 @@ std::vector<KernelRow> simulate_samples(const SampleOptions& opt, const std::vec
   Progress reporter("dataset", samples.size(), "networks simulated", opt.progress);
   auto progress = [&](size_t done) { reporter.update(done); };
   std::vector<std::vector<KernelRow>> per_sample(samples.size());
-  if (opt.parallel && samples.size() > 1) {
+  if (opt.parallel && (samples.size() > 1 || opt.parallel->distributed())) {
     // Rows travel from the workers as the CSV lines write_rows() writes, which read back exactly
     // (shortest round-trip numbers), so the file does not depend on the number of workers.
-    std::vector<std::string> texts = opt.parallel(
+    std::vector<std::string> texts = opt.parallel->map(
         samples.size(),
         [&](size_t i) {
           std::string text;
           for (const KernelRow& r : rows_of(i)) text += row_csv(r) + "\n";
           return text;
         },
-        progress);
+        [&](const exec::JobDone& d) { progress(d.done); });
     for (size_t i = 0; i < texts.size(); ++i) {
       std::stringstream in(texts[i]);
       for (std::string line; std::getline(in, line);)

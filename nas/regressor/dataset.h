@@ -10,7 +10,7 @@
 
 #include "sim/graph/network.h"
 #include "sim/hw/hw_config.h"
-#include "sim/util/parallel_map.h"
+#include "sim/exec/executor.h"
 #include "sim/util/progress.h"
 
 namespace nesim::nas {
@@ -37,7 +37,7 @@ struct SampleOptions {
   uint64_t seed = 1;
   std::vector<Network> single_layers;    // layer_shape_networks(); drawn from after the networks
   int layer_samples = 0;                 // single-layer networks simulated
-  ParallelMap parallel;                  // simulates samples in worker processes; null = here
+  ParallelMap parallel;                  // simulates samples (sim/exec: workers or MPI ranks); null = here
   ProgressMode progress = ProgressMode::Quiet;  // networks simulated, on stderr
 };
 // One network of the sample space, by index into SampleOptions: a zoo model (model_files) at a

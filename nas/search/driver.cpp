@@ -22,6 +22,7 @@
 
 #include "nas/search/journal.h"
 #include "nas/search/report.h"
+#include "sim/exec/rank.h"
 #include "sim/modelfmt/model_expand.h"
 #include "sim/report/output_file.h"
 #include "sim/report/result_writers.h"
@@ -174,6 +175,7 @@ class Search : public Scoreboard {
  private:
   void check_options() const;
   void open_run_dir();
+  void open_run_dir_on_coordinator();
   void load_journal(const std::string& path, bool main);
   void discard_new_run();
   void evaluate_baseline();
@@ -182,6 +184,8 @@ class Search : public Scoreboard {
   // journalled. in_process: run them here even when workers were asked for.
   std::vector<json> results(const std::string& type, const std::vector<std::string>& keys,
                             const std::function<json(size_t)>& compute, bool in_process = false);
+  void check_remote_trial(const std::string& line, const std::string& where,
+                          const std::function<std::string()>& rerun) const;
   double constraint_violation(const SearchEvaluation& e, double latency_ms) const;
   void rescore(CandidateRecord& c) const;
   void evaluate_new(const std::vector<Arch>& archs);
@@ -341,6 +345,25 @@ void Search::open_run_dir() {
   pending_ = std::make_unique<Journal>(pending);
 }
 
+// Only the coordinating process (rank 0 under MPI) touches the run directory; the other ranks get
+// its journalled lines from it, after it has checked, locked and (on --resume) repaired the run, so
+// that every rank replays the same results.
+void Search::open_run_dir_on_coordinator() {
+  if (!o_.parallel || !o_.parallel->distributed()) return open_run_dir();
+  const std::string shared = o_.parallel->from_coordinator([&] {
+    open_run_dir();
+    std::string text;
+    for (const auto& [id, line] : replay_) text += id + "\n" + line + "\n";
+    return text;
+  });
+  if (exec::is_output_rank()) return;
+  for (size_t pos = 0; pos < shared.size();) {
+    const size_t a = shared.find('\n', pos), b = shared.find('\n', a + 1);
+    replay_.emplace(shared.substr(pos, a - pos), shared.substr(a + 1, b - a - 1));
+    pos = b + 1;
+  }
+}
+
 // Reads a journal into replay_. A last line without its newline is what a kill during the append
 // leaves: it is dropped (and cut off the file) with a note. Any other bad line is an input error
 // naming it: resuming past it would silently recompute or misread a result.
@@ -394,8 +417,10 @@ void Search::discard_new_run() {
 
 // Every result goes through its JSON text, so that the in-process path, the workers and a resume
 // give identical numbers. Each computed line is appended to journal.pending.jsonl as soon as it is
-// finished (by the worker), so a kill loses no finished work; then the round's lines go into
-// journal.jsonl in key order, so that the journal is the same whatever --jobs is.
+// finished (by the coordinating process, as the result arrives), so a kill loses no finished work;
+// then the round's lines go into journal.jsonl in key order, so that the journal is the same
+// whatever --jobs or the number of MPI ranks is. in_process: cheap and pure (closed-form scores,
+// the baseline's simulation), so every process computes it itself rather than sending it out.
 std::vector<json> Search::results(const std::string& type, const std::vector<std::string>& keys,
                                   const std::function<json(size_t)>& compute, bool in_process) {
   std::vector<std::string> lines(keys.size());
@@ -405,16 +430,21 @@ std::vector<json> Search::results(const std::string& type, const std::vector<std
     if (it != replay_.end()) lines[i] = it->second;
     else fresh.push_back(i);
   }
-  auto one = [&](size_t k) {
-    const std::string line = json_text(compute(fresh[k]));
-    if (pending_) pending_->append(line);
-    return line;
-  };
+  auto one = [&](size_t k) { return json_text(compute(fresh[k])); };
   std::vector<std::string> computed;
-  if (o_.jobs > 1 && o_.parallel && fresh.size() > 1 && !in_process) {
-    computed = o_.parallel(fresh.size(), one, [](size_t) {});
+  const exec::Executor* ex = o_.parallel.get();
+  const bool spread = ex && !in_process && !fresh.empty() &&
+                      (ex->distributed() || (ex->workers() > 1 && fresh.size() > 1));
+  if (spread) {
+    computed = ex->map(fresh.size(), one, [&](const exec::JobDone& d) {
+      if (!d.where.empty()) check_remote_trial(d.bytes, d.where, [&] { return one(d.index); });
+      if (pending_) pending_->append(d.bytes);
+    });
   } else {
-    for (size_t k = 0; k < fresh.size(); ++k) computed.push_back(one(k));
+    for (size_t k = 0; k < fresh.size(); ++k) {
+      computed.push_back(one(k));
+      if (pending_) pending_->append(computed.back());
+    }
   }
   for (size_t k = 0; k < fresh.size(); ++k) lines[fresh[k]] = computed[k];
   if (journal_) {
@@ -430,6 +460,23 @@ std::vector<json> Search::results(const std::string& type, const std::vector<std
   std::vector<json> out;
   for (const std::string& l : lines) out.push_back(json::parse(l));
   return out;
+}
+
+// An evaluation whose accuracy trial failed on another machine (an MPI rank) is tried again here:
+// when it succeeds here the trainer is broken on that host, and the run ends naming it, rather
+// than recording a failure that a single-process run would not have. A trial that fails here too
+// is a failure of the candidate, recorded as in any run.
+void Search::check_remote_trial(const std::string& line, const std::string& where,
+                                const std::function<std::string()>& rerun) const {
+  const json j = json::parse(line);
+  if (j.value("type", "") != "eval" || !j.contains("eval") || j["eval"].value("accuracy_ok", true)) return;
+  const std::string here = rerun();
+  const json h = json::parse(here);
+  if (!h["eval"].value("accuracy_ok", false)) return;
+  throw input_error("{}: the accuracy trial of candidate {} failed there ({}) but succeeds on rank 0 (host {}): the "
+                    "trainer does not work on that host; fix its environment there (or leave the host out) and "
+                    "continue with --resume",
+                    where, j.value("key", ""), j["eval"].value("error", ""), exec::host_name());
 }
 
 double Search::constraint_violation(const SearchEvaluation& e, double latency_ms) const {
@@ -561,7 +608,7 @@ void Search::evaluate_baseline() {
   std::vector<json> res(2);
   res[0] = results("eval", {"base"}, [&](size_t) {
     return json{{"type", "eval"}, {"key", "base"}, {"eval", to_json(eval_->evaluate(r_.space.base))}};
-  }, true)[0];
+  }, eval_->closed_form_accuracy())[0];
   r_.baseline.id = -1;
   r_.baseline.description = "base model " + r_.space.base_path;
   r_.baseline.eval = search_evaluation_from_json(res[0].at("eval"));
@@ -592,9 +639,10 @@ SearchResult Search::run() {
   // Until the baseline is journalled a new run has nothing worth keeping: on any failure up to
   // there (a scorer that cannot be made, a base model that fails) its files are removed again.
   try {
-    open_run_dir();
+    open_run_dir_on_coordinator();
     ScorerOptions scorer_options = o_.scorer;
-    if (!o_.out_dir.empty()) scorer_options.work_dir = o_.out_dir;  // cmd's private directory goes in the run's
+    // cmd's private directory goes in the run's; an MPI rank other than 0 keeps its own under $TMPDIR
+    if (!o_.out_dir.empty() && exec::is_output_rank()) scorer_options.work_dir = o_.out_dir;
     scorer_ = std::shared_ptr<const AccuracyScorer>(make_scorer(o_.accuracy, scorer_options));
     eval_ = std::make_unique<Evaluator>(o_.hw, regressor, scorer_, o_.seed, o_.max_peak_states);
     evaluate_baseline();

@@ -23,7 +23,7 @@
 #include "nas/search/strategy.h"
 #include "sim/hw/hw_config.h"
 #include "sim/report/records.h"
-#include "sim/util/parallel_map.h"
+#include "sim/exec/executor.h"
 #include "sim/util/progress.h"
 
 namespace nesim::nas {
@@ -49,7 +49,7 @@ struct SearchOptions {
   std::string out_dir;             // "" = write nothing (in-process use)
   bool resume = false;             // continue the run journalled in out_dir
   ProgressMode progress = ProgressMode::Quiet;  // on stderr: a bar, a line every few seconds, or nothing
-  ParallelMap parallel;            // used when jobs > 1; null = everything in this process
+  ParallelMap parallel;            // runs evaluations and simulations (sim/exec); null = in this process
 };
 
 struct CandidateRecord {

@@ -8,7 +8,7 @@
 
 #include "nas/experiments/experiments.h"
 #include "sim/cli/cli_util.h"
-#include "sim/cli/parallel_map.h"
+#include "sim/exec/executor.h"
 
 namespace nesim::cli {
 
@@ -35,7 +35,7 @@ Command add_experiment_command(CLI::App& parent) {
   app->footer("Example:\n  nesim experiment detector --out runs/detector --jobs 2");
   return {app, [o, progress] {
             o->progress = progress->mode();
-            o->parallel = process_parallel_map(o->jobs);
+            o->parallel = exec::make_executor(o->jobs, "search job");
             const nas::ExperimentResult r = nas::run_experiment(*o);
             std::cout << r.markdown << fmt::format("\nwrote {}/summary.json and {}/report.md\n", o->out_dir, o->out_dir);
             return 0;

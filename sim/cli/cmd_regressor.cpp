@@ -15,7 +15,7 @@
 #include "nas/regressor/dataset.h"
 #include "nas/regressor/regressor.h"
 #include "sim/cli/cli_util.h"
-#include "sim/cli/parallel_map.h"
+#include "sim/exec/executor.h"
 #include "sim/compiler/compiler.h"
 #include "sim/report/output_file.h"
 #include "sim/report/result_writers.h"
@@ -73,7 +73,7 @@ int run_dataset(const DatasetOptions& o) {
   s.model_files = o.models;
   if (!o.layer_shapes.empty()) s.single_layers = nas::layer_shape_networks(o.layer_shapes);
   s.layer_samples = o.layer_samples;
-  if (o.jobs > 1) s.parallel = process_parallel_map(o.jobs, "dataset sample");
+  if (auto ex = exec::make_executor(o.jobs, "dataset sample"); ex->workers() > 1 || ex->distributed()) s.parallel = ex;
   if (s.model_files.empty()) {
     for (const auto& e : std::filesystem::directory_iterator(NESIM_SOURCE_DIR "/models"))
       if (e.path().extension() == ".yaml") s.model_files.push_back(e.path().string());

@@ -9,7 +9,7 @@
 
 #include "nas/search/driver.h"
 #include "sim/cli/cli_util.h"
-#include "sim/cli/parallel_map.h"
+#include "sim/exec/executor.h"
 #include "sim/util/error.h"
 
 namespace nesim::cli {
@@ -33,7 +33,7 @@ int run_search_command(SearchCliOptions& o) {
     throw input_error("--regressor: no file '{}' (train one with `nesim fit`)", s.regressor_path);
   if (s.accuracy == "cmd" && s.scorer.command.empty())
     throw input_error("--accuracy cmd needs --accuracy-cmd 'TRAINER {{arch}} {{seed}}'");
-  s.parallel = process_parallel_map(s.jobs);
+  s.parallel = exec::make_executor(s.jobs, "search job");
   const nas::SearchResult r = nas::run_search(s);
   const nlohmann::json& j = r.summary;
   std::cout << fmt::format("baseline  {:.4f} ms  {} bytes  accuracy {:.4f}\n", j["baseline"]["latency_ms"].get<double>(),

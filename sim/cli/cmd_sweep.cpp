@@ -10,7 +10,7 @@
 #include <memory>
 
 #include "sim/cli/cli_util.h"
-#include "sim/cli/process_pool.h"
+#include "sim/exec/executor.h"
 #include "sim/engine/engine.h"
 #include "sim/report/output_file.h"
 #include "sim/report/sweep_report.h"
@@ -89,14 +89,11 @@ int run_sweep(const SweepOptions& o) {
   const char* crash_env = std::getenv("NESIM_TEST_CRASH_JOB");
   const long crash_job = crash_env ? std::atol(crash_env) : -1;
 
-  int workers = std::min<size_t>(o.jobs > 0 ? o.jobs : default_jobs(), std::max<size_t>(n_jobs, 1));
+  const int jobs = static_cast<int>(std::min<size_t>(o.jobs > 0 ? o.jobs : default_jobs(), std::max<size_t>(n_jobs, 1)));
+  const std::shared_ptr<const exec::Executor> executor = exec::make_executor(jobs, describe);
   const auto start = std::chrono::steady_clock::now();
   Progress progress("sweep", n_jobs, "runs", progress_style);
-  PoolJobs pool_jobs;
-  pool_jobs.count = n_jobs;
-  pool_jobs.describe = describe;
-  pool_jobs.on_progress = [&](size_t done) { progress.update(done); };
-  pool_jobs.run = [&](size_t job) {
+  auto run = [&](size_t job) {
     if (static_cast<long>(job) == crash_job) raise(SIGKILL);
     SimResult r;
     try {
@@ -108,10 +105,14 @@ int run_sweep(const SweepOptions& o) {
                 r.latency_ms,   r.energy_uj,    r.mac_utilization};
     return kPointOk + std::string(reinterpret_cast<const char*>(&t), sizeof t);
   };
-  std::vector<std::string> replies = run_in_processes(pool_jobs, workers);
+  std::vector<std::string> replies =
+      executor->map(n_jobs, run, [&](const exec::JobDone& d) { progress.update(d.done); });
   const double elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  progress.finish(fmt::format("nesim: swept {} runs in {:.2f} s ({:.1f} runs/s, {} worker process{})", n_jobs,
-                              elapsed_s, elapsed_s > 0 ? n_jobs / elapsed_s : 0.0, workers, workers == 1 ? "" : "es"));
+  const int workers = executor->workers();
+  const std::string by = executor->distributed() ? fmt::format("{} MPI worker rank{}", workers, workers == 1 ? "" : "s")
+                                                 : fmt::format("{} worker process{}", workers, workers == 1 ? "" : "es");
+  progress.finish(fmt::format("nesim: swept {} runs in {:.2f} s ({:.1f} runs/s, {})", n_jobs, elapsed_s,
+                              elapsed_s > 0 ? n_jobs / elapsed_s : 0.0, by));
 
   SweepTable table;
   for (const HwOverride& ov : overrides) table.keys.push_back(ov.key);

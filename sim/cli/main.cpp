@@ -11,6 +11,7 @@
 
 #include "nas/accuracy/scorer.h"
 #include "sim/cli/cli_util.h"
+#include "sim/exec/rank.h"
 #include "sim/util/error.h"
 
 namespace {
@@ -57,6 +58,8 @@ void reject_negative_unsigned(CLI::App& app) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Under mpirun only rank 0 prints; MPI itself starts later, at the first parallel step.
+  nesim::exec::start_process();
 #ifdef NESIM_TORCH_EXE
   // Started by hand rather than by `nesim`: restart once with the wait policy set.
   if (!std::getenv("OMP_WAIT_POLICY")) {
@@ -115,11 +118,13 @@ int main(int argc, char** argv) {
     std::cerr << fmt::format("nesim: error: cannot run {}: {}\n", torch_exe, std::strerror(errno));
     return 2;
 #endif
+  } catch (const nesim::exec::Stopped& e) {
+    return e.status;  // rank 0 reports why
   } catch (const nesim::InputError& e) {
     std::cerr << "nesim: error: " << e.what() << "\n";
-    return 2;
+    return nesim::exec::end_failed_run(2, e.what());
   } catch (const std::exception& e) {
     std::cerr << "nesim: internal error: " << e.what() << "\n";
-    return 3;
+    return nesim::exec::end_failed_run(3, std::string("internal error: ") + e.what());
   }
 }

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "sim/exec/rank.h"
 #include "sim/util/error.h"
 
 namespace nesim {
@@ -74,7 +75,7 @@ std::string resolve_output_path(const std::string& path) {
 }
 
 void check_writable(const std::string& path) {
-  if (path == "-") return;
+  if (path == "-" || !exec::is_output_rank()) return;  // rank 0 checks for an MPI run
   if (path.empty()) throw input_error("cannot write '': empty file name");
   std::error_code ec;
   const fs::path p(resolve_output_path(path));
@@ -99,6 +100,7 @@ OutputFiles::~OutputFiles() {
 }
 
 void OutputFiles::add(const std::string& path, const std::string& content) {
+  if (!exec::is_output_rank()) return;  // under MPI rank 0 writes every output (sim/exec/rank.h)
   if (path == "-") {
     staged_.push_back({path, "", "", content});
     return;

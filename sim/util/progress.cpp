@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "sim/exec/rank.h"
 #include "sim/util/error.h"
 
 namespace nesim {
@@ -68,7 +69,8 @@ Progress::~Progress() {
   if (!finished_ && mode_ == ProgressMode::Bar && bar_width_chars_ > 0 && owns_output()) out_ << "\n" << std::flush;
 }
 
-bool Progress::owns_output() const { return static_cast<long>(getpid()) == owner_pid_; }
+// A forked worker's copy stays silent, and so does every MPI rank but 0: one display per run.
+bool Progress::owns_output() const { return static_cast<long>(getpid()) == owner_pid_ && exec::is_output_rank(); }
 
 std::string Progress::status(double elapsed_s, bool final) const {
   const double rate = elapsed_s > 0 ? static_cast<double>(done_) / elapsed_s : 0.0;

@@ -306,16 +306,23 @@ const bool kOpaqueRegistered = register_scorer(
 TEST_CASE("with --jobs, closed-form accuracy is evaluated in process (warm plan cache), others go to the workers") {
   REQUIRE(kOpaqueRegistered);
   std::map<std::string, int> jobs_by_type;  // what the "workers" ran, by job type
-  ParallelMap recording = [&](size_t count, const std::function<std::string(size_t)>& job,
-                              const std::function<void(size_t)>& progress) {
-    std::vector<std::string> out;
-    for (size_t i = 0; i < count; ++i) {
-      out.push_back(job(i));
-      ++jobs_by_type[nlohmann::json::parse(out.back()).at("type").get<std::string>()];
-      progress(i + 1);
+  // Two "workers" that run every job here and count them.
+  struct Recording : exec::Executor {
+    std::map<std::string, int>* by_type;
+    std::vector<std::string> map(size_t count, const Job& job, const OnDone& on_done) const override {
+      std::vector<std::string> out;
+      const std::string here;
+      for (size_t i = 0; i < count; ++i) {
+        out.push_back(job(i));
+        ++(*by_type)[nlohmann::json::parse(out.back()).at("type").get<std::string>()];
+        if (on_done) on_done({i, out.back(), i + 1, here});
+      }
+      return out;
     }
-    return out;
+    int workers() const override { return 2; }
   };
+  auto recording = std::make_shared<Recording>();
+  recording->by_type = &jobs_by_type;
   SearchOptions o = options("classifier", "evolution", 48, 3);
   o.jobs = 2;
   o.parallel = recording;

@@ -1,4 +1,4 @@
-#include "sim/cli/process_pool.h"
+#include "sim/exec/process_pool.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -16,7 +16,7 @@
 
 #include "sim/util/error.h"
 
-namespace nesim::cli {
+namespace nesim::exec {
 
 namespace {
 
@@ -221,7 +221,7 @@ std::vector<std::string> run_in_processes(const PoolJobs& jobs, int workers) {
           throw std::runtime_error(fmt::format("sweep run {}: {}", jobs.describe(h.job), payload));
         results[h.job] = std::move(payload);
         ++done;
-        if (jobs.on_progress) jobs.on_progress(done);
+        if (jobs.on_result) jobs.on_result(h.job, results[h.job], done);
         hand_out(w);
       }
     }
@@ -236,4 +236,4 @@ std::vector<std::string> run_in_processes(const PoolJobs& jobs, int workers) {
   return results;
 }
 
-}  // namespace nesim::cli
+}  // namespace nesim::exec

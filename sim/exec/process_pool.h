@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace nesim::cli {
+namespace nesim::exec {
 
 struct PoolJobs {
   size_t count = 0;
@@ -18,8 +18,9 @@ struct PoolJobs {
   std::function<std::string(size_t)> run;
   // Runs in the parent: "mobilenet_v2 on ne-pf16 with mac_array.pf=8", for error messages.
   std::function<std::string(size_t)> describe;
-  // Runs in the parent after each finished job (jobs done so far).
-  std::function<void(size_t)> on_progress;
+  // Runs in the parent as each job finishes (in finishing order): its index, its result bytes and
+  // the number of jobs done so far. What it throws ends the run (the workers are killed).
+  std::function<void(size_t job, const std::string& bytes, size_t done)> on_result;
 };
 
 // Forks min(workers, jobs.count) processes and returns every job's result bytes in job order.
@@ -27,4 +28,4 @@ struct PoolJobs {
 // running; remaining workers are killed and reaped before the exception leaves.
 std::vector<std::string> run_in_processes(const PoolJobs& jobs, int workers);
 
-}  // namespace nesim::cli
+}  // namespace nesim::exec
