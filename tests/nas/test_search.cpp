@@ -234,20 +234,35 @@ TEST_CASE("nesim search: results do not depend on --jobs; kill -9 at random poin
 
   std::mt19937_64 rng(20261127);
   int interrupted = 0;
+  // Kill points are chosen by progress, not by time (a fast machine would finish first): after a
+  // random number of journalled results, at most half of the whole run's.
+  const auto journal_lines = [](const fs::path& dir) {
+    const std::string text = read(dir / "journal.jsonl") + read(dir / "journal.pending.jsonl");
+    return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
+  };
+  const size_t total_lines = journal_lines(ref);
+  REQUIRE(total_lines >= 4);
+  // Kills `pid` once `dir` journals `lines` results; returns its status as wait_for() does.
+  const auto kill_after = [&](pid_t pid, const fs::path& dir, size_t lines) {
+    int status = 0;
+    while (journal_lines(dir) < lines) {
+      if (waitpid(pid, &status, WNOHANG) == pid)  // it ended by itself
+        return WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? -WTERMSIG(status) : -1;
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    kill(pid, SIGKILL);
+    return wait_for(pid);
+  };
   for (int trial = 0; trial < 4; ++trial) {
     const fs::path dir = root / ("kill" + std::to_string(trial));
     const std::string jobs = trial % 2 ? "2" : "1";
     const pid_t pid = spawn(search_args(dir, jobs));
-    std::this_thread::sleep_for(std::chrono::milliseconds(20 + rng() % 400));
-    kill(pid, SIGKILL);
-    const int status = wait_for(pid);
+    const int status = kill_after(pid, dir, trial == 0 ? 0 : 1 + rng() % (total_lines / 2));
     interrupted += status == -SIGKILL;
     // A second kill during the resume, then a resume to the end.
     if (fs::exists(dir / "run.json")) {
       const pid_t again = spawn([&] { auto a = search_args(dir, jobs); a.push_back("--resume"); return a; }());
-      std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 200));
-      kill(again, SIGKILL);
-      wait_for(again);
+      kill_after(again, dir, journal_lines(dir) + 1 + rng() % 3);
     }
     auto args = search_args(dir, jobs);
     args.push_back("--resume");  // a script can always pass it: a run killed before run.json starts afresh

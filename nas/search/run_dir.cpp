@@ -1,0 +1,299 @@
+// The run directory of a search (docs/search.md, "Resume"): run.json with a content hash of every
+// input, the advisory lock, the journals, and what --resume reads back from them.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <iostream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "nas/search/journal.h"
+#include "nas/search/search_state.h"
+#include "sim/exec/rank.h"
+#include "sim/modelfmt/model_expand.h"
+#include "sim/report/output_file.h"
+#include "sim/util/error.h"
+#include "sim/util/input_file.h"
+#include "sim/util/json_text.h"
+
+namespace nesim::nas::detail {
+
+namespace {
+
+// FNV-1a 64 of a file's bytes: run.json records the content of every input a journal depends on.
+std::string content_hash(const std::string& text) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : text) h = (h ^ c) * 1099511628211ull;
+  return fmt::format("{:016x}", h);
+}
+
+bool is_link(const fs::path& p) {
+  std::error_code ec;
+  return fs::is_symlink(fs::symlink_status(p, ec));
+}
+
+bool present(const fs::path& p) {  // a dangling link counts
+  std::error_code ec;
+  return fs::exists(fs::symlink_status(p, ec));
+}
+
+// The run's own files live in the run directory: a link there could send them anywhere.
+void refuse_symlink(const fs::path& p) {
+  if (is_link(p))
+    throw input_error("{}: is a symbolic link; a search keeps its run files in its --out directory itself: remove the "
+                      "link, or choose another --out",
+                      p.string());
+}
+
+}  // namespace
+
+json Search::run_config() const {
+  const StrategyOptions& so = o_.strategy_options;
+  const ScorerOptions& sc = o_.scorer;
+  const auto file = [](const std::string& path, const std::string& what) {
+    return json{{"path", path}, {"hash", content_hash(read_input_file(path, what))}};
+  };
+  // What the journalled numbers depend on, by content: an edited file is a different run.
+  const json inputs = {
+      {"space", file(o_.space_path, "search space")},
+      {"base_model", file(r_.space.base_path, "model")},
+      {"hw", {{"path", o_.hw_path.empty() ? o_.hw.name : o_.hw_path}, {"hash", content_hash(to_yaml(o_.hw))}}},
+      {"regressor", file(o_.regressor_path, "regressor")}};
+  const json scorer_options = {{"input_size", sc.input_size}, {"in_channels", sc.in_channels}, {"classes", sc.classes},
+                               {"batch", sc.batch}, {"train_steps", sc.train_steps}, {"data_dir", sc.data_dir},
+                               {"train_batch", sc.train_batch}, {"learning_rate", sc.learning_rate},
+                               {"eval_images", sc.eval_images}};
+  return {{"space", o_.space_path}, {"inputs", inputs},
+          {"channels", r_.space.channels}, {"hw", o_.hw_path}, {"hw_name", o_.hw.name},
+          {"regressor", o_.regressor_path}, {"accuracy", o_.accuracy}, {"accuracy_cmd", sc.command},
+          {"accuracy_timeout_s", sc.timeout_s}, {"accuracy_options", scorer_options}, {"strategy", o_.strategy},
+          {"population", so.population}, {"sample", so.sample}, {"screen", so.screen},
+          {"mutate_genes", so.mutate_genes}, {"budget", o_.budget}, {"batch", o_.batch},
+          {"seed", o_.seed}, {"sim_every", o_.sim_every}, {"sim_top", o_.sim_top},
+          {"refine_threshold_pct", o_.refine_threshold_pct}, {"max_peak_states", o_.max_peak_states}};
+}
+
+Journal::Journal(const std::string& path) : path_(path) {
+  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (fd_ < 0 && errno == ELOOP) refuse_symlink(path);
+  if (fd_ < 0) throw input_error("{}: cannot open the search journal for writing: {}", path, std::strerror(errno));
+}
+
+Journal::~Journal() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void Journal::append(const std::string& line) const {
+  if (fd_ < 0) return;
+  const std::string l = line + "\n";
+  size_t done = 0;
+  while (done < l.size()) {
+    const ssize_t n = ::write(fd_, l.data() + done, l.size() - done);
+    if (n <= 0) throw std::runtime_error(fmt::format("{}: write failed", path_));
+    done += static_cast<size_t>(n);
+  }
+}
+
+void Journal::sync() const {
+  if (fd_ >= 0) ::fsync(fd_);
+}
+
+void Journal::clear() const {
+  if (fd_ >= 0 && ::ftruncate(fd_, 0) != 0) throw std::runtime_error(fmt::format("{}: truncate failed", path_));
+}
+
+RunLock::RunLock(const fs::path& dir) {
+  const std::string path = (dir / ".lock").string();
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (fd_ < 0 && errno == ELOOP) refuse_symlink(path);
+  if (fd_ < 0) throw input_error("{}: cannot open the run's lock file: {}", path, std::strerror(errno));
+  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    char buf[32] = {};
+    const ssize_t n = ::pread(fd_, buf, sizeof buf - 1, 0);
+    ::close(fd_);
+    std::string pid = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+    pid = pid.substr(0, pid.find_first_not_of("0123456789"));
+    throw input_error("--out: another nesim search is using {}{}; wait for it to end, or choose another --out",
+                      dir.string(), pid.empty() ? "" : fmt::format(" (pid {})", pid));
+  }
+  const std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, pid.data(), pid.size(), 0) < 0) {
+    // The pid is only for the message; the lock itself is held.
+  }
+}
+
+RunLock::~RunLock() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+namespace {
+
+// True when `dir` is missing, empty, or holds only what a search killed before it committed
+// run.json leaves (its staged run.json, its lock file, a scorer's private directory): no run has
+// started there yet, so --resume starts one (a script can always pass it).
+bool is_start_debris(const fs::path& p) {
+  const std::string name = p.filename().string();
+  // OutputFiles' staged run.json, as named today (.run.json.<pid>.nesim-tmp-*) and before.
+  const bool staged_run_json = (name.rfind(".run.json.", 0) == 0 && name.find(".nesim-tmp-") != std::string::npos) ||
+                               name.rfind("run.json.tmp.", 0) == 0;
+  return name == ".lock" || staged_run_json || name.rfind("nesim-cmd.", 0) == 0;
+}
+
+bool holds_no_run_yet(const fs::path& dir) {
+  if (!fs::exists(dir)) return true;
+  if (!fs::is_directory(dir)) return false;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (!is_start_debris(e.path())) return false;
+  return true;
+}
+
+}  // namespace
+
+void Search::open_run_dir() {
+  if (o_.out_dir.empty()) return;
+  const fs::path dir = o_.out_dir;
+  const std::string journal = (dir / "journal.jsonl").string(), run = (dir / "run.json").string();
+  const std::string pending = (dir / "journal.pending.jsonl").string();
+  const json config = run_config();  // every input is read (and checked) before anything is created
+  if (present(dir) && !fs::is_directory(dir)) throw input_error("--out: {} exists and is not a directory", o_.out_dir);
+  const bool existed = present(dir);
+  if (!existed) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) throw input_error("--out: cannot create directory {}: {}", o_.out_dir, ec.message());
+    created_dir_ = true;
+  }
+  lock_ = std::make_unique<RunLock>(dir);
+  refuse_symlink(run);
+  refuse_symlink(journal);
+  refuse_symlink(pending);
+  bool resume = o_.resume;
+  if (resume && !present(run) && holds_no_run_yet(dir)) {
+    std::cerr << fmt::format("nesim: --resume: {} holds no search yet; starting it\n", o_.out_dir);
+    for (const auto& e : fs::directory_iterator(dir))
+      if (e.path().filename() != ".lock") fs::remove_all(e.path());  // what a killed start left
+    resume = false;
+  }
+  if (resume) {
+    if (!present(run))
+      throw input_error("--resume: {} holds no search to resume (no run.json, but other files); choose another --out",
+                        o_.out_dir);
+    json old;
+    try {
+      old = json::parse(read_input_file(run, "search run file"));
+    } catch (const json::exception&) {
+    }
+    if (!old.is_object() || !old.contains("inputs") || !old["inputs"].is_object())
+      throw input_error("{}: not the run file of this nesim version (no input hashes); the run cannot be resumed: "
+                        "remove {} and start again",
+                        run, o_.out_dir);
+    std::vector<std::string> changed;
+    for (const auto& [name, now] : config["inputs"].items()) {
+      const json was = old["inputs"].contains(name) ? old["inputs"][name] : json();
+      if (!was.is_object() || was.value("hash", json()) != now["hash"])
+        changed.push_back(fmt::format("{} changed since the run started (content hash {}, now {})",
+                                      now["path"].get<std::string>(),
+                                      was.is_object() ? json_text(was.value("hash", json())) : "none",
+                                      json_text(now["hash"])));
+    }
+    for (const auto& [key, value] : config.items())
+      if (key != "inputs" && (!old.contains(key) || old[key] != value))
+        changed.push_back(fmt::format("{} was {}, this command has {}", key,
+                                      old.contains(key) ? json_text(old[key]) : "not set", json_text(value)));
+    if (!changed.empty())
+      throw input_error("--resume: the run in {} does not match this command: {}; resume with the inputs and flags it "
+                        "started with, or choose another --out",
+                        o_.out_dir, fmt::join(changed, "; "));
+    for (const auto& e : fs::directory_iterator(dir))  // a killed run's scorer directory
+      if (e.path().filename().string().rfind("nesim-cmd.", 0) == 0) fs::remove_all(e.path());
+    load_journal(journal, true);
+    load_journal(pending, false);
+  } else {
+    if (present(journal))
+      throw input_error("--out: {} already holds a search (journal.jsonl); pass --resume to continue it, or choose "
+                        "another directory",
+                        o_.out_dir);
+    fresh_run_ = true;
+    OutputFiles out;
+    out.add(run, json_text(config, 2) + "\n");
+    out.commit();
+  }
+  journal_ = std::make_unique<Journal>(journal);
+  pending_ = std::make_unique<Journal>(pending);
+}
+
+// Only the coordinating process (rank 0 under MPI) touches the run directory; the other ranks get
+// its journalled lines from it, after it has checked, locked and (on --resume) repaired the run, so
+// that every rank replays the same results.
+void Search::open_run_dir_on_coordinator() {
+  if (!o_.parallel || !o_.parallel->distributed()) return open_run_dir();
+  const std::string shared = o_.parallel->from_coordinator([&] {
+    open_run_dir();
+    std::string text;
+    for (const auto& [id, line] : replay_) text += id + "\n" + line + "\n";
+    return text;
+  });
+  if (exec::is_output_rank()) return;
+  for (size_t pos = 0; pos < shared.size();) {
+    const size_t a = shared.find('\n', pos), b = shared.find('\n', a + 1);
+    replay_.emplace(shared.substr(pos, a - pos), shared.substr(a + 1, b - a - 1));
+    pos = b + 1;
+  }
+}
+
+// Reads a journal into replay_. A last line without its newline is what a kill during the append
+// leaves: it is dropped (and cut off the file) with a note. Any other bad line is an input error
+// naming it: resuming past it would silently recompute or misread a result.
+void Search::load_journal(const std::string& path, bool main) {
+  if (!present(path)) return;
+  std::string text = read_input_file(path, "search journal");
+  const size_t last = text.rfind('\n');
+  const size_t complete = last == std::string::npos ? 0 : last + 1;
+  if (complete < text.size()) {
+    std::cerr << fmt::format("nesim: {}: dropped its incomplete last line ({} bytes; the run was killed while "
+                             "writing it)\n",
+                             path, text.size() - complete);
+    fs::resize_file(path, complete);
+    text.resize(complete);
+  }
+  size_t line_no = 0;
+  for (size_t pos = 0; pos < text.size();) {
+    const size_t nl = text.find('\n', pos);
+    const std::string line = text.substr(pos, nl - pos);
+    pos = nl + 1;
+    ++line_no;
+    std::string id;
+    const std::string problem = journal_line_problem(line, id);
+    if (!problem.empty())
+      throw input_error("{}:{}: {}; the run cannot be resumed from it: remove that line (or the whole run directory) "
+                        "and run again",
+                        path, line_no, problem);
+    replay_.emplace(id, line);
+    if (main) journalled_.insert(id);
+  }
+}
+
+// A new run that failed before its baseline was journalled (a base model that fails, a bad
+// scorer): remove what it created, so that the corrected command starts cleanly.
+void Search::discard_new_run() {
+  if (!fresh_run_ && !created_dir_) return;
+  if (!lock_) return;  // not ours
+  const fs::path dir = o_.out_dir;
+  journal_.reset();
+  pending_.reset();
+  eval_.reset();
+  scorer_.reset();  // removes the scorer's private directory
+  std::error_code ec;
+  if (created_dir_) {
+    fs::remove_all(dir, ec);
+  } else {
+    for (const char* name : {"journal.jsonl", "journal.pending.jsonl", "run.json", ".lock"}) fs::remove(dir / name, ec);
+  }
+  lock_.reset();
+}
+
+}  // namespace nesim::nas::detail
