@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "sim/report/output_file.h"
+#include "tests/support/nesim_command.h"
 #include "sim/util/error.h"
 
 namespace fs = std::filesystem;
@@ -23,23 +24,9 @@ using nesim::OutputFiles;
 
 namespace {
 
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(f), {}};
-}
-
-struct Scratch {
-  fs::path dir;
-  Scratch() {
-    static int counter = 0;
-    dir = fs::temp_directory_path() / fmt::format("nesim_output_file_{}_{}", getpid(), counter++);
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-  }
-  ~Scratch() { fs::remove_all(dir); }
-  size_t entries() const {
-    return static_cast<size_t>(std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
-  }
+// A scratch folder per case; files() counts its entries, hidden temporaries included.
+struct Scratch : nesim::test::ScratchDir {
+  Scratch() : ScratchDir("output_file") {}
 };
 
 // A pid that surely runs no more: a child that has exited and been reaped.
@@ -59,14 +46,14 @@ TEST_CASE("a regular file is replaced all at once, and nothing is left when comm
     OutputFiles files;
     files.add(out.string(), "a,b\n1,2\n");
     CHECK_FALSE(fs::exists(out));
-    CHECK(s.entries() == 1);  // the hidden temporary
+    CHECK(s.files() == 1);  // the hidden temporary
   }
-  CHECK(s.entries() == 0);
+  CHECK(s.files() == 0);
   OutputFiles files;
   files.add(out.string(), "a,b\n1,2\n");
   files.commit();
-  CHECK(slurp(out) == "a,b\n1,2\n");
-  CHECK(s.entries() == 1);
+  CHECK(nesim::test::read_text(out) == "a,b\n1,2\n");
+  CHECK(s.files() == 1);
   CHECK((fs::status(out).permissions() & fs::perms::owner_read) != fs::perms::none);
 }
 
@@ -80,7 +67,7 @@ TEST_CASE("a symbolic link stays a link and its target gets the content") {
   files.add(link.string(), "new");
   files.commit();
   CHECK(fs::is_symlink(fs::symlink_status(link)));
-  CHECK(slurp(target) == "new");
+  CHECK(nesim::test::read_text(target) == "new");
   CHECK(std::distance(fs::directory_iterator(s.dir / "real"), fs::directory_iterator()) == 1);
 
   // A link loop is an input error, not a hang.
@@ -95,13 +82,13 @@ TEST_CASE("a FIFO is written in place: its reader gets every byte and it stays a
   const fs::path fifo = s.dir / "pipe";
   REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
   const std::string content(200000, 'x');  // more than a pipe buffer holds
-  auto reader = std::async(std::launch::async, [&] { return slurp(fifo); });
+  auto reader = std::async(std::launch::async, [&] { return nesim::test::read_text(fifo); });
   OutputFiles files;
   files.add(fifo.string(), content);
   files.commit();
   CHECK(reader.get() == content);
   CHECK(fs::is_fifo(fs::symlink_status(fifo)));
-  CHECK(s.entries() == 1);
+  CHECK(s.files() == 1);
 }
 
 TEST_CASE("a character device is written in place, never replaced by a regular file") {
@@ -116,7 +103,7 @@ TEST_CASE("a character device is written in place, never replaced by a regular f
   files.add(dev.string(), "discarded");
   files.commit();
   CHECK(fs::is_character_file(fs::symlink_status(dev)));
-  CHECK(s.entries() == 1);
+  CHECK(s.files() == 1);
 }
 
 TEST_CASE("a link planted at a predictable temporary name is never followed") {
@@ -129,8 +116,8 @@ TEST_CASE("a link planted at a predictable temporary name is never followed") {
   OutputFiles files;
   files.add(out.string(), "{}");
   files.commit();
-  CHECK(slurp(victim) == "precious");
-  CHECK(slurp(out) == "{}");
+  CHECK(nesim::test::read_text(victim) == "precious");
+  CHECK(nesim::test::read_text(out) == "{}");
 }
 
 TEST_CASE("the temporaries of a killed run are removed by the next one; a live run's are kept") {
@@ -147,7 +134,7 @@ TEST_CASE("the temporaries of a killed run are removed by the next one; a live r
   CHECK_FALSE(fs::exists(stale_new));
   CHECK_FALSE(fs::exists(stale_old));
   CHECK(fs::exists(live));
-  CHECK(slurp(out) == "name: best\n");
+  CHECK(nesim::test::read_text(out) == "name: best\n");
 }
 
 TEST_CASE("paths that cannot be written are input errors before anything is written") {
