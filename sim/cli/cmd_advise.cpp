@@ -17,13 +17,15 @@ namespace {
 
 struct AdviseCliOptions {
   std::string model, hw, out, json, objective = "latency", accuracy = "entropy";
-  bool iso_accuracy = false, quiet = false;
+  bool iso_accuracy = false;
+  ProgressFlags progress;
   std::optional<int64_t> max_memory_bytes;
   std::optional<double> max_latency_ms;
   uint64_t seed = 0;
 };
 
 int run_advise(const AdviseCliOptions& c) {
+  const ProgressMode progress_mode = c.progress.mode();  // --progress with --quiet fails before any work
   nas::AdviseOptions o;
   o.objective = nas::parse_objective(c.objective);
   o.accuracy = c.accuracy;
@@ -42,7 +44,9 @@ int run_advise(const AdviseCliOptions& c) {
   read_model(c.model);  // the readable-file check and the loader's own messages
   const ModelSpec spec = load_model_spec(c.model);
   const HwConfig hw = read_hw(c.hw);
-  if (!c.quiet) o.progress = [](const std::string& line) { std::cerr << "[advise] " << line << "\n"; };
+  // One plain line per rule (no bar to redraw): printed unless --quiet.
+  if (progress_mode != ProgressMode::Quiet)
+    o.progress = [](const std::string& line) { std::cerr << "[advise] " << line << "\n"; };
 
   const nas::AdviceResult r = nas::advise(spec, hw, o);
 
@@ -76,7 +80,7 @@ Command add_advise_command(CLI::App& parent) {
   app->add_option("--max-memory-bytes", o->max_memory_bytes, "Memory budget in bytes (params + peak activation)");
   app->add_option("--max-latency-ms", o->max_latency_ms, "Latency budget in ms (simulated)");
   app->add_option("--seed", o->seed, "Seed passed to the accuracy scorer")->capture_default_str();
-  app->add_flag("--quiet,-q", o->quiet, "No progress lines on stderr");
+  add_progress_flags(app, o->progress);
   app->footer(
       "Example:\n  nesim advise --model models/mobilenet_v2.yaml --hw hwconfigs/ne-pf16.yaml "
       "--iso-accuracy --out mnv2_advised.yaml --json advice.json\nRules and rationale: docs/advisor.md");

@@ -86,6 +86,7 @@ TEST_SUITE("cli: progress and logs") {
         {"fit", fmt::format("--data {} --out {}", f.path("d.csv"), f.path("r.json"))},
         {"accuracy", fmt::format("--model {} --train 5", model)},
         {"proxy-eval", fmt::format("--space {}/nas/spaces/classifier.yaml --out {}", kRoot, f.path("pe"))},
+        {"advise", fmt::format("--model {} --hw {} --out {}", model, kHw, f.path("a.yaml"))},
     };
     for (const auto& [command, args] : commands) {
       CAPTURE(command);
