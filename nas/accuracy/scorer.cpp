@@ -93,7 +93,7 @@ std::string default_proxy() {
   return "params";
 }
 
-std::unique_ptr<AccuracyScorer> make_scorer(const std::string& name, const ScorerOptions& options) {
+void check_scorer(const std::string& name) {
   (void)builtins_registered;
   auto it = registry().find(name);
   const auto& torch = torch_scorer_names();
@@ -106,7 +106,11 @@ std::unique_ptr<AccuracyScorer> make_scorer(const std::string& name, const Score
   if (it == registry().end())
     throw input_error("unknown accuracy scorer '{}': expected one of {}", name,
                       fmt::join(scorer_names(), ", "));
-  return it->second(options);
+}
+
+std::unique_ptr<AccuracyScorer> make_scorer(const std::string& name, const ScorerOptions& options) {
+  check_scorer(name);
+  return registry().find(name)->second(options);
 }
 
 double entropy_score(const Network& net) {

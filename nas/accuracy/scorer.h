@@ -58,6 +58,9 @@ class AccuracyScorer {
 // "grad_norm", "snip", "train", and "cmd" (needs options.command). InputError listing the
 // available names when `name` is unknown or unavailable in this build.
 std::unique_ptr<AccuracyScorer> make_scorer(const std::string& name, const ScorerOptions& options);
+// What make_scorer() would throw for `name` (unknown, unavailable, TorchScorerNeeded), without
+// making the scorer: commands check it before they start anything (a run directory, MPI).
+void check_scorer(const std::string& name);
 std::vector<std::string> scorer_names();  // available in this build, sorted
 // The scorer used when none is named: the one that ranked short-trained accuracy best in
 // docs/benchmarks.md ("Accuracy proxies"). Measured: no zero-shot proxy beat #params there, so

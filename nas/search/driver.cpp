@@ -281,6 +281,7 @@ void Search::evaluate_baseline() {
 SearchResult Search::run() {
   start_ = std::chrono::steady_clock::now();
   check_options();
+  check_scorer(o_.accuracy);  // before MPI or the run directory: it may need nesim-torch (an exec)
   progress_ = std::make_unique<Progress>("search", static_cast<size_t>(o_.budget), "evaluations", o_.progress);
   SpaceOverrides ov;
   ov.channels = o_.channels;

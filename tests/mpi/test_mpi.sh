@@ -49,6 +49,17 @@ for np in 1 3; do
     || fail "search -np $np differs"
 done
 
+# --- a libtorch scorer: each rank's nesim execs nesim-torch before MPI starts ---
+if [ -x "$(dirname "$NESIM")/nesim-torch" ]; then
+  TORCH=(search --space nas/spaces/classifier.yaml --hw hwconfigs/ne-pf16.yaml --budget 12 --sim-every 6
+         --accuracy synflow --quiet)
+  "$NESIM" "${TORCH[@]}" --out "$W/l0" > /dev/null || fail "synflow search without mpirun"
+  "${MPI[@]}" -np 3 "$NESIM" "${TORCH[@]}" --out "$W/l3" > /dev/null 2> "$W/l3.err" \
+    || fail "synflow search -np 3 exited $?: $(head -c 600 "$W/l3.err")"
+  same_run "$W/l0" "$W/l3" && ok "synflow search -np 3 (through nesim-torch): identical to a run without mpirun" \
+    || fail "synflow search -np 3 differs"
+fi
+
 # --- a search scored by an external trainer, killed half-way and resumed ---
 TRAIN=(search --space nas/spaces/classifier.yaml --hw hwconfigs/ne-pf16.yaml --budget 40 --sim-every 20 --quiet
        --accuracy cmd --accuracy-cmd "tests/mpi/trainer.sh {arch}")
