@@ -287,7 +287,8 @@ SearchResult Search::run() {
   ov.channels = o_.channels;
   r_.space = load_space(o_.space_path, o_.hw, ov);
   auto regressor = std::make_shared<const Regressor>(Regressor::load(o_.regressor_path));
-  auto strategy = make_strategy(o_.strategy, r_.space, *this, o_.strategy_options);
+  strategy_name_ = o_.strategy == "auto" ? default_strategy(r_.space) : o_.strategy;
+  auto strategy = make_strategy(strategy_name_, r_.space, *this, o_.strategy_options);
   // Until the baseline is journalled a new run has nothing worth keeping: on any failure up to
   // there (a scorer that cannot be made, a base model that fails) its files are removed again.
   try {
@@ -311,14 +312,30 @@ SearchResult Search::run() {
     evaluate_new({b});
     strategy->observe({b}, {id_of_[arch_key(b)]});
   }
-  int64_t proposed = 0;
-  const int64_t max_proposals = 50LL * o_.budget + 1000;  // small spaces run out of new candidates
-  while (static_cast<int>(r_.candidates.size()) < o_.budget && proposed < max_proposals &&
-         static_cast<double>(r_.candidates.size()) < r_.space.cardinality()) {
+  // The run ends at the budget or when every distinct candidate is evaluated; strategies that
+  // repeat themselves mutate more genes or restart (RepeatGuard). The last guard, against a
+  // strategy that never proposes anything new, allows far more repeats than random sampling
+  // needs to find the last unevaluated candidate of the space.
+  const double stale_limit = std::min(1e12, 50.0 * r_.space.cardinality() + 1e4);
+  double stale = 0;  // proposals since the last new candidate
+  stop_reason_ = "budget";
+  while (static_cast<int>(r_.candidates.size()) < o_.budget) {
+    if (static_cast<double>(r_.candidates.size()) >= r_.space.cardinality()) {
+      stop_reason_ = "space exhausted";
+      break;
+    }
+    if (stale > stale_limit) {
+      stop_reason_ = "no new candidates";
+      break;
+    }
     const size_t n = static_cast<size_t>(std::min<int>(o_.batch, o_.budget - static_cast<int>(r_.candidates.size())));
     std::vector<Arch> archs = strategy->propose(n, rng);
-    proposed += static_cast<int64_t>(archs.size());
-    if (archs.empty()) break;
+    proposals_ += static_cast<int64_t>(archs.size());
+    if (archs.empty()) {
+      stop_reason_ = "no new candidates";
+      break;
+    }
+    const size_t before = r_.candidates.size();
     // Keep the budget exact: proposals past it that would need a new evaluation are dropped.
     std::vector<Arch> kept;
     std::set<std::string> fresh;
@@ -334,6 +351,7 @@ SearchResult Search::run() {
     std::vector<int> ids;
     for (const Arch& a : kept) ids.push_back(id_of_.at(arch_key(a)));
     strategy->observe(kept, ids);
+    stale = r_.candidates.size() > before ? 0 : stale + static_cast<double>(archs.size());
     while (static_cast<int>(r_.candidates.size()) >= next_check_) {
       simulate_top(static_cast<size_t>(o_.sim_top));
       next_check_ += o_.sim_every;
@@ -376,7 +394,7 @@ SearchResult Search::run() {
   const CandidateRecord& best = r_.candidates[r_.best_id];
   r_.best_spec = to_model_spec(r_.space, best.arch);
   r_.best_spec.name = r_.space.name + "_best";
-  r_.best_spec.source = fmt::format("nesim search --space {} ({} strategy, seed {}): {}", o_.space_path, o_.strategy,
+  r_.best_spec.source = fmt::format("nesim search --space {} ({} strategy, seed {}): {}", o_.space_path, strategy_name_,
                                     o_.seed, best.description);
   r_.baseline_sim = eval_->simulate(r_.space.base);
   r_.best_sim = eval_->simulate(r_.best_spec);
@@ -401,7 +419,9 @@ SearchResult Search::run() {
   s["refinements"] = r_.refinements.size();
   s["latency_correction"] = correction_;
   s["pareto_size"] = r_.pareto.size();
-  s["strategy"] = o_.strategy;
+  s["strategy"] = strategy_name_;
+  s["proposals"] = proposals_;
+  s["stop_reason"] = stop_reason_;
   s["seed"] = o_.seed;
   s["budget"] = o_.budget;
   s["space"] = o_.space_path;

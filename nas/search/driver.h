@@ -36,7 +36,7 @@ struct SearchOptions {
   std::string regressor_path;      // the latency oracle (traces/regressor-ne-pf.json)
   std::string accuracy = "entropy";
   ScorerOptions scorer;
-  std::string strategy = "evolution";
+  std::string strategy = "auto";  // auto: nsga2 for several objectives, else evolution
   StrategyOptions strategy_options;
   int budget = 1000;               // distinct candidates evaluated, the base architecture included
   int batch = 16;                  // candidates proposed per round (results depend on it, not on jobs)

@@ -112,6 +112,9 @@ class Search : public Scoreboard {
   bool fresh_run_ = false;                      // this run wrote run.json
   std::map<std::string, int> id_of_;
   mutable std::map<std::string, double> screen_cache_;
+  std::string strategy_name_;       // o_.strategy with "auto" resolved
+  int64_t proposals_ = 0;           // candidates the strategy proposed, repeats included
+  std::string stop_reason_;         // "budget", "space exhausted" or "no new candidates"
   double running_best_ = kInf;     // best feasible latency now, for the history
   double correction_ = 1;           // regressor latency x correction = refined prediction
   double baseline_accuracy_ = 0;

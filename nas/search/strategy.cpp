@@ -1,7 +1,6 @@
 #include "nas/search/strategy.h"
 
 #include <algorithm>
-#include <deque>
 #include <functional>
 #include <limits>
 #include <map>
@@ -40,158 +39,9 @@ bool dominates(int a, int b, const Scoreboard& board) {
   return strictly;
 }
 
-class RandomSearch : public Strategy {
- public:
-  explicit RandomSearch(const SearchSpace& s) : s_(s) {}
-  std::vector<Arch> propose(size_t n, std::mt19937_64& rng) override {
-    std::vector<Arch> out;
-    for (size_t i = 0; i < n; ++i) out.push_back(random_arch(s_, rng));
-    return out;
-  }
-  void observe(const std::vector<Arch>&, const std::vector<int>&) override {}
-
- private:
-  const SearchSpace& s_;
-};
-
-// Regularized evolution: a queue of P candidates; each child mutates the best of S sampled at
-// random; the oldest candidate leaves when a child joins (aging), whatever its score.
-class Evolution : public Strategy {
- public:
-  Evolution(const SearchSpace& s, const Scoreboard& b, const StrategyOptions& o) : s_(s), board_(b), o_(o) {}
-  std::vector<Arch> propose(size_t n, std::mt19937_64& rng) override {
-    std::vector<Arch> out;
-    for (size_t i = 0; i < n; ++i) {
-      if (population_.size() < static_cast<size_t>(o_.population)) {
-        out.push_back(random_arch(s_, rng));
-        continue;
-      }
-      int best = -1;
-      for (int k = 0; k < o_.sample; ++k) {
-        const int pick = rand_below(rng, static_cast<int>(population_.size()));
-        if (best < 0 || board_.better(population_[pick].second, population_[best].second)) best = pick;
-      }
-      out.push_back(mutate(s_, population_[best].first, rng, o_.mutate_genes));
-    }
-    return out;
-  }
-  void observe(const std::vector<Arch>& archs, const std::vector<int>& ids) override {
-    for (size_t i = 0; i < archs.size(); ++i) {
-      population_.emplace_back(archs[i], ids[i]);
-      if (population_.size() > static_cast<size_t>(o_.population)) population_.pop_front();
-    }
-  }
-
- private:
-  const SearchSpace& s_;
-  const Scoreboard& board_;
-  StrategyOptions o_;
-  std::deque<std::pair<Arch, int>> population_;
-};
-
-// NSGA-II: binary tournaments on (front rank, crowding distance), uniform crossover, mutation;
-// survivors are the best P of parents and children by front, then crowding.
-class Nsga2 : public Strategy {
- public:
-  Nsga2(const SearchSpace& s, const Scoreboard& b, const StrategyOptions& o) : s_(s), board_(b), o_(o) {}
-  std::vector<Arch> propose(size_t n, std::mt19937_64& rng) override {
-    std::vector<Arch> out;
-    if (population_.size() < static_cast<size_t>(o_.population)) {
-      for (size_t i = 0; i < n; ++i) out.push_back(random_arch(s_, rng));
-      return out;
-    }
-    rank();
-    auto tournament = [&] {
-      const int a = population_[rand_below(rng, static_cast<int>(population_.size()))];
-      const int b = population_[rand_below(rng, static_cast<int>(population_.size()))];
-      if (rank_[a] != rank_[b]) return rank_[a] < rank_[b] ? a : b;
-      if (crowd_[a] != crowd_[b]) return crowd_[a] > crowd_[b] ? a : b;
-      return std::min(a, b);
-    };
-    for (size_t i = 0; i < n; ++i) {
-      const Arch& p1 = archs_.at(tournament());
-      const Arch& p2 = archs_.at(tournament());
-      out.push_back(mutate(s_, crossover(p1, p2, rng), rng, o_.mutate_genes));
-    }
-    return out;
-  }
-  void observe(const std::vector<Arch>& archs, const std::vector<int>& ids) override {
-    for (size_t i = 0; i < archs.size(); ++i) {
-      archs_[ids[i]] = archs[i];
-      if (std::find(population_.begin(), population_.end(), ids[i]) == population_.end()) population_.push_back(ids[i]);
-    }
-    if (population_.size() <= static_cast<size_t>(o_.population)) return;
-    std::vector<int> next;
-    for (const std::vector<int>& front : nondominated_fronts(population_, board_)) {
-      if (next.size() + front.size() <= static_cast<size_t>(o_.population)) {
-        next.insert(next.end(), front.begin(), front.end());
-        continue;
-      }
-      const std::vector<double> d = crowding_distance(front, board_);
-      std::vector<size_t> order(front.size());
-      for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-      std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return d[a] > d[b]; });
-      for (size_t i = 0; next.size() < static_cast<size_t>(o_.population); ++i) next.push_back(front[order[i]]);
-      break;
-    }
-    population_ = next;
-  }
-
- private:
-  void rank() {
-    rank_.clear();
-    crowd_.clear();
-    const std::vector<std::vector<int>> fronts = nondominated_fronts(population_, board_);
-    for (size_t r = 0; r < fronts.size(); ++r) {
-      const std::vector<double> d = crowding_distance(fronts[r], board_);
-      for (size_t i = 0; i < fronts[r].size(); ++i) {
-        rank_[fronts[r][i]] = static_cast<int>(r);
-        crowd_[fronts[r][i]] = d[i];
-      }
-    }
-  }
-  const SearchSpace& s_;
-  const Scoreboard& board_;
-  StrategyOptions o_;
-  std::vector<int> population_;
-  std::map<int, Arch> archs_;
-  std::map<int, int> rank_;
-  std::map<int, double> crowd_;
-};
-
-// Zero-shot screening: `screen` random candidates per slot, scored by the accuracy proxy alone;
-// the best-scoring ones are evaluated in full.
-class ZeroShot : public Strategy {
- public:
-  ZeroShot(const SearchSpace& s, const Scoreboard& b, const StrategyOptions& o) : s_(s), board_(b), o_(o) {}
-  std::vector<Arch> propose(size_t n, std::mt19937_64& rng) override {
-    std::vector<std::pair<double, Arch>> pool;
-    for (size_t i = 0; i < n * static_cast<size_t>(std::max(1, o_.screen)); ++i) {
-      Arch a = random_arch(s_, rng);
-      pool.emplace_back(board_.screen_score(a), a);
-    }
-    std::stable_sort(pool.begin(), pool.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
-    std::vector<Arch> out;
-    for (size_t i = 0; i < n && i < pool.size(); ++i) out.push_back(pool[i].second);
-    return out;
-  }
-  void observe(const std::vector<Arch>&, const std::vector<int>&) override {}
-
- private:
-  const SearchSpace& s_;
-  const Scoreboard& board_;
-  StrategyOptions o_;
-};
-
-using Factory = std::function<std::unique_ptr<Strategy>(const SearchSpace&, const Scoreboard&, const StrategyOptions&)>;
-
-const std::map<std::string, Factory>& factories() {
-  static const std::map<std::string, Factory> f = {
-      {"random", [](const SearchSpace& s, const Scoreboard&, const StrategyOptions&) { return std::make_unique<RandomSearch>(s); }},
-      {"evolution", [](const SearchSpace& s, const Scoreboard& b, const StrategyOptions& o) { return std::make_unique<Evolution>(s, b, o); }},
-      {"nsga2", [](const SearchSpace& s, const Scoreboard& b, const StrategyOptions& o) { return std::make_unique<Nsga2>(s, b, o); }},
-      {"zeroshot", [](const SearchSpace& s, const Scoreboard& b, const StrategyOptions& o) { return std::make_unique<ZeroShot>(s, b, o); }},
-  };
+// name -> factory, filled by NESIM_REGISTER_STRATEGY in each strategy_<name>.cpp.
+std::map<std::string, StrategyFactory>& factories() {
+  static std::map<std::string, StrategyFactory> f;
   return f;
 }
 
@@ -249,11 +99,34 @@ std::vector<double> crowding_distance(const std::vector<int>& front, const Score
   return d;
 }
 
-std::unique_ptr<Strategy> make_strategy(const std::string& name, const SearchSpace& space, const Scoreboard& board,
+bool register_strategy(const std::string& name, StrategyFactory factory) {
+  return factories().emplace(name, std::move(factory)).second;
+}
+
+std::string default_strategy(const SearchSpace& space) {
+  return space.objectives.size() > 1 ? "nsga2" : "evolution";
+}
+
+RepeatGuard::RepeatGuard(const SearchSpace& s, int base_genes) : base_genes_(base_genes) {
+  int open = 0;
+  for (const Decision& d : s.decisions) open += d.values.size() > 1 ? 1 : 0;
+  max_extra_ = std::max(0, open - base_genes);
+}
+
+int RepeatGuard::genes() const { return base_genes_ + std::min(stalls_, max_extra_); }
+
+void RepeatGuard::observe(const std::vector<Arch>& archs) {
+  bool fresh = false;
+  for (const Arch& a : archs) fresh = seen_.insert(arch_key(a)).second || fresh;
+  stalls_ = fresh ? 0 : stalls_ + 1;
+}
+
+std::unique_ptr<Strategy> make_strategy(const std::string& requested, const SearchSpace& space, const Scoreboard& board,
                                         const StrategyOptions& options) {
+  const std::string name = requested == "auto" ? default_strategy(space) : requested;
   const auto it = factories().find(name);
   if (it == factories().end())
-    throw input_error("unknown search strategy '{}' (did you mean '{}'?); known: {}", name,
+    throw input_error("unknown search strategy '{}' (did you mean '{}'?); known: auto, {}", name,
                       nearest_name(name, strategy_names()), fmt::join(strategy_names(), ", "));
   if (options.population < 2 || options.sample < 1 || options.screen < 1 || options.mutate_genes < 1)
     throw input_error("strategy options: expected population >= 2, sample >= 1, screen >= 1, mutate genes >= 1");

@@ -5,8 +5,10 @@
 // Built in: random, evolution (regularized / aging evolution, Real et al. 2019), nsga2 (Deb et
 // al. 2002, with constraint domination), zeroshot (screen many random candidates by the accuracy
 // proxy, evaluate the best).
+#include <functional>
 #include <memory>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -49,10 +51,53 @@ class Strategy {
   virtual void observe(const std::vector<Arch>& archs, const std::vector<int>& ids) = 0;
 };
 
-// InputError listing the known names when `name` is unknown.
+// InputError listing the known names when `name` is unknown. "auto" is default_strategy(space).
 std::unique_ptr<Strategy> make_strategy(const std::string& name, const SearchSpace& space, const Scoreboard& board,
                                         const StrategyOptions& options);
 std::vector<std::string> strategy_names();
+// What "auto" (the default --strategy) means: nsga2 when the space has more than one objective,
+// else evolution.
+std::string default_strategy(const SearchSpace& space);
+
+// Registration by name: each strategy is one file, nas/search/strategy_<name>.cpp, that ends in
+//   NESIM_REGISTER_STRATEGY(name, [](const SearchSpace& s, const Scoreboard& b, const StrategyOptions& o) {...});
+// The macro also defines the symbol nesim_strategy_<name>_anchor, which CMake keeps in every link
+// (it globs strategy_*.cpp), so the static nesim_lib does not drop the file.
+using StrategyFactory =
+    std::function<std::unique_ptr<Strategy>(const SearchSpace&, const Scoreboard&, const StrategyOptions&)>;
+bool register_strategy(const std::string& name, StrategyFactory factory);
+#define NESIM_REGISTER_STRATEGY(name, ...)                                                    \
+  extern "C" {                                                                                \
+  [[maybe_unused]] int nesim_strategy_##name##_anchor = 0;                                    \
+  }                                                                                           \
+  namespace {                                                                                 \
+  [[maybe_unused]] const bool nesim_strategy_##name##_registered =                            \
+      ::nesim::nas::register_strategy(#name, __VA_ARGS__);                                    \
+  }
+
+// Keeps evolutionary strategies going when their proposals repeat (small or converged spaces):
+// after each batch whose candidates were all evaluated before, mutations change one more gene
+// (up to all of them); once all genes change and batches still repeat `kRestartAfter` times, the
+// strategy proposes a batch of fresh random samples (restart) and the count starts again.
+// Deterministic: it sees only the observed candidates. Contract: observe() after every batch.
+class RepeatGuard {
+ public:
+  static constexpr int kRestartAfter = 3;
+  RepeatGuard(const SearchSpace& s, int base_genes);
+  // Genes a mutation changes now (>= base_genes, <= the genes with more than one choice).
+  int genes() const;
+  // True when the next batch should be fresh random samples; call restarted() once proposed.
+  bool restart() const { return stalls_ >= max_extra_ + kRestartAfter; }
+  void restarted() { stalls_ = 0; }
+  // Records a batch (the driver's kept proposals); a batch of only known candidates is a stall.
+  void observe(const std::vector<Arch>& archs);
+
+ private:
+  int base_genes_;
+  int max_extra_;  // stalls until every gene is mutated
+  int stalls_ = 0;
+  std::set<std::string> seen_;
+};
 
 // NSGA-II's machinery, shared with the driver's Pareto front: fronts of ids under constraint
 // domination (fronts[0] = the non-dominated), and the crowding distance of each id of one front.

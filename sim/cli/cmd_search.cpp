@@ -66,7 +66,7 @@ Command add_search_command(CLI::App& parent) {
   app->add_option("--jobs,-j", s.jobs, "Worker processes for evaluations and simulations (results do not depend on it)")
       ->capture_default_str()->check(kPositive);
   app->add_flag("--resume", s.resume, "Continue the run in --out (after a crash or kill); same flags required");
-  app->add_option("--strategy", s.strategy, "random | evolution | nsga2 | zeroshot")->capture_default_str();
+  app->add_option("--strategy", s.strategy, "auto | random | evolution | nsga2 | zeroshot (auto: nsga2 when the space has several objectives, else evolution)")->capture_default_str();
   app->add_option("--channels", s.channels, "Override the space's channel mode: curated | fine")
       ->check(CLI::IsMember({"curated", "fine"}));
   app->add_option("--regressor", s.regressor_path, "Latency regressor (default: traces/regressor-ne-pf.json)");
