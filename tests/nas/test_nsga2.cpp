@@ -11,6 +11,8 @@
 #include "sim/exec/executor.h"
 #include "sim/hw/hw_config.h"
 
+#include "tests/support/search_fixture.h"
+
 using namespace nesim;
 using namespace nesim::nas;
 
@@ -36,26 +38,10 @@ std::string small_space() {
 }
 
 SearchOptions options(const std::string& space, const std::string& strategy, int budget, uint64_t seed) {
-  SearchOptions o;
-  o.space_path = space;
-  o.hw = load_hw_config(kSource + "/hwconfigs/ne-pf16.yaml");
-  o.hw_path = "ne-pf16";
-  o.regressor_path = kSource + "/traces/regressor-ne-pf.json";
-  o.strategy = strategy;
-  o.budget = budget;
-  o.seed = seed;
-  o.sim_every = 20;
-  o.strategy_options.population = 16;
-  o.strategy_options.sample = 4;
-  o.batch = 8;
-  return o;
+  return nesim::test::small_search(space, strategy, budget, seed);
 }
 
-std::vector<std::string> keys(const SearchResult& r) {
-  std::vector<std::string> k;
-  for (const CandidateRecord& c : r.candidates) k.push_back(arch_key(c.arch));
-  return k;
-}
+std::vector<std::string> keys(const SearchResult& r) { return nesim::test::candidate_keys(r); }
 
 // Runs every job here, last first, and reports them done in that order: a pool whose workers
 // finish out of order.

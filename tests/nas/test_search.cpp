@@ -22,6 +22,8 @@
 #include "sim/modelfmt/model_expand.h"
 #include "sim/util/error.h"
 
+#include "tests/support/search_fixture.h"
+
 using namespace nesim;
 using namespace nesim::nas;
 
@@ -31,26 +33,10 @@ namespace fs = std::filesystem;
 const std::string kSource = NESIM_SOURCE_DIR;
 
 SearchOptions options(const std::string& space, const std::string& strategy, int budget, uint64_t seed) {
-  SearchOptions o;
-  o.space_path = kSource + "/nas/spaces/" + space + ".yaml";
-  o.hw = load_hw_config(kSource + "/hwconfigs/ne-pf16.yaml");
-  o.hw_path = "ne-pf16";
-  o.regressor_path = kSource + "/traces/regressor-ne-pf.json";
-  o.strategy = strategy;
-  o.budget = budget;
-  o.seed = seed;
-  o.sim_every = 20;
-  o.strategy_options.population = 16;
-  o.strategy_options.sample = 4;
-  o.batch = 8;
-  return o;
+  return nesim::test::small_search(kSource + "/nas/spaces/" + space + ".yaml", strategy, budget, seed);
 }
 
-std::vector<std::string> keys(const SearchResult& r) {
-  std::vector<std::string> k;
-  for (const CandidateRecord& c : r.candidates) k.push_back(arch_key(c.arch));
-  return k;
-}
+std::vector<std::string> keys(const SearchResult& r) { return nesim::test::candidate_keys(r); }
 
 std::string read(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
