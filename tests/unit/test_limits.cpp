@@ -17,21 +17,13 @@
 #include "sim/timing/unit_timing.h"
 #include "sim/util/checked.h"
 #include "sim/util/error.h"
+#include "tests/support/input_error.h"
 
 using namespace nesim;
 
 namespace {
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    return std::string("wrong exception type: ") + e.what();
-  }
-  return "no error";
-}
+using nesim::test::error_of;
 
 Network build(const std::string& yaml) { return expand(parse_model_yaml(yaml, "t.yaml"), "t.yaml"); }
 

@@ -15,6 +15,7 @@
 #include "sim/modelfmt/model_loader.h"
 #include "sim/modelfmt/model_spec.h"
 #include "sim/util/error.h"
+#include "tests/support/input_error.h"
 
 using namespace nesim;
 
@@ -51,17 +52,7 @@ std::string describe(const Network& net) {
   return s;
 }
 
-// The InputError message `f` throws, or a marker that makes the CHECK fail visibly.
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    return std::string("wrong exception type: ") + e.what();
-  }
-  return "no error";
-}
+using nesim::test::error_of;
 
 std::string build_error(const std::string& yaml) {
   return error_of([&] { build(yaml); });

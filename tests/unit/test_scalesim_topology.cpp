@@ -10,6 +10,7 @@
 #include "sim/modelfmt/model_loader.h"
 #include "sim/modelfmt/scalesim_topology.h"
 #include "sim/util/error.h"
+#include "tests/support/input_error.h"
 
 using namespace nesim;
 
@@ -29,14 +30,7 @@ int64_t total_macs(const Network& net) {
   return macs;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "no error";
-}
+using nesim::test::error_of;
 
 std::string parse_error(const std::string& text) {
   return error_of([&] { parse_scalesim_topology(text, "t.csv", "t"); });
