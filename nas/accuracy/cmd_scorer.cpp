@@ -24,6 +24,7 @@
 
 #include "nas/accuracy/scorer.h"
 #include "sim/util/error.h"
+#include "sim/util/hash.h"
 
 extern "C" {
 int nesim_cmd_scorer_anchor = 0;
@@ -76,13 +77,6 @@ std::string bind_placeholders(const std::string& cmd, int& arch_words) {
     }
   }
   return out;
-}
-
-// FNV-1a 64: names the candidate's file after its content.
-uint64_t fnv1a(const std::string& s) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
-  return h;
 }
 
 std::string last_line(const std::string& out) {
@@ -193,7 +187,7 @@ class CmdScorer final : public AccuracyScorer {
     const std::string yaml = to_yaml(spec);
     // A fresh name per trial (pid, counter): workers share the directory, and O_EXCL never
     // writes through a file or link that is already there.
-    const std::string arch = (std::filesystem::path(dir_) / fmt::format("nesim_arch_{:016x}_{}_{}.yaml", fnv1a(yaml),
+    const std::string arch = (std::filesystem::path(dir_) / fmt::format("nesim_arch_{:016x}_{}_{}.yaml", fnv1a64(yaml),
                                                                          getpid(), trials_++)).string();
     const int fd = ::open(arch.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0) return {false, 0, fmt::format("cannot create {}: {}", arch, std::strerror(errno))};

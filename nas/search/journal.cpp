@@ -9,13 +9,10 @@ namespace nesim::nas {
 
 using nlohmann::json;
 
-std::string journal_line_problem(const std::string& line, std::string& id) {
-  json j;
-  try {
-    j = json::parse(line);
-  } catch (const json::exception&) {
-    return "not a line of JSON";
-  }
+namespace {
+
+// What is wrong with one parsed line, "" when nothing is.
+std::string record_problem(const json& j) {
   if (!j.is_object()) return "expected a JSON object";
   const auto field = [&](const json& o, const std::string& key, const char* kind, bool ok) -> std::string {
     if (!o.contains(key)) return fmt::format("key '{}' is missing", key);
@@ -25,9 +22,7 @@ std::string journal_line_problem(const std::string& line, std::string& id) {
   std::string bad = field(j, "type", "\"eval\" or \"sim\"", has(j, "type") == "eval" || has(j, "type") == "sim");
   if (bad.empty()) bad = field(j, "key", "the candidate's genes as a string", has(j, "key").is_string() && !has(j, "key").empty());
   if (!bad.empty()) return bad;
-  const std::string type = j["type"];
-  id = type + " " + j["key"].get<std::string>();
-  if (type == "sim") {
+  if (j["type"] == "sim") {
     bad = field(j, "latency_ms", "a positive number", has(j, "latency_ms").is_number() && has(j, "latency_ms") > 0);
     if (bad.empty()) bad = field(j, "total_cycles", "an integer", has(j, "total_cycles").is_number_integer());
     return bad;
@@ -45,14 +40,15 @@ std::string journal_line_problem(const std::string& line, std::string& id) {
   return bad.empty() ? "" : "eval: " + bad;
 }
 
+}  // namespace
+
 JournalEntry parse_journal_line(const std::string& line, const std::string& where) {
-  std::string id;
-  const std::string problem = journal_line_problem(line, id);
+  json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
+  const std::string problem = j.is_discarded() ? "not a line of JSON" : record_problem(j);
   if (!problem.empty())
     throw input_error("{}: {}; the run cannot be resumed from it: remove that line (or the whole run directory) and "
                       "run again",
                       where, problem);
-  json j = json::parse(line);
   JournalEntry e{j["type"].get<std::string>(), j["key"].get<std::string>(), {}};
   e.record = std::move(j);
   return e;

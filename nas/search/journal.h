@@ -11,19 +11,16 @@
 
 namespace nesim::nas {
 
-// What is wrong with one complete line (without its '\n'), "" when nothing is; `id` gets its
-// "<type> <key>". A line is {"type":"eval","key":GENES,"eval":{...}} or
-// {"type":"sim","key":GENES,"latency_ms":X,"total_cycles":N}.
-std::string journal_line_problem(const std::string& line, std::string& id);
-
 struct JournalEntry {
   std::string type;       // "eval" or "sim"
   std::string key;        // arch_key() of the candidate, or "base"
   nlohmann::json record;  // the whole line
 };
 
-// The parsed line, or an InputError "<where>: <problem>; the run cannot be resumed from it: ..."
-// where `where` is the journal's path and line number.
+// One complete line (without its '\n') parsed: {"type":"eval","key":GENES,"eval":{...}} or
+// {"type":"sim","key":GENES,"latency_ms":X,"total_cycles":N}. Anything else is an InputError
+// "<where>: <problem>; the run cannot be resumed from it: ...", `where` being the journal's path
+// and line number.
 // Example: parse_journal_line(R"({"type":"sim","key":"base","latency_ms":1.5,"total_cycles":9})", "j.jsonl:3")
 JournalEntry parse_journal_line(const std::string& line, const std::string& where);
 

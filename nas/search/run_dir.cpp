@@ -17,6 +17,8 @@
 #include "sim/modelfmt/model_expand.h"
 #include "sim/report/output_file.h"
 #include "sim/util/error.h"
+#include "sim/util/fd_io.h"
+#include "sim/util/hash.h"
 #include "sim/util/input_file.h"
 #include "sim/util/json_text.h"
 
@@ -25,11 +27,7 @@ namespace nesim::nas::detail {
 namespace {
 
 // FNV-1a 64 of a file's bytes: run.json records the content of every input a journal depends on.
-std::string content_hash(const std::string& text) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : text) h = (h ^ c) * 1099511628211ull;
-  return fmt::format("{:016x}", h);
-}
+std::string content_hash(const std::string& text) { return fmt::format("{:016x}", fnv1a64(text)); }
 
 bool is_link(const fs::path& p) {
   std::error_code ec;
@@ -90,12 +88,7 @@ Journal::~Journal() {
 void Journal::append(const std::string& line) const {
   if (fd_ < 0) return;
   const std::string l = line + "\n";
-  size_t done = 0;
-  while (done < l.size()) {
-    const ssize_t n = ::write(fd_, l.data() + done, l.size() - done);
-    if (n <= 0) throw std::runtime_error(fmt::format("{}: write failed", path_));
-    done += static_cast<size_t>(n);
-  }
+  if (!write_all(fd_, l.data(), l.size())) throw std::runtime_error(fmt::format("{}: write failed", path_));
 }
 
 void Journal::sync() const {
@@ -137,10 +130,7 @@ namespace {
 // started there yet, so --resume starts one (a script can always pass it).
 bool is_start_debris(const fs::path& p) {
   const std::string name = p.filename().string();
-  // OutputFiles' staged run.json, as named today (.run.json.<pid>.nesim-tmp-*) and before.
-  const bool staged_run_json = (name.rfind(".run.json.", 0) == 0 && name.find(".nesim-tmp-") != std::string::npos) ||
-                               name.rfind("run.json.tmp.", 0) == 0;
-  return name == ".lock" || staged_run_json || name.rfind("nesim-cmd.", 0) == 0;
+  return name == ".lock" || is_staged_temporary(name, "run.json") || name.rfind("nesim-cmd.", 0) == 0;
 }
 
 bool holds_no_run_yet(const fs::path& dir) {
@@ -266,12 +256,8 @@ void Search::load_journal(const std::string& path, bool main) {
     const std::string line = text.substr(pos, nl - pos);
     pos = nl + 1;
     ++line_no;
-    std::string id;
-    const std::string problem = journal_line_problem(line, id);
-    if (!problem.empty())
-      throw input_error("{}:{}: {}; the run cannot be resumed from it: remove that line (or the whole run directory) "
-                        "and run again",
-                        path, line_no, problem);
+    const JournalEntry entry = parse_journal_line(line, fmt::format("{}:{}", path, line_no));
+    const std::string id = entry.type + " " + entry.key;
     replay_.emplace(id, line);
     if (main) journalled_.insert(id);
   }

@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "sim/util/error.h"
+#include "sim/util/fd_io.h"
 
 namespace nesim::exec {
 
@@ -28,30 +29,6 @@ struct ReplyHeader {
 };
 constexpr uint32_t kOk = 0, kInputError = 1, kInternalError = 2;
 constexpr uint32_t kNoJob = UINT32_MAX;
-
-bool write_all(int fd, const void* data, size_t size) {
-  const char* p = static_cast<const char*>(data);
-  while (size > 0) {
-    ssize_t n = write(fd, p, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    p += n;
-    size -= static_cast<size_t>(n);
-  }
-  return true;
-}
-
-bool read_all(int fd, void* data, size_t size) {
-  char* p = static_cast<char*>(data);
-  while (size > 0) {
-    ssize_t n = read(fd, p, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    p += n;
-    size -= static_cast<size_t>(n);
-  }
-  return true;
-}
 
 [[noreturn]] void worker_main(const PoolJobs& jobs, int job_fd, int reply_fd) {
   int devnull = open("/dev/null", O_WRONLY);

@@ -14,6 +14,7 @@
 
 #include "sim/exec/rank.h"
 #include "sim/util/error.h"
+#include "sim/util/fd_io.h"
 
 namespace nesim {
 
@@ -28,39 +29,33 @@ constexpr const char* kTempTag = ".nesim-tmp-";
 
 bool process_alive(long pid) { return pid > 0 && (kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM); }
 
-// Removes the temporaries that a killed run left beside `dest`: ours (".dest.<pid>.nesim-tmp-*")
-// and those of nesim before 0.2 ("dest.tmp.<pid>"), where <pid> is no longer running.
+// Removes the temporaries that a killed run left beside `dest`: those whose writer is no longer
+// running.
 void remove_stale_temporaries(const fs::path& dest) {
   std::error_code ec;
   const fs::path dir = dest.parent_path().empty() ? fs::path(".") : dest.parent_path();
   const std::string name = dest.filename().string();
-  const std::string ours = "." + name + ".", legacy = name + ".tmp.";
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    const std::string f = it->path().filename().string();
-    std::string pid_text;
-    if (f.rfind(ours, 0) == 0 && f.find(kTempTag, ours.size()) != std::string::npos)
-      pid_text = f.substr(ours.size(), f.find(kTempTag, ours.size()) - ours.size());
-    else if (f.rfind(legacy, 0) == 0)
-      pid_text = f.substr(legacy.size());
-    if (pid_text.empty() || pid_text.find_first_not_of("0123456789") != std::string::npos) continue;
+    long writer = 0;
+    if (!is_staged_temporary(it->path().filename().string(), name, &writer)) continue;
     if (!it->is_symlink(ec) && !it->is_regular_file(ec)) continue;
-    if (!process_alive(std::strtol(pid_text.c_str(), nullptr, 10))) fs::remove(it->path(), ec);
+    if (!process_alive(writer)) fs::remove(it->path(), ec);
   }
-}
-
-// Writes all of `content` to `fd`; false with errno set on failure.
-bool write_all(int fd, const std::string& content) {
-  size_t done = 0;
-  while (done < content.size()) {
-    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    done += static_cast<size_t>(n);
-  }
-  return true;
 }
 
 }  // namespace
+
+bool is_staged_temporary(const std::string& file_name, const std::string& dest_name, long* writer_pid) {
+  const std::string ours = "." + dest_name + ".", legacy = dest_name + ".tmp.";
+  std::string pid_text;
+  if (file_name.rfind(ours, 0) == 0 && file_name.find(kTempTag, ours.size()) != std::string::npos)
+    pid_text = file_name.substr(ours.size(), file_name.find(kTempTag, ours.size()) - ours.size());
+  else if (file_name.rfind(legacy, 0) == 0)
+    pid_text = file_name.substr(legacy.size());
+  if (pid_text.empty() || pid_text.find_first_not_of("0123456789") != std::string::npos) return false;
+  if (writer_pid) *writer_pid = std::strtol(pid_text.c_str(), nullptr, 10);
+  return true;
+}
 
 std::string resolve_output_path(const std::string& path) {
   fs::path p(path);
@@ -122,7 +117,7 @@ void OutputFiles::add(const std::string& path, const std::string& content) {
   staged_.push_back({path, dest.string(), temp, ""});
   const mode_t mask = umask(0);
   umask(mask);
-  const bool ok = fchmod(fd, 0666 & ~mask) == 0 && write_all(fd, content);
+  const bool ok = fchmod(fd, 0666 & ~mask) == 0 && write_all(fd, content.data(), content.size());
   const int saved_errno = errno;
   if (::close(fd) != 0 || !ok) throw input_error("cannot write {}: {}", path, std::strerror(ok ? errno : saved_errno));
 }
@@ -135,7 +130,7 @@ void OutputFiles::commit() {
       s.temp_path.clear();
     } else if (s.path != "-") {
       const int fd = ::open(s.dest.c_str(), O_WRONLY | O_CLOEXEC);
-      const bool ok = fd >= 0 && write_all(fd, s.content);
+      const bool ok = fd >= 0 && write_all(fd, s.content.data(), s.content.size());
       const int saved_errno = errno;
       if (fd >= 0) ::close(fd);
       if (!ok) throw input_error("cannot write {}: {}", s.path, std::strerror(saved_errno));

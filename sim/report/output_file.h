@@ -14,6 +14,11 @@ namespace nesim {
 // (missing or read-only directory, path is a directory). "-" means stdout and always passes.
 void check_writable(const std::string& path);
 
+// True when `file_name` is a temporary that OutputFiles staged for a file named `dest_name` in
+// the same directory: ".<dest>.<pid>.nesim-tmp-XXXXXX", or "<dest>.tmp.<pid>" of nesim before
+// 0.2. `writer_pid` gets the pid of the process that staged it.
+bool is_staged_temporary(const std::string& file_name, const std::string& dest_name, long* writer_pid = nullptr);
+
 // `path` with every symbolic link along its last component followed (a dangling link gives the
 // file it would create); InputError on a link loop.
 std::string resolve_output_path(const std::string& path);
