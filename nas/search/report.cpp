@@ -7,12 +7,13 @@
 #include <fmt/format.h>
 
 #include "sim/report/svg_plot.h"
+#include "sim/util/text.h"
 
 namespace nesim::nas {
 
 namespace {
 
-std::string esc(const std::string& s) { return svg::html_escape(s); }
+std::string esc(const std::string& s) { return text::markup_escape(s); }
 
 // Simulated milliseconds per block (a layer "s2b1.expand" belongs to block "s2b1"), in first-seen order.
 std::vector<std::pair<std::string, double>> per_block(const SimResult& s) {

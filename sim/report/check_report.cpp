@@ -1,5 +1,6 @@
 #include "sim/report/check_report.h"
 #include "sim/util/json_text.h"
+#include "sim/util/text.h"
 
 #include <algorithm>
 
@@ -40,23 +41,6 @@ std::string check_report_json(const std::vector<GuardedQuantity>& checks) {
   return json_text(j, 2) + "\n";
 }
 
-std::string xml_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char ch : text) {
-    unsigned char u = static_cast<unsigned char>(ch);
-    switch (ch) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out += (u < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') || u == 0x7f ? '?' : ch;
-    }
-  }
-  return out;
-}
-
 std::string check_report_junit(const std::vector<GuardedQuantity>& checks) {
   std::vector<std::string> groups;
   for (const GuardedQuantity& c : checks)
@@ -69,17 +53,17 @@ std::string check_report_junit(const std::vector<GuardedQuantity>& checks) {
     std::copy_if(checks.begin(), checks.end(), std::back_inserter(in_group),
                  [&](const GuardedQuantity& c) { return c.group == group; });
     out += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"0\">\n",
-                       xml_escape(group), in_group.size(), failures(in_group));
+                       text::markup_escape(group), in_group.size(), failures(in_group));
     for (const GuardedQuantity& c : in_group) {
-      std::string head = fmt::format("    <testcase classname=\"nesim.check.{}\" name=\"{}\"", xml_escape(c.group),
-                                     xml_escape(c.name));
+      std::string head = fmt::format("    <testcase classname=\"nesim.check.{}\" name=\"{}\"", text::markup_escape(c.group),
+                                     text::markup_escape(c.name));
       if (c.pass) {
         out += head + "/>\n";
         continue;
       }
       out += head + ">\n";
       out += fmt::format("      <failure message=\"{}\" type=\"regression\">{}</failure>\n",
-                         xml_escape(failure_message(c)), xml_escape(c.detail));
+                         text::markup_escape(failure_message(c)), text::markup_escape(c.detail));
       out += "    </testcase>\n";
     }
     out += "  </testsuite>\n";

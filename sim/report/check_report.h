@@ -2,7 +2,6 @@
 // `nesim check --json` and `--junit`: the guard's verdict in forms CI systems read natively, so a
 // pipeline shows which golden or threshold broke without anyone reading the log.
 #include <string>
-#include <string_view>
 #include <vector>
 
 namespace nesim {
@@ -26,9 +25,5 @@ std::string check_report_json(const std::vector<GuardedQuantity>& checks);
 // JUnit XML: <testsuites> with one <testsuite> per group (counts in attributes) and one
 // <testcase> per quantity; a failed one carries <failure message="..."> with the detail inside.
 std::string check_report_junit(const std::vector<GuardedQuantity>& checks);
-
-// Text safe inside XML 1.0 attributes and elements: & < > " ' escaped, control characters other
-// than tab, newline and carriage return (which XML 1.0 forbids) replaced by '?'.
-std::string xml_escape(std::string_view text);
 
 }  // namespace nesim

@@ -1,4 +1,5 @@
 #include "sim/report/svg_plot.h"
+#include "sim/util/text.h"
 
 #include <algorithm>
 #include <cmath>
@@ -43,10 +44,10 @@ class Axes {
       s += fmt::format("<text x='{}' y='{:.1f}' text-anchor='end'>{}</text>\n", kLeft - 6, py(v) + 4, y_.label(v));
     s += "</g>\n";
     s += fmt::format("<text x='{}' y='{}' text-anchor='middle'>{}</text>\n", (kLeft + kWidth - kRight) / 2, kHeight - 12,
-                     html_escape(x_label));
+                     text::markup_escape(x_label));
     const double mid_y = (kTop + kHeight - kBottom) / 2;
     s += fmt::format("<text x='16' y='{0}' transform='rotate(-90 16 {0})' text-anchor='middle'>{1}</text>\n", mid_y,
-                     html_escape(y_label));
+                     text::markup_escape(y_label));
     return s;
   }
 
@@ -57,7 +58,7 @@ class Axes {
 bool finite(const Point& p) { return std::isfinite(p.x) && std::isfinite(p.y); }
 
 std::string title_of(const Point& p) {
-  return p.title.empty() ? "" : "<title>" + html_escape(p.title) + "</title>";
+  return p.title.empty() ? "" : "<title>" + text::markup_escape(p.title) + "</title>";
 }
 
 std::string open_svg(const char* kind) {
@@ -89,7 +90,7 @@ bool inside(const Ticks& x, const Ticks& y, const Point& p) {
 
 std::string legend_entry(const std::string& symbol, const std::string& colour, const std::string& name) {
   return fmt::format("<tspan fill='{}'>{} </tspan><tspan>{}</tspan><tspan>&#160;&#160;&#160;</tspan>", colour, symbol,
-                     html_escape(name));
+                     text::markup_escape(name));
 }
 
 std::vector<Point> finite_by_x(const std::vector<Point>& points) {
@@ -150,19 +151,6 @@ Ticks nice_ticks(double lo, double hi, int max_ticks) {
       t.decimals = std::max(0, -exponent);
       return t;
     }
-}
-
-std::string html_escape(const std::string& s) {
-  std::string o;
-  for (char c : s) {
-    if (c == '<') o += "&lt;";
-    else if (c == '>') o += "&gt;";
-    else if (c == '&') o += "&amp;";
-    else if (c == '"') o += "&quot;";
-    else if (c == '\'') o += "&#39;";
-    else o += c;
-  }
-  return o;
 }
 
 std::string scatter_svg(const ScatterPlot& p) {

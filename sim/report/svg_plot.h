@@ -27,12 +27,10 @@ struct Ticks {
 // around the value. Non-finite bounds are a std::invalid_argument.
 Ticks nice_ticks(double lo, double hi, int max_ticks = 6);
 
-// &, <, >, " and ' as HTML entities.
-std::string html_escape(const std::string& s);
 
 struct Point {
   double x = 0, y = 0;
-  std::string title;  // tooltip, plain text (escaped when drawn); "" = none
+  std::string title;  // tooltip, plain text (escaped when drawn, text::markup_escape); "" = none
 };
 
 // Points of one kind: one colour, one legend entry.

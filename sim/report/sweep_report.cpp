@@ -6,6 +6,7 @@
 
 #include "sim/report/result_writers.h"
 #include "sim/report/svg_plot.h"
+#include "sim/util/text.h"
 
 namespace nesim {
 
@@ -142,14 +143,13 @@ std::string pareto_summary(const SweepTable& t) {
 }
 
 std::string sweep_html(const SweepTable& t) {
-  using svg::html_escape;
   std::string h =
       "<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>nesim sweep</title>\n"
       "<style>body{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}"
       "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
       "th{background:#f4f4f4}td.l{text-align:left}</style></head><body>\n<h1>nesim sweep</h1>\n";
   std::string keys;
-  for (const std::string& k : t.keys) keys += (keys.empty() ? "" : ", ") + ("<code>" + html_escape(k) + "</code>");
+  for (const std::string& k : t.keys) keys += (keys.empty() ? "" : ", ") + ("<code>" + text::markup_escape(k) + "</code>");
   h += fmt::format("<p>{} runs; swept keys: {}. A run is on the Pareto front when no other run of the same model "
                    "is both smaller (area_proxy) and faster (latency).</p>\n",
                    t.runs.size(), keys.empty() ? "none" : keys);
@@ -167,17 +167,17 @@ std::string sweep_html(const SweepTable& t) {
         ++points;
       }
     for (size_t i : front) p.front.points.push_back({t.runs[i].area_proxy, t.runs[i].latency_ms, run_label(t, t.runs[i])});
-    h += fmt::format("<h2>{}</h2>\n<p>{} of {} runs on the front.</p>\n", html_escape(t.runs[front.front()].model),
+    h += fmt::format("<h2>{}</h2>\n<p>{} of {} runs on the front.</p>\n", text::markup_escape(t.runs[front.front()].model),
                      front.size(), points);
     h += svg::scatter_svg(p);
     h += "<table><tr><th>area_proxy</th><th>latency ms</th><th>energy uJ</th><th>MAC utilisation</th><th>hw</th>";
-    for (const std::string& k : t.keys) h += "<th>" + html_escape(k) + "</th>";
+    for (const std::string& k : t.keys) h += "<th>" + text::markup_escape(k) + "</th>";
     h += "</tr>\n";
     for (size_t i : front) {
       const SweepRun& r = t.runs[i];
       h += fmt::format("<tr><td>{:.1f}</td><td>{:.4f}</td><td>{:.3f}</td><td>{:.1f} %</td><td class='l'>{}</td>", r.area_proxy,
-                       r.latency_ms, r.energy_uj, 100.0 * r.mac_utilization, html_escape(r.hw));
-      for (const std::string& v : r.values) h += "<td class='l'>" + html_escape(v) + "</td>";
+                       r.latency_ms, r.energy_uj, 100.0 * r.mac_utilization, text::markup_escape(r.hw));
+      for (const std::string& v : r.values) h += "<td class='l'>" + text::markup_escape(v) + "</td>";
       h += "</tr>\n";
     }
     h += "</table>\n";

@@ -9,6 +9,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sim/util/error.h"
@@ -91,6 +92,25 @@ inline void require_utf8(const std::string& text, const std::string& where) {
     if (c == '\n') ++line;
     i += n;
   }
+}
+
+// Text safe inside HTML and XML 1.0 elements and attributes: & < > " ' escaped, and control
+// characters other than tab, newline and carriage return (which XML 1.0 forbids) shown as '?'.
+inline std::string markup_escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char ch : text) {
+    const auto u = static_cast<unsigned char>(ch);
+    switch (ch) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += (u < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') || u == 0x7f ? '?' : ch;
+    }
+  }
+  return out;
 }
 
 }  // namespace nesim::text
