@@ -45,7 +45,11 @@ int launch_size() {
   return 1;
 }
 
-bool is_output_rank() { return launch_size() <= 1 || launch_rank() == 0; }
+bool is_output_rank() {
+  // Asked by every output, check and progress update: the launcher's environment is read once.
+  static const bool output = launch_size() <= 1 || launch_rank() == 0;
+  return output;
+}
 
 std::string host_name() {
   char name[256] = {};
