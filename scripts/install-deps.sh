@@ -34,8 +34,9 @@ if [ "$with_tests_build" = 1 ]; then pkgs+=(doctest-dev); fi
 if [ "$with_mpi" = 1 ]; then pkgs+=(libopenmpi-dev openmpi-bin); fi
 # NESIM_WITH_TORCH=ON (default): nesim-torch, the libtorch accuracy scorers and their dataset.
 if [ "$with_torch" = 1 ]; then pkgs+=(libtorch-dev zlib1g-dev dataset-fashion-mnist); fi
-# Tests only: headless Chromium renders the HTML reports and fails on a console error.
-if [ "$for_tests" = 1 ]; then pkgs+=(chromium clang libclang-rt-14-dev); fi
+# Tests only: headless Chromium renders the HTML reports and fails on a console error; clang
+# builds the fuzzers; python3 runs the README check (scripts/readme_examples.py).
+if [ "$for_tests" = 1 ]; then pkgs+=(chromium clang libclang-rt-14-dev python3); fi
 
 if [ "$print_only" = 1 ]; then echo "${pkgs[*]}"; exit 0; fi
 
