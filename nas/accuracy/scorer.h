@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "nas/accuracy/classifier_net.h"
 #include "sim/graph/network.h"
 #include "sim/modelfmt/model_spec.h"
 
@@ -24,9 +25,12 @@ struct AccuracyResult {
 
 // Options shared by the scorers; each reads what it needs.
 struct ScorerOptions {
-  int input_size = 32;          // proxies/training resize the candidate's input to this (H = W)
+  // The proxy task (ClassifierShape, docs/accuracy.md): every scorer sees classifier_network() at
+  // these, the parameter-free ones (params, macs, entropy) included.
+  int input_size = 28;          // H = W; Fashion-MNIST's own 28 x 28 (resized bilinearly otherwise)
   int in_channels = 1;          // Fashion-MNIST is grey
   int classes = 10;
+  int skip_strides = 1;         // the first N downsampling steps run at stride 1
   int batch = 32;               // proxy minibatch
   int train_steps = 120;        // `train` budget in SGD steps (MobileNetV2 at 32x32: ~50 s on 2 cores)
   int threads = 2;
@@ -41,6 +45,11 @@ struct ScorerOptions {
   std::function<void(int steps_done)> on_train_step;
 };
 
+// The proxy task's network shape these options describe.
+inline ClassifierShape classifier_shape(const ScorerOptions& o) {
+  return {o.in_channels, o.input_size, o.classes, o.skip_strides};
+}
+
 class AccuracyScorer {
  public:
   virtual ~AccuracyScorer() = default;
@@ -54,7 +63,8 @@ class AccuracyScorer {
   virtual bool closed_form() const { return false; }
 };
 
-// A scorer by name: "params", "macs", "entropy", and where built "naswot", "synflow",
+// A scorer by name: "params", "macs", "entropy" (of the proxy task's network, classifier_network()
+// at the options' shape: what is trained, not the deployed network), and where built "naswot", "synflow",
 // "grad_norm", "snip", "train", and "cmd" (needs options.command). InputError listing the
 // available names when `name` is unknown or unavailable in this build.
 std::unique_ptr<AccuracyScorer> make_scorer(const std::string& name, const ScorerOptions& options);

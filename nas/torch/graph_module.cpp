@@ -160,7 +160,7 @@ torch::Tensor GraphModuleImpl::forward(const torch::Tensor& x) {
 }
 
 GraphModule classifier_module(const ModelSpec& spec, const Network& net, const ScorerOptions& options, uint64_t seed) {
-  Network c = classifier_network(spec, net, {options.in_channels, options.input_size, options.classes});
+  Network c = classifier_network(spec, net, classifier_shape(options));
   torch::manual_seed(seed);
   return GraphModule(c);
 }

@@ -8,6 +8,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "nas/accuracy/scorer.h"
 #include "sim/graph/network.h"
 #include "sim/hw/hw_config.h"
 #include "sim/util/progress.h"
@@ -30,6 +31,7 @@ Command add_predict_command(CLI::App& parent);
 Command add_check_command(CLI::App& parent);
 Command add_accuracy_command(CLI::App& parent);
 Command add_proxy_eval_command(CLI::App& parent);
+Command add_reference_command(CLI::App& parent);
 Command add_advise_command(CLI::App& parent);
 Command add_search_command(CLI::App& parent);
 Command add_experiment_command(CLI::App& parent);
@@ -46,6 +48,14 @@ struct ProgressFlags {
   ProgressMode mode() const { return progress_mode(progress, quiet); }
 };
 void add_progress_flags(CLI::App* app, ProgressFlags& flags);
+
+// The proxy task and the trainer's options (--input-size, --skip-strides, --batch, --train-batch,
+// --lr, --eval-images, --threads, --data-dir) and --seed: `accuracy`, `proxy-eval`, `reference`.
+struct ScoringFlags {
+  nas::ScorerOptions scorer;
+  uint64_t seed = 1;
+};
+void add_scoring_flags(CLI::App* app, ScoringFlags& flags);
 
 // Loads a model (.yaml block format or SCALE-Sim .csv); a missing file is an InputError.
 Network read_model(const std::string& path);

@@ -42,25 +42,6 @@ std::pair<ModelSpec, Network> read_model_and_spec(const std::string& path) {
   return {spec, net};
 }
 
-struct ScoringFlags {
-  nas::ScorerOptions scorer;
-  uint64_t seed = 1;
-};
-
-void add_scoring_flags(CLI::App* app, ScoringFlags& f) {
-  app->add_option("--input-size", f.scorer.input_size, "Input height = width the network is scored at")
-      ->check(CLI::Range(8, 1024));
-  app->add_option("--batch", f.scorer.batch, "Proxy minibatch (images)")->check(CLI::Range(2, 4096));
-  app->add_option("--train-batch", f.scorer.train_batch, "Short-training minibatch")->check(CLI::Range(1, 4096));
-  app->add_option("--lr", f.scorer.learning_rate, "Short-training peak learning rate (SGD, cosine decay)")
-      ->check(kPositive);
-  app->add_option("--eval-images", f.scorer.eval_images, "Short training scores on the first N test images")
-      ->check(CLI::Range(1, 10000));
-  app->add_option("--threads", f.scorer.threads, "libtorch threads")->check(CLI::Range(1, 256));
-  app->add_option("--data-dir", f.scorer.data_dir, "Fashion-MNIST folder (gzipped IDX files)");
-  app->add_option("--seed", f.seed, "Random seed (initialisation, minibatches, sampling)");
-}
-
 struct AccuracyCliOptions {
   ScoringFlags flags;
   std::string model, proxy, accuracy_cmd, json;
@@ -96,6 +77,7 @@ int run_accuracy(AccuracyCliOptions o) {
   j["model"] = net.name;
   j["scorer"] = scorer_name;
   j["input_size"] = o.flags.scorer.input_size;
+  j["skip_strides"] = o.flags.scorer.skip_strides;
   j["seed"] = o.flags.seed;
   j["ok"] = r.ok;
   if (r.ok) j["score"] = r.score;
@@ -236,6 +218,7 @@ int run_proxy_eval(const ProxyEvalOptions& o) {
   summary["seed"] = o.flags.seed;
   summary["train_steps"] = o.train_steps;
   summary["input_size"] = o.flags.scorer.input_size;
+  summary["skip_strides"] = o.flags.scorer.skip_strides;
   summary["eval_images"] = o.flags.scorer.eval_images;
   std::map<std::string, std::pair<double, double>> rank;
   std::string best;
