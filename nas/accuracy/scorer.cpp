@@ -92,7 +92,7 @@ bool register_scorer(const std::string& name, ScorerFactory factory) {
 }
 
 const std::vector<std::string>& torch_scorer_names() {
-  static const std::vector<std::string> names = {"grad_norm", "naswot", "snip", "synflow", "train"};
+  static const std::vector<std::string> names = {"grad_norm", "naswot", "snip", "supernet", "synflow", "train"};
   return names;
 }
 

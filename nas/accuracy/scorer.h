@@ -41,6 +41,9 @@ struct ScorerOptions {
   int train_batch = 64;         // `train` minibatch
   double learning_rate = 0.05;  // `train`: SGD, momentum 0.9, cosine decay to 0 over train_steps
   int eval_images = 2000;       // `train` scores on the first eval_images of the 10k test set
+  std::string supernet;         // `supernet`: the trained weights (nesim supernet --out)
+  int oracle_images = 500;      // `supernet`: test images a candidate is scored on
+  int calibration_batches = 4;  // `supernet`: training batches that re-estimate BN statistics
   // `train`: called after each SGD step in the process that scores (the CLI's progress; may be empty).
   std::function<void(int steps_done)> on_train_step;
 };
@@ -77,7 +80,7 @@ std::vector<std::string> scorer_names();  // available in this build, sorted
 // it is "params" (available in every build).
 std::string default_proxy();
 
-// The scorers that need libtorch ("grad_norm", "naswot", "snip", "synflow", "train"), sorted.
+// The scorers that need libtorch ("grad_norm", "naswot", "snip", "supernet", "synflow", "train"), sorted.
 const std::vector<std::string>& torch_scorer_names();
 
 // Thrown by make_scorer() for a libtorch scorer in a process that has none linked but knows a

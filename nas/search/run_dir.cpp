@@ -47,11 +47,13 @@ json Search::run_config() const {
       {"base_model", file(r_.space.base_path, "model")},
       {"hw", {{"path", o_.hw_path.empty() ? o_.hw.name : o_.hw_path}, {"hash", content_hash(to_yaml(o_.hw))}}},
       {"regressor", file(o_.regressor_path, "regressor")}};
+  json inputs_with_oracle = inputs;
+  if (!sc.supernet.empty()) inputs_with_oracle["supernet"] = file(sc.supernet, "supernet");
   const json scorer_options = {{"input_size", sc.input_size}, {"in_channels", sc.in_channels}, {"classes", sc.classes}, {"skip_strides", sc.skip_strides},
                                {"batch", sc.batch}, {"train_steps", sc.train_steps}, {"data_dir", sc.data_dir},
                                {"train_batch", sc.train_batch}, {"learning_rate", sc.learning_rate},
                                {"eval_images", sc.eval_images}};
-  return {{"space", o_.space_path}, {"inputs", inputs},
+  return {{"space", o_.space_path}, {"inputs", inputs_with_oracle},
           {"channels", r_.space.channels}, {"hw", o_.hw_path}, {"hw_name", o_.hw.name},
           {"regressor", o_.regressor_path}, {"accuracy", o_.accuracy}, {"accuracy_cmd", sc.command},
           {"accuracy_timeout_s", sc.timeout_s}, {"accuracy_options", scorer_options}, {"strategy", o_.strategy},

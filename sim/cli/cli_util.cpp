@@ -145,6 +145,9 @@ void add_scoring_flags(CLI::App* app, ScoringFlags& f) {
   app->add_option("--eval-images", f.scorer.eval_images, "Short training scores on the first N test images")
       ->check(CLI::Range(1, 10000));
   app->add_option("--threads", f.scorer.threads, "libtorch threads")->check(CLI::Range(1, 256));
+  app->add_option("--supernet", f.scorer.supernet, "Supernet weights for the 'supernet' scorer (nesim supernet --out)");
+  app->add_option("--oracle-images", f.scorer.oracle_images, "'supernet' scorer: test images per candidate")
+      ->check(CLI::Range(1, 10000));
   app->add_option("--data-dir", f.scorer.data_dir, "Fashion-MNIST folder (gzipped IDX files)");
   app->add_option("--seed", f.seed, "Random seed (initialisation, minibatches, sampling)");
 }

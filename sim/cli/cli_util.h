@@ -32,6 +32,7 @@ Command add_check_command(CLI::App& parent);
 Command add_accuracy_command(CLI::App& parent);
 Command add_proxy_eval_command(CLI::App& parent);
 Command add_reference_command(CLI::App& parent);
+Command add_supernet_command(CLI::App& parent);
 Command add_advise_command(CLI::App& parent);
 Command add_search_command(CLI::App& parent);
 Command add_experiment_command(CLI::App& parent);

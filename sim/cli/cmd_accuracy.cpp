@@ -159,7 +159,7 @@ int run_proxy_eval(const ProxyEvalOptions& o) {
 
   std::vector<std::string> proxies;
   for (const std::string& n : nas::scorer_names())
-    if (n != "train" && n != "cmd") proxies.push_back(n);
+    if (n != "train" && n != "cmd" && (n != "supernet" || !o.flags.scorer.supernet.empty())) proxies.push_back(n);
   std::vector<std::unique_ptr<nas::AccuracyScorer>> scorers;
   for (const std::string& n : proxies) scorers.push_back(nas::make_scorer(n, o.flags.scorer));
   // Architectures done, with the current one's training steps, so that a minute of training shows.

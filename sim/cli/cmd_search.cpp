@@ -73,6 +73,7 @@ Command add_search_command(CLI::App& parent) {
   app->add_option("--accuracy", s.accuracy, "Accuracy scorer (nas/accuracy): entropy, params, macs, ...")
       ->capture_default_str();
   app->add_option("--accuracy-cmd", s.scorer.command, "External trainer for --accuracy cmd: 'CMD {arch} {seed}'");
+  app->add_option("--supernet", s.scorer.supernet, "Supernet weights for --accuracy supernet (nesim supernet --out)");
   app->add_option("--accuracy-timeout", s.scorer.timeout_s, "Seconds per external trainer run")->capture_default_str();
   app->add_option("--batch", s.batch, "Candidates proposed per round")->capture_default_str()->check(kPositive);
   app->add_option("--population", s.strategy_options.population, "evolution / nsga2 population size")
