@@ -75,6 +75,24 @@ TEST_CASE("reference: a build writes every run, the per-arch table and its test-
   CHECK(csv.rfind("index,arch,key,params,macs,seeds_ok,accuracy_mean,accuracy_sd,accuracy_min,accuracy_max,"
                   "train_seconds\n", 0) == 0);
   CHECK(std::count(csv.begin(), csv.end(), '\n') == 4);
+
+  // Every signal scored against it, short-training budgets included, each with its interval.
+  const nesim::test::CommandResult pe = d.nesim(
+      "proxy-eval --space space.yaml --reference ref/reference.json --train-steps 2,3 --eval-images 40 "
+      "--input-size 16 --skip-strides 0 --threads 1 --out pe -q");
+  REQUIRE_MESSAGE(pe.status == 0, pe.err);
+  const json s = json::parse(nesim::test::read_text(d.path("pe/summary.json")));
+  CHECK(s["target"] == "reference");
+  for (const char* signal : {"params", "macs", "entropy", "naswot", "synflow", "snip", "grad_norm", "train2", "train3"}) {
+    CAPTURE(signal);
+    REQUIRE(s["signals"].contains(signal));
+    CHECK(s["signals"][signal]["n"] == 3);
+    CHECK(s["signals"][signal]["spearman_ci95"].size() == 2);
+    CHECK(s["signals"][signal]["seconds_per_candidate"].get<double>() >= 0);
+  }
+  CHECK(s["recommended_signal"].is_null());  // three architectures recommend nothing
+  CHECK(nesim::test::read_text(d.path("pe/proxy_eval.csv")).find(",train2,train3,reference_accuracy\n") !=
+        std::string::npos);
 }
 
 TEST_CASE("reference: killed with SIGKILL mid-build, the same command resumes it to the same accuracies") {
