@@ -391,6 +391,20 @@ SearchResult Search::run() {
     if (!dominated) r_.pareto.push_back(id);
   }
 
+  {
+    std::vector<int> scored;
+    for (const CandidateRecord& c : r_.candidates)
+      if (c.eval.ok && c.eval.accuracy_ok && std::isfinite(c.latency_ms)) scored.push_back(c.id);
+    std::sort(scored.begin(), scored.end(), [&](int a, int b) {
+      const CandidateRecord &x = r_.candidates[a], &y = r_.candidates[b];
+      if (x.latency_ms != y.latency_ms) return x.latency_ms < y.latency_ms;
+      return x.eval.accuracy != y.eval.accuracy ? x.eval.accuracy > y.eval.accuracy : a < b;
+    });
+    for (int id : scored)
+      if (r_.accuracy_front.empty() || r_.candidates[id].eval.accuracy > r_.candidates[r_.accuracy_front.back()].eval.accuracy)
+        r_.accuracy_front.push_back(id);
+  }
+
   const CandidateRecord& best = r_.candidates[r_.best_id];
   r_.best_spec = to_model_spec(r_.space, best.arch);
   r_.best_spec.name = r_.space.name + "_best";
@@ -403,7 +417,7 @@ SearchResult Search::run() {
     return json{{"latency_ms", c.latency_ms}, {"predicted_latency_ms", c.eval.predicted_ms * correction_},
                 {"memory_bytes", c.eval.memory_bytes}, {"params", c.eval.params}, {"macs", c.eval.macs},
                 {"peak_activation_bytes", c.eval.peak_activation_bytes}, {"accuracy_score", c.eval.accuracy},
-                {"feasible", c.violation == 0}, {"description", c.description}};
+                {"accuracy_signal", o_.accuracy}, {"feasible", c.violation == 0}, {"description", c.description}};
   };
   json& s = r_.summary;
   s["schema_version"] = kSchemaVersion;  // of summary.json and the CSVs beside it (docs/outputs.md)
@@ -428,6 +442,18 @@ SearchResult Search::run() {
   s["channels"] = r_.space.channels;
   s["hw"] = o_.hw_path.empty() ? o_.hw.name : o_.hw_path;
   s["accuracy_scorer"] = o_.accuracy;
+  // What every accuracy number in this file is: the signal, and where its quality is measured.
+  s["accuracy"] = {{"signal", o_.accuracy},
+                   {"proxy_task", {{"input_size", o_.scorer.input_size}, {"skip_strides", o_.scorer.skip_strides}}},
+                   {"validation", "docs/benchmarks.md, \"Accuracy signals against the trained reference\""}};
+  json front = json::array();
+  for (int id : r_.accuracy_front) {
+    const CandidateRecord& c = r_.candidates[id];
+    front.push_back({{"id", id}, {"latency_ms", c.latency_ms}, {"accuracy_score", c.eval.accuracy},
+                     {"accuracy_signal", o_.accuracy}, {"memory_bytes", c.eval.memory_bytes},
+                     {"feasible", c.violation == 0}, {"description", c.description}});
+  }
+  s["accuracy_front"] = front;
   s["objectives"] = r_.space.objectives;
   json cons = json::object();
   const Constraints& c = r_.space.constraints;

@@ -78,6 +78,9 @@ struct SearchResult {
   SearchSpace space;
   std::vector<CandidateRecord> candidates;  // by id, in evaluation order
   std::vector<int> pareto;                  // ids, by latency
+  // The accuracy-latency front whatever the objectives: the evaluated candidates (accuracy
+  // scored, latency known) that no other beats on both accuracy estimate and latency, by latency.
+  std::vector<int> accuracy_front;
   int best_id = -1;
   ModelSpec best_spec;
   CandidateRecord baseline;                 // the base model file itself (id -1)
