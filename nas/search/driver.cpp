@@ -61,6 +61,9 @@ void Search::check_options() const {
   if (o_.jobs < 1) throw input_error("--jobs: expected a positive integer, got {}", o_.jobs);
   if (o_.sim_every < 1) throw input_error("--sim-every: expected a positive integer, got {}", o_.sim_every);
   if (o_.sim_top < 1) throw input_error("--sim-top: expected a positive integer, got {}", o_.sim_top);
+  if (o_.train_every < 0) throw input_error("--train-every: expected 0 (never) or a positive integer, got {}", o_.train_every);
+  if (o_.train_top < 1) throw input_error("--train-top: expected a positive integer, got {}", o_.train_top);
+  if (o_.train_seeds < 1) throw input_error("--train-seeds: expected a positive integer, got {}", o_.train_seeds);
   if (!(o_.refine_threshold_pct >= 0))
     throw input_error("--refine-threshold: expected a non-negative percentage, got {}", o_.refine_threshold_pct);
   if (o_.resume && o_.out_dir.empty()) throw input_error("--resume needs the --out directory of the run to continue");
@@ -282,6 +285,7 @@ SearchResult Search::run() {
   start_ = std::chrono::steady_clock::now();
   check_options();
   check_scorer(o_.accuracy);  // before MPI or the run directory: it may need nesim-torch (an exec)
+  if (o_.train_every > 0) check_scorer("train");
   progress_ = std::make_unique<Progress>("search", static_cast<size_t>(o_.budget), "evaluations", o_.progress);
   SpaceOverrides ov;
   ov.channels = o_.channels;
@@ -298,6 +302,7 @@ SearchResult Search::run() {
     if (!o_.out_dir.empty() && exec::is_output_rank()) scorer_options.work_dir = o_.out_dir;
     scorer_ = std::shared_ptr<const AccuracyScorer>(make_scorer(o_.accuracy, scorer_options));
     eval_ = std::make_unique<Evaluator>(o_.hw, regressor, scorer_, o_.seed, o_.max_peak_states);
+    if (o_.train_every > 0) trainer_ = std::shared_ptr<const AccuracyScorer>(make_scorer("train", o_.trainer));
     evaluate_baseline();
   } catch (...) {
     discard_new_run();
@@ -307,6 +312,7 @@ SearchResult Search::run() {
   // The base architecture (closest grid point) is every strategy's first candidate.
   std::mt19937_64 rng(o_.seed);
   next_check_ = o_.sim_every;
+  next_training_ = o_.train_every;
   {
     const Arch b = base_arch(r_.space);
     evaluate_new({b});
@@ -355,6 +361,10 @@ SearchResult Search::run() {
     while (static_cast<int>(r_.candidates.size()) >= next_check_) {
       simulate_top(static_cast<size_t>(o_.sim_top));
       next_check_ += o_.sim_every;
+    }
+    while (o_.train_every > 0 && static_cast<int>(r_.candidates.size()) >= next_training_) {
+      train_top(static_cast<size_t>(o_.train_top));
+      next_training_ += o_.train_every;
     }
     progress();
   }
@@ -454,6 +464,7 @@ SearchResult Search::run() {
                      {"feasible", c.violation == 0}, {"description", c.description}});
   }
   s["accuracy_front"] = front;
+  s["training_checks"] = training_summary();
   s["objectives"] = r_.space.objectives;
   json cons = json::object();
   const Constraints& c = r_.space.constraints;
@@ -498,6 +509,7 @@ void Search::write_outputs() {
   out.add((dir / "best.yaml").string(), to_yaml(r_.best_spec));
   out.add((dir / "report.html").string(), render_report(r_));
   out.add((dir / "summary.json").string(), json_text(r_.summary, 2) + "\n");
+  if (o_.train_every > 0) out.add((dir / "trainings.csv").string(), trainings_csv());
   out.commit();
 }
 

@@ -60,7 +60,9 @@ json Search::run_config() const {
           {"population", so.population}, {"sample", so.sample}, {"screen", so.screen},
           {"mutate_genes", so.mutate_genes}, {"budget", o_.budget}, {"batch", o_.batch},
           {"seed", o_.seed}, {"sim_every", o_.sim_every}, {"sim_top", o_.sim_top},
-          {"refine_threshold_pct", o_.refine_threshold_pct}, {"max_peak_states", o_.max_peak_states}};
+          {"refine_threshold_pct", o_.refine_threshold_pct}, {"train_every", o_.train_every},
+          {"train_top", o_.train_top}, {"train_seeds", o_.train_seeds}, {"train_steps", o_.trainer.train_steps},
+          {"train_eval_images", o_.trainer.eval_images}, {"max_peak_states", o_.max_peak_states}};
 }
 
 namespace {

@@ -64,6 +64,9 @@ class Search : public Scoreboard {
   void rescore(CandidateRecord& c) const;
   void evaluate_new(const std::vector<Arch>& archs);
   void simulate_top(size_t k);
+  void train_top(size_t k);  // train_checks.cpp
+  json training_summary() const;
+  std::string trainings_csv() const;
   std::vector<int> ranking() const;
   void progress(bool done = false);
   void write_outputs();
@@ -90,6 +93,8 @@ class Search : public Scoreboard {
   std::unique_ptr<Progress> progress_;
   size_t last_progress_ = 0;
   int next_check_ = 0;              // evaluation count of the next simulator check
+  int next_training_ = 0;           // evaluation count of the next training check (train_every > 0)
+  std::shared_ptr<const AccuracyScorer> trainer_;  // "train" at the check budget (train_every > 0)
   std::chrono::steady_clock::time_point start_;
 };
 
