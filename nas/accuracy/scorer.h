@@ -27,10 +27,10 @@ struct AccuracyResult {
 struct ScorerOptions {
   // The proxy task (ClassifierShape, docs/accuracy.md): every scorer sees classifier_network() at
   // these, the parameter-free ones (params, macs, entropy) included.
-  int input_size = 28;          // H = W; Fashion-MNIST's own 28 x 28 (resized bilinearly otherwise)
+  int input_size = 56;          // H = W; Fashion-MNIST's 28 x 28 resized bilinearly to it
   int in_channels = 1;          // Fashion-MNIST is grey
   int classes = 10;
-  int skip_strides = 1;         // the first N downsampling steps run at stride 1
+  int skip_strides = 0;         // the first N downsampling steps run at stride 1
   int batch = 32;               // proxy minibatch
   int train_steps = 120;        // `train` budget in SGD steps (MobileNetV2 at 32x32: ~50 s on 2 cores)
   int threads = 2;

@@ -346,7 +346,7 @@ TEST_CASE("summary.json names the accuracy signal of every accuracy number and h
   const SearchResult r = run_search(o);
   const auto& s = r.summary;
   CHECK(s["accuracy"]["signal"] == "params");
-  CHECK(s["accuracy"]["proxy_task"]["skip_strides"] == 1);
+  CHECK(s["accuracy"]["proxy_task"]["input_size"] == 56);
   CHECK(s["baseline"]["accuracy_signal"] == "params");
   CHECK(s["best"]["accuracy_signal"] == "params");
   REQUIRE(!r.accuracy_front.empty());

@@ -68,11 +68,11 @@ TEST_CASE("params, macs and entropy score the proxy task's network, not the depl
       "stages: [{blocks: [{type: ibn, out: 24, expand: 4, kernel: 5, stride: 2}]}]\n"
       "head: [{type: global_pool}, {type: fc, out: 1000}]\n";
   auto [spec, net] = build(yaml);
-  const nas::ScorerOptions o;  // the proxy task: 1 x 28 x 28, 10 classes, first stride skipped
+  const nas::ScorerOptions o;  // the proxy task: 1 x 56 x 56 (Fashion-MNIST upsampled), 10 classes
   const Network trained = nas::classifier_network(spec, net, nas::classifier_shape(o));
-  CHECK(trained.input_shape() == Shape{1, 28, 28});
+  CHECK(trained.input_shape() == Shape{1, 56, 56});
   CHECK(trained.layers.back().out.c == 10);
-  CHECK(pooled_map(trained) == 14);  // 28 -> stem at stride 1 -> 28 -> block at stride 2 -> 14
+  CHECK(pooled_map(trained) == 14);  // 56 -> stem at stride 2 -> 28 -> block at stride 2 -> 14
   const NetworkStats st = network_stats(trained, 1), deployed = network_stats(net, 1);
   CHECK(nas::make_scorer("params", o)->score(spec, net, 0).score == static_cast<double>(st.params));
   CHECK(nas::make_scorer("macs", o)->score(spec, net, 0).score == static_cast<double>(st.macs));
@@ -96,7 +96,21 @@ TEST_CASE("skip_strides: the first downsamplings run at stride 1, parallel branc
     CHECK(pooled_map(s2) == 4);
     CHECK(network_stats(s1, 1).params == network_stats(s0, 1).params);  // same layers, same weights
     CHECK(network_stats(s1, 1).macs > network_stats(s0, 1).macs);
+    // The default proxy task, 56 x 56 without skipping, gives the same maps and MACs as skipping
+    // one stride at 28 x 28.
+    const Network up = nas::classifier_network(spec, net, nas::ClassifierShape{});
+    CHECK(pooled_map(up) == 2);
+    CHECK(network_stats(up, 1).macs == network_stats(s1, 1).macs);
   }
+}
+
+TEST_CASE("the default proxy task keeps a segmenter's merging branches aligned") {
+  // LR-ASPP merges a stride-8 and an upsampled stride-16 branch: skipping a stride inside the graph
+  // would break the resize that aligns them; a larger input does not.
+  const std::string path = std::string(NESIM_SOURCE_DIR) + "/models/lraspp_mobilenet_v3_large.yaml";
+  const ModelSpec spec = load_model_spec(path);
+  const Network c = nas::classifier_network(spec, expand(spec, path), nas::ClassifierShape{});
+  CHECK(c.layers.back().out.c == 10);
 }
 
 TEST_CASE("an unknown scorer is an input error that lists the available ones") {
