@@ -95,6 +95,7 @@ std::string to_journal_line(const ReferenceRun& r) {
   if (r.ok) j["accuracy"] = r.accuracy;
   else j["error"] = r.error;
   j["seconds"] = r.seconds;
+  if (!r.trainer.empty()) j["trainer"] = r.trainer;
   return j.dump();
 }
 
@@ -113,6 +114,10 @@ ReferenceRun parse_reference_run(const std::string& line, const std::string& whe
   r.seed = j["seed"].get<uint64_t>();
   r.ok = j["ok"].get<bool>();
   r.seconds = j["seconds"].get<double>();
+  if (j.contains("trainer")) {
+    if (!j["trainer"].is_string()) throw bad("expected a string 'trainer'");
+    r.trainer = j["trainer"].get<std::string>();
+  }
   if (r.ok) {
     if (!j.contains("accuracy") || !j["accuracy"].is_number()) throw bad("expected a number 'accuracy'");
     r.accuracy = j["accuracy"].get<double>();

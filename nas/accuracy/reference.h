@@ -39,6 +39,7 @@ struct ReferenceRun {
   double accuracy = 0;  // top-1 on the test images, in [0, 1], when ok
   double seconds = 0;   // wall time of the run
   std::string error;    // why it failed, when !ok
+  std::string trainer;  // who trained it: "nesim" (libtorch here) or what scripts/train_reference.py wrote
 };
 std::string to_journal_line(const ReferenceRun& r);
 // InputError "<where>: ..." on anything but a complete run line.

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -188,6 +189,10 @@ int run_reference(ReferenceCliOptions o) {
     double seconds = 0;
     for (const auto& [k, r] : table.runs) seconds += r.seconds;
     j["train_seconds"] = seconds;
+    // Which trainer made the runs: nesim itself, or scripts/train_reference.py elsewhere.
+    std::map<std::string, int> trainers;
+    for (const auto& [k, r] : table.runs) ++trainers[r.trainer.empty() ? "nesim (libtorch, cpu)" : r.trainer];
+    j["trainers"] = trainers;
     j["threads_per_run"] = sc.threads;
     j["archs"] = table.archs_json();
     OutputFiles out;
@@ -209,7 +214,8 @@ int run_reference(ReferenceCliOptions o) {
         const auto t0 = std::chrono::steady_clock::now();
         const nas::AccuracyResult r = trainer->score(spec, net, seed);
         nas::ReferenceRun run{table.archs[a].key, seed, r.ok, r.ok ? r.score : 0,
-                              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), r.error};
+                              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), r.error,
+                              "nesim (libtorch, cpu)"};
         return nas::to_journal_line(run);
       },
       [&](const exec::JobDone& d) {
