@@ -50,6 +50,9 @@ const std::vector<BlockKey>& block_keys() {
       {"size", &B::size, R::Positive, kDim, "resize target [h, w]"},
       {"like", &B::like, R::Any, 0, "resize to the H x W of this block or layer"},
       {"mode", &B::mode, R::Any, 0, "resize interpolation: nearest | bilinear"},
+      {"ceil_mode", &B::ceil_mode, R::Any, 0, "pooling output extent rounds up (torch's ceil_mode)"},
+      {"begin", &B::begin, R::NonNegative, kDim, "first channel of a channel_slice"},
+      {"end", &B::end, R::Positive, kDim, "one past the last channel of a channel_slice"},
       {"fixed", &B::fixed, R::Any, 0, "ignore the width multiplier"},
       {"width_min", &B::width_min, R::Positive, kRatio, "lower bound of the channel scale"},
   };
@@ -70,8 +73,8 @@ const std::vector<BlockType>& block_types() {
       {"fused_ibn", ibn_keys, {"out"}, "fused inverted bottleneck (EfficientNetV2, EdgeTPU)"},
       {"basic", {"out", "stride"}, {"out"}, "ResNet basic block"},
       {"bottleneck", {"out", "mid", "stride"}, {"out"}, "ResNet bottleneck block"},
-      {"maxpool", {"kernel", "stride", "padding"}, {"kernel"}, "max pooling"},
-      {"avgpool", {"kernel", "stride", "padding"}, {"kernel"}, "average pooling"},
+      {"maxpool", {"kernel", "stride", "padding", "ceil_mode"}, {"kernel"}, "max pooling"},
+      {"avgpool", {"kernel", "stride", "padding", "ceil_mode"}, {"kernel"}, "average pooling"},
       {"global_pool", {}, {}, "global average pooling"},
       {"fc", {"out", "bias", "act"}, {"out"}, "fully connected"},
       {"add", {"act"}, {}, "elementwise add"},
@@ -81,6 +84,11 @@ const std::vector<BlockType>& block_types() {
       {"activation", {"act"}, {"act"}, "standalone activation"},
       {"se", {"se_channels", "se", "se_divisor", "se_act", "se_gate"}, {},
        "standalone squeeze-and-excite"},
+      {"batchnorm", {"act"}, {}, "standalone batch norm (scale and shift per channel)"},
+      {"layernorm", {}, {}, "layer norm over the channels at each position"},
+      {"channel_scale", {}, {}, "learned per-channel scale (layer scale)"},
+      {"channel_shuffle", {"groups"}, {"groups"}, "ShuffleNet channel shuffle"},
+      {"channel_slice", {"begin", "end"}, {"begin", "end"}, "channels [begin, end) of the input"},
   };
   return types;
 }

@@ -31,7 +31,8 @@ struct BlockSpec {
   std::optional<double> expand, se, scale;  // ratios
   std::optional<Act> act, pw_act, se_act, se_gate;
   std::optional<SeBase> se_base;
-  std::optional<bool> bn, bias, residual;
+  std::optional<bool> bn, bias, residual, ceil_mode;
+  std::optional<int64_t> begin, end;           // channel_slice's channel range
   std::optional<std::array<int64_t, 2>> size;  // resize target [h, w]
   std::optional<std::string> like;             // resize to this block's / layer's H x W
   std::optional<ResizeMode> mode;
