@@ -293,7 +293,7 @@ class Parser {
 
   Act read_act(const YAML::Node& v, const std::string& ctx) const {
     std::vector<std::pair<std::string, Act>> acts;
-    for (Act a : {Act::None, Act::Relu, Act::Relu6, Act::HSwish, Act::HSigmoid, Act::Sigmoid, Act::Swish})
+    for (Act a : {Act::None, Act::Relu, Act::Relu6, Act::HSwish, Act::HSigmoid, Act::Sigmoid, Act::Swish, Act::Gelu})
       acts.emplace_back(act_name(a), a);
     return read_choice(v, ctx, acts);
   }
