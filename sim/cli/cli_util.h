@@ -37,6 +37,7 @@ Command add_advise_command(CLI::App& parent);
 Command add_search_command(CLI::App& parent);
 Command add_experiment_command(CLI::App& parent);
 Command add_import_command(CLI::App& parent);
+Command add_export_command(CLI::App& parent);
 
 // Number checks whose message a user can read ("expected a number > 0, got '0'"), in place of
 // CLI11's PositiveNumber / NonNegativeNumber, which print the whole of DBL_MAX as the bound.

@@ -85,9 +85,26 @@ class Importer {
       if (std::find(net_.outputs.begin(), net_.outputs.end(), v.layer) == net_.outputs.end())
         net_.outputs.push_back(v.layer);
     }
+    compact();
     if (net_.outputs.size() == 1 && net_.outputs[0] == static_cast<int>(net_.layers.size()) - 1) net_.outputs.clear();
     net_.infer_shapes(where_);
     return std::move(net_);
+  }
+
+  // Drops the layers folded into a squeeze-excite layer and renumbers the rest.
+  void compact() {
+    if (dead_.empty()) return;
+    Network out;
+    out.name = net_.name;
+    std::vector<int> index(net_.layers.size(), -1);
+    for (size_t i = 0; i < net_.layers.size(); ++i) {
+      if (dead_.count(static_cast<int>(i))) continue;
+      Layer l = net_.layers[i];
+      for (int& in : l.inputs) in = index.at(in);
+      index[i] = out.add(std::move(l));
+    }
+    for (int o : net_.outputs) out.outputs.push_back(index.at(o));
+    net_ = std::move(out);
   }
 
  private:
@@ -99,6 +116,9 @@ class Importer {
   std::unordered_map<std::string, Value> values_;
   std::unordered_map<std::string, int> consumers_;
   std::set<std::string> names_;
+  std::unordered_map<int, std::string> tensor_of_;  // the ONNX tensor each layer's output first had
+  std::set<int> dead_;                              // layers folded into a later one (squeeze-excite)
+  std::unordered_map<int, int> fused_reads_;        // reads of a layer's output its fused activation absorbed
   const onnx::NodeProto* node_ = nullptr;  // the node being mapped
 
   // --- messages -------------------------------------------------------------------------------
@@ -125,6 +145,14 @@ class Importer {
   }
   int add_layer(Layer l, const std::string& raw_name) {
     l.name = unique_name(raw_name);
+    // Block provenance that `nesim export` writes (docs/model-format.md, ONNX): the compiler fuses
+    // a block's layers, so a round trip keeps the cycles.
+    const std::string& doc = node_ ? node_->doc_string() : std::string();
+    const size_t type_at = doc.find(";type=");
+    if (doc.rfind("nesim:block=", 0) == 0 && type_at != std::string::npos) {
+      l.block = doc.substr(12, type_at - 12);
+      l.block_type = doc.substr(type_at + 6);
+    }
     // Shapes are inferred layer by layer, so a reshape or FC can read its input's shape.
     const int index = net_.add(std::move(l));
     net_.infer_shapes(where_, static_cast<size_t>(index));
@@ -200,6 +228,7 @@ class Importer {
   }
   void set_output(int k, Value v) {
     if (k < node_->output_size() && !node_->output(k).empty()) {
+      if (v.kind == Value::Kind::Tensor) tensor_of_.emplace(v.layer, node_->output(k));
       if (v.base.empty() || v.pending == Pending::None) v.base = node_->output(k);
       values_[node_->output(k)] = std::move(v);
     }
@@ -237,6 +266,7 @@ class Importer {
     out.base = name;
     if (fusable) {
       producer.act = v.act;
+      fused_reads_[v.layer] = v.fuse_consumers;
     } else {
       Layer l;
       l.op = Op::Activation;
@@ -301,6 +331,7 @@ class Importer {
   void map_add();
   void map_mul();
   void map_div();
+  bool squeeze_excite();
   void map_erf();
   void map_concat();
   void map_pool(Op op);
@@ -601,6 +632,7 @@ void Importer::map_mul() {
       return;
     }
   }
+  if (!is_const(0) && !is_const(1) && squeeze_excite()) return;
   if (is_const(0) || is_const(1)) {
     const int ck = is_const(0) ? 0 : 1;
     const ConstTensor& c = constant(ck, "the factor");
@@ -625,6 +657,43 @@ void Importer::map_mul() {
   l.op = Op::Mul;
   l.inputs = {a.layer, b.layer};
   set_output(0, tensor_value(add_layer(std::move(l), node_layer_name(*node_))));
+}
+
+// x * gate(conv(act(conv(pool(x))))), each step read once: torchvision's SqueezeExcitation, one
+// nesim SE layer (its cost model runs the squeeze on the MAC array and the gating on the vector unit).
+bool Importer::squeeze_excite() {
+  for (int k = 0; k < 2; ++k) {
+    const Value& gate = value(1 - k);
+    const Value& x = value(k);
+    if (gate.kind != Value::Kind::Tensor || x.kind != Value::Kind::Tensor || x.pending != Pending::None) continue;
+    if (gate.pending != Pending::Act || (gate.act != Act::Sigmoid && gate.act != Act::HSigmoid)) continue;
+    if (consumers_[node_->input(1 - k)] != 1 || x.view != View::NCHW) continue;
+    const int fc2 = gate.layer;
+    const Layer& l2 = net_.layers.at(fc2);
+    if (l2.op != Op::Conv2d || l2.act != Act::None || !l2.bias || l2.batch_norm || l2.kernel_h != 1 || l2.kernel_w != 1 ||
+        l2.groups != 1 || consumers_[gate.base] != 1)
+      continue;
+    const int fc1 = l2.inputs[0];
+    const Layer& l1 = net_.layers.at(fc1);
+    if (l1.op != Op::Conv2d || !l1.bias || l1.batch_norm || l1.kernel_h != 1 || l1.kernel_w != 1 || l1.groups != 1 ||
+        consumers_[tensor_of_[fc1]] > std::max(1, fused_reads_[fc1]))
+      continue;
+    const int pool = l1.inputs[0];
+    const Layer& lp = net_.layers.at(pool);
+    if (lp.op != Op::GlobalAvgPool || lp.inputs[0] != x.layer || consumers_[tensor_of_[pool]] != 1) continue;
+    if (l2.out_channels != shape(x.layer).c) continue;
+    Layer se;
+    se.op = Op::SqueezeExcite;
+    se.inputs = {x.layer};
+    se.se_channels = l1.out_channels;
+    se.se_act = l1.act;
+    se.se_gate = gate.act;
+    se.bias = true;
+    dead_.insert({pool, fc1, fc2});
+    set_output(0, tensor_value(add_layer(std::move(se), node_layer_name(*node_))));
+    return true;
+  }
+  return false;
 }
 
 void Importer::map_div() {
