@@ -542,7 +542,7 @@ head:
     CHECK(build_error("") == "t.yaml: empty model file");
     CHECK(build_error("# only a comment\n") == "t.yaml: empty model file");
     CHECK_HAS(build_error("- a\n- b\n"), "t.yaml:1: model: expected a mapping of model keys");
-    CHECK_HAS(error_of([] { load_model("net.onnx"); }), "net.onnx: unknown model file extension '.onnx' (expected .yaml, .yml or .csv)");
+    CHECK_HAS(error_of([] { load_model("net.pb"); }), "net.pb: unknown model file extension '.pb' (expected .yaml, .yml, .csv or .onnx)");
   }
 
   TEST_CASE("load_model reads the block format from .yaml/.yml files") {
