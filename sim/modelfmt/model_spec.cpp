@@ -3,6 +3,7 @@
 #include "sim/util/text.h"
 
 #include <algorithm>
+#include <cctype>
 #include <climits>
 #include <cmath>
 #include <filesystem>
@@ -15,6 +16,8 @@
 #include <yaml-cpp/yaml.h>
 
 #include "sim/graph/limits.h"
+#include "sim/modelfmt/network_spec.h"
+#include "sim/modelfmt/onnx_import.h"
 #include "sim/modelfmt/spec_sites.h"
 #include "sim/util/error.h"
 #include "sim/util/input_file.h"
@@ -473,6 +476,11 @@ ModelSpec parse_model_yaml(const std::string& text, const std::string& where) {
 }
 
 ModelSpec load_model_spec(const std::string& path) {
+  // An ONNX graph is one block per layer (network_spec.h), so `advise` and a search space's base
+  // take .onnx as they take .yaml.
+  std::string ext = std::filesystem::path(path).extension().string();
+  for (char& ch : ext) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (ext == ".onnx") return network_to_spec(load_onnx(path), path);
   return parse_model_yaml(read_input_file(path, "the model"), path);
 }
 

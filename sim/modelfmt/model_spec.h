@@ -89,7 +89,7 @@ const BlockType* find_block_type(const std::string& name);  // nullptr when unkn
 // Parses a model. `where` names the source in messages (a file path). Throws InputError.
 // Example: ModelSpec m = parse_model_yaml("input: [3, 32, 32]\nstem: [{type: conv, out: 8}]\n", "t.yaml");
 ModelSpec parse_model_yaml(const std::string& text, const std::string& where);
-ModelSpec load_model_spec(const std::string& path);
+ModelSpec load_model_spec(const std::string& path);  // .onnx: network_to_spec(load_onnx(path))
 
 // Writes `spec` in the format parse_model_yaml() reads; parse(to_yaml(s)) expands identically to s.
 std::string to_yaml(const ModelSpec& spec);
