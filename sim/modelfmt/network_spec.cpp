@@ -20,6 +20,18 @@ class BlockWriter {
     switch (l.op) {
       case Op::Input: fail(l, "a second network input cannot be written as a block");
       case Op::Conv2d:
+        // A depthwise conv as a `dwconv` block follows its input's channels when a search scales
+        // the width; a `conv` with explicit groups would not.
+        if (l.is_depthwise(net_.in_shape(l)) && l.batch_norm && !l.bias && l.kernel_h == l.kernel_w &&
+            l.stride_h == l.stride_w && l.dilation_h == l.dilation_w && l.pad_top == l.dilation_h * (l.kernel_h - 1) / 2 &&
+            l.pad_bottom == l.pad_top && l.pad_left == l.pad_top && l.pad_right == l.pad_top) {
+          b.type = "dwconv";
+          b.kernel = l.kernel_h;
+          b.stride = l.stride_h;
+          b.dilation = l.dilation_h;
+          b.act = l.act;
+          break;
+        }
         b.type = "conv";
         b.out = l.out_channels;
         window(l, b, true);

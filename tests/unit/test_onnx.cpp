@@ -164,6 +164,13 @@ TEST_SUITE("unit: do exports carry the network, and does a round trip give it ba
     }
   }
 
+  TEST_CASE("a depthwise conv with BN and default padding is written as a dwconv block (it follows the width)") {
+    const ModelSpec spec = network_to_spec(load_onnx(kFixtures + "tiny_mbv3.onnx"), "t.onnx");
+    int dw = 0;
+    for (const BlockSpec& b : spec.stem) dw += b.type == "dwconv";
+    CHECK(dw == 1);
+  }
+
   TEST_CASE("a network the block format cannot say is an error naming the layer") {
     Network net = load_onnx(kFixtures + "tiny_mbv3.onnx");
     net.layers[1].kernel_w = 1;
