@@ -36,7 +36,11 @@ enum class View {
 
 // Values not yet a layer: an activation waiting to fold into its producer, a Pad waiting for the
 // conv or pool that reads it, and the steps of GELU's erf form x * 0.5 * (1 + erf(x / sqrt 2)).
-enum class Pending { None, Act, Pad, GeluDiv, GeluErf, GeluErfPlus1, GeluTimesX };
+// LayerNorm below opset 17 is decomposed: (x - mean) / sqrt(mean((x - mean)^2) + eps) * w + b.
+enum class Pending {
+  None, Act, Pad, GeluDiv, GeluErf, GeluErfPlus1, GeluTimesX,
+  LnMean, LnCentered, LnSquare, LnVar, LnVarEps, LnStd, LnNorm, LnScaled
+};
 
 struct Value {
   enum class Kind { Const, Tensor } kind = Kind::Tensor;
@@ -333,6 +337,10 @@ class Importer {
   void map_div();
   bool squeeze_excite();
   void map_erf();
+  void map_sub();
+  void map_pow();
+  void map_sqrt();
+  bool layer_norm_step();
   void map_concat();
   void map_pool(Op op);
   void map_global_pool();
@@ -383,6 +391,9 @@ void Importer::map_node(const onnx::NodeProto& n) {
   if (op == "Mul") return map_mul();
   if (op == "Div") return map_div();
   if (op == "Erf") return map_erf();
+  if (op == "Sub") return map_sub();
+  if (op == "Pow") return map_pow();
+  if (op == "Sqrt") return map_sqrt();
   if (op == "Concat") return map_concat();
   if (op == "MaxPool") return map_pool(Op::MaxPool);
   if (op == "AveragePool") return map_pool(Op::AvgPool);
@@ -574,6 +585,7 @@ void Importer::map_add() {
     const int ck = is_const(0) ? 0 : 1;
     const Value& x = value(1 - ck);
     const ConstTensor& c = constant(ck, "the addend");
+    if (layer_norm_step()) return;
     if (x.pending == Pending::GeluErf && c.has_values && c.elements() == 1 && c.values[0] == 1.0) {
       set_output(0, pending(Pending::GeluErfPlus1, x, x.base));
       return;
@@ -604,6 +616,7 @@ void Importer::map_add() {
 }
 
 void Importer::map_mul() {
+  if (layer_norm_step()) return;
   for (int k = 0; k < 2; ++k) {
     const Value& a = value(k);
     const Value& b = value(1 - k);
@@ -697,6 +710,7 @@ bool Importer::squeeze_excite() {
 }
 
 void Importer::map_div() {
+  if (layer_norm_step()) return;
   const Value& x = value(0);
   if (x.kind == Value::Kind::Tensor && is_const(1)) {
     const ConstTensor& c = constant(1, "the divisor");
@@ -707,6 +721,70 @@ void Importer::map_div() {
     }
   }
   fail("division is supported only as the x / sqrt(2) of GELU's erf form");
+}
+
+void Importer::map_sub() {
+  if (!layer_norm_step()) fail("subtraction is supported only as part of a decomposed LayerNorm (x - mean(x))");
+}
+
+void Importer::map_pow() {
+  if (!layer_norm_step()) fail("Pow is supported only as part of a decomposed LayerNorm ((x - mean)^2)");
+}
+
+void Importer::map_sqrt() {
+  if (!layer_norm_step()) fail("Sqrt is supported only as part of a decomposed LayerNorm (sqrt(var + eps))");
+}
+
+// One step of the LayerNorm that exporters write below opset 17, over the channels of a
+// channels-last tensor; the last step (+ bias) makes the `layernorm` layer. False: not such a step.
+bool Importer::layer_norm_step() {
+  const std::string& op = node_->op_type();
+  auto scalar_is = [&](int k, double want) {
+    if (!is_const(k)) return false;
+    const ConstTensor& c = value(k).c;
+    return c.has_values && c.elements() == 1 && (want < 0 || std::abs(c.values[0] - want) < 1e-6);
+  };
+  auto last_axis = [&] {
+    std::vector<int64_t> axes = attr_ints(*node_, "axes").value_or(std::vector<int64_t>{});
+    return axes == std::vector<int64_t>{-1} || axes == std::vector<int64_t>{3};
+  };
+  // Each later step keeps the name of the first (the layer is named after the mean's node).
+  auto step = [&](Pending p, const Value& from) {
+    Value v = pending(p, from, from.base);
+    v.node_name = from.node_name;
+    set_output(0, v);
+    return true;
+  };
+  const Value& a = value(0);
+  if (op == "ReduceMean" && last_axis() && attr_int(*node_, "keepdims", 1) == 1) {
+    if (a.kind == Value::Kind::Tensor && a.pending == Pending::None && a.view == View::NHWC)
+      return set_output(0, pending(Pending::LnMean, a, node_->input(0))), true;
+    if (a.pending == Pending::LnSquare) return step(Pending::LnVar, a);
+    return false;
+  }
+  if (node_->input_size() < 2) {
+    if (op == "Sqrt" && a.pending == Pending::LnVarEps) return step(Pending::LnStd, a);
+    return false;
+  }
+  const Value& b = value(1);
+  if (op == "Sub" && b.pending == Pending::LnMean && b.base == node_->input(0))
+    return step(Pending::LnCentered, b);
+  if (op == "Pow" && a.pending == Pending::LnCentered && scalar_is(1, 2.0))
+    return step(Pending::LnSquare, a);
+  if (op == "Add" && a.pending == Pending::LnVar && scalar_is(1, -1))
+    return step(Pending::LnVarEps, a);
+  if (op == "Div" && a.pending == Pending::LnCentered && b.pending == Pending::LnStd && a.base == b.base)
+    return step(Pending::LnNorm, a);
+  if (op == "Mul" && a.pending == Pending::LnNorm && is_const(1) && value(1).c.elements() == shape(a.layer).c)
+    return step(Pending::LnScaled, a);
+  if (op == "Add" && a.pending == Pending::LnScaled && is_const(1) && value(1).c.elements() == shape(a.layer).c) {
+    Layer l;
+    l.op = Op::LayerNorm;
+    l.inputs = {a.layer};
+    set_output(0, tensor_value(add_layer(std::move(l), a.node_name), View::NHWC));
+    return true;
+  }
+  return false;
 }
 
 void Importer::map_erf() {
@@ -761,6 +839,7 @@ void Importer::map_global_pool() {
 }
 
 void Importer::map_reduce_mean() {
+  if (layer_norm_step()) return;
   const Value x = tensor_in(0);
   std::vector<int64_t> axes = attr_ints(*node_, "axes").value_or(std::vector<int64_t>{});
   if (opset_ >= 18 && has_input(1)) axes = const_ints(1, "axes");

@@ -3,7 +3,8 @@
 
 Three come from torch.onnx.export, as real exporters write them (tiny_mbv3: conv+BN+hardswish
 before opset 14, squeeze-excite, a flatten by shape arithmetic; tiny_shuffle: chunk and channel
-shuffle at opset 11; tiny_convnext: LayerNorm, GELU, layer scale at opset 17); the rest are made
+shuffle at opset 11; tiny_convnext: LayerNorm, GELU, layer scale at opset 17, and at opset 13 where the LayerNorm is
+decomposed); the rest are made
 with onnx.helper to hit one importer path or one error each. expected.json holds torch's
 parameter and MAC counts for the exported ones.
 
@@ -154,6 +155,7 @@ def main():
     export("tiny_mbv3", TinyMbv3(), 13, expected)
     export("tiny_shuffle", TinyShuffle(), 11, expected)
     export("tiny_convnext", TinyConvNext(), 17, expected)
+    export("tiny_convnext_opset13", TinyConvNext(), 13, expected)  # LayerNorm decomposed into ReduceMean, Sub, ...
     handmade()
     with open(os.path.join(HERE, "expected.json"), "w") as f:
         json.dump(expected, f, indent=2, sort_keys=True)

@@ -80,15 +80,19 @@ TEST_SUITE("unit: does an ONNX graph that torch.onnx.export wrote import with to
     CHECK(net.layers.back().op == Op::GlobalAvgPool);
   }
 
-  TEST_CASE("opset 17 ConvNeXt-style: permute and LayerNorm, Linear as 1x1 conv, GELU, layer scale") {
-    const Network net = load_onnx(kFixtures + "tiny_convnext.onnx");
-    CHECK(count_op(net, Op::LayerNorm) == 1);
-    CHECK(count_op(net, Op::ChannelScale) == 1);
-    CHECK(count_op(net, Op::Resize) == 1);
-    int gelu = 0;
-    for (const Layer& l : net.layers) gelu += l.act == Act::Gelu;
-    CHECK(gelu == 1);
-    CHECK(net.layers.back().out == Shape{16, 16, 16});
+  TEST_CASE("ConvNeXt-style: permute and LayerNorm (opset 17, or decomposed at 13), Linear as 1x1 conv, GELU, layer scale") {
+    for (const char* file : {"tiny_convnext.onnx", "tiny_convnext_opset13.onnx"}) {
+      CAPTURE(file);
+      const Network net = load_onnx(kFixtures + file);
+      CHECK(count_op(net, Op::LayerNorm) == 1);
+      CHECK(count_op(net, Op::ChannelScale) == 1);
+      CHECK(count_op(net, Op::Resize) == 1);
+      CHECK(count_op(net, Op::Activation) == 0);
+      int gelu = 0;
+      for (const Layer& l : net.layers) gelu += l.act == Act::Gelu;
+      CHECK(gelu == 1);
+      CHECK(net.layers.back().out == Shape{16, 16, 16});
+    }
   }
 
   TEST_CASE("hand-made: a Pad folds into the pool, Shape-Gather-Unsqueeze-Concat-Reshape folds to a flatten") {
