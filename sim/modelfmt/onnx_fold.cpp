@@ -18,6 +18,9 @@ const std::set<std::string> kFoldable = {
     "Add", "Sub", "Mul", "Div", "Floor", "Ceil", "Sqrt", "Neg", "Equal", "Where", "ConstantOfShape",
     "Range", "Min", "Max", "ReduceProd", "Transpose", "Dropout", "Flatten"};
 
+// Shape arithmetic is small; a larger folded constant is a malformed (or hostile) file.
+constexpr int64_t kMaxFolded = int64_t{1} << 16;
+
 const ConstTensor& values_of(const ConstTensor* t, const std::string& where, int k) {
   if (!t) throw input_error("{}: input {} is missing", where, k);
   if (!t->has_values) throw input_error("{}: input {} is a large constant whose values nesim does not fold", where, k);
@@ -65,6 +68,7 @@ ConstTensor broadcast(const ConstTensor& a, const ConstTensor& b, const std::fun
   }
   int64_t n = 1;
   for (int64_t d : out) n *= d;
+  if (n > kMaxFolded) throw input_error("{}: a folded constant of {} elements (more than {})", where, n, kMaxFolded);
   std::vector<double> values(n);
   std::vector<int64_t> idx(rank, 0);
   for (int64_t k = 0; k < n; ++k) {
@@ -237,14 +241,18 @@ std::vector<ConstTensor> fold_node(const onnx::NodeProto& n, const std::vector<c
     if (const auto* a = find_attr(n, "value")) fill = read_tensor(a->t(), where);
     int64_t count = 1;
     for (int64_t d : dims) count *= d;
-    if (count > (1 << 16)) throw input_error("{}: ConstantOfShape of {} elements is too large to fold", where, count);
+    if (count > kMaxFolded) throw input_error("{}: ConstantOfShape of {} elements is too large to fold", where, count);
     return {make(dims, std::vector<double>(count, fill.values.empty() ? 0.0 : fill.values[0]), fill.is_int)};
   }
   if (op == "Range") {
     const double start = arg(0).values.at(0), limit = arg(1).values.at(0), delta = arg(2).values.at(0);
     if (delta == 0) throw input_error("{}: Range with delta 0", where);
     std::vector<double> v;
-    for (double x = start; delta > 0 ? x < limit : x > limit; x += delta) v.push_back(x);
+    for (double x = start; delta > 0 ? x < limit : x > limit; x += delta) {
+      if (static_cast<int64_t>(v.size()) >= kMaxFolded)
+        throw input_error("{}: a Range of more than {} elements", where, kMaxFolded);
+      v.push_back(x);
+    }
     return {make_vector(std::move(v), arg(0).is_int)};
   }
   if (op == "ReduceProd") {

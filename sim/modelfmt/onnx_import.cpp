@@ -25,7 +25,15 @@ Network Importer::run() {
       if (!i.empty()) ++consumers_[i];
   for (const auto& o : g_.output()) consumers_[o.name()] += 2;  // never folded away
   add_input();
-  for (const auto& n : g_.node()) map_node(n);
+  for (const auto& n : g_.node()) {
+    try {
+      map_node(n);
+    } catch (const InputError&) {
+      throw;
+    } catch (const std::exception& e) {  // a node too malformed for the checks above (an index past its data)
+      throw input_error("{}: {}: malformed node ({})", where_, node_desc(n), e.what());
+    }
+  }
   for (const auto& o : g_.output()) {
     const Value& v = tensor(o.name(), "graph output '" + o.name() + "'");
     if (std::find(net_.outputs.begin(), net_.outputs.end(), v.layer) == net_.outputs.end())

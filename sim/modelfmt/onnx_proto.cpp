@@ -4,6 +4,7 @@
 
 #include "sim/util/error.h"
 #include "sim/util/input_file.h"
+#include "sim/util/text.h"
 
 namespace nesim::onnx_io {
 
@@ -43,6 +44,27 @@ onnx::ModelProto parse_model(const std::string& bytes, const std::string& where)
     throw input_error("{}: opset {} is {} than nesim supports (ai.onnx opsets {} to {}; re-export with opset_version={})",
                       where, opset, opset < kMinOpset ? "older" : "newer", kMinOpset, kMaxOpset,
                       opset < kMinOpset ? kMinOpset : kMaxOpset);
+  // Names reach messages and the JSON outputs (whose writer takes UTF-8 only).
+  const auto& g = model.graph();
+  auto utf8 = [&](const std::string& text, const std::string& what) {
+    text::require_utf8(text, where + ": " + what);
+    for (char ch : text)
+      if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f)
+        throw input_error("{}: {}: a name with a control character (byte 0x{:02x})", where, what,
+                          static_cast<unsigned char>(ch));
+  };
+  for (int i = 0; i < g.node_size(); ++i) {
+    const auto& n = g.node(i);
+    const std::string at = fmt::format("node #{}", i);
+    for (const std::string* f : {&n.name(), &n.op_type(), &n.domain()}) utf8(*f, at);
+    text::require_utf8(n.doc_string(), where + ": " + at + " doc_string");
+    for (const auto& x : n.input()) utf8(x, at + " input");
+    for (const auto& x : n.output()) utf8(x, at + " output");
+    for (const auto& a : n.attribute()) utf8(a.name() + a.s(), at + " attribute");
+  }
+  for (const auto& v : g.input()) utf8(v.name(), "graph input");
+  for (const auto& v : g.output()) utf8(v.name(), "graph output");
+  for (const auto& t : g.initializer()) utf8(t.name(), "initializer");
   for (const auto& t : model.graph().initializer()) check_no_external(t, where);
   for (const auto& n : model.graph().node())
     for (const auto& a : n.attribute())

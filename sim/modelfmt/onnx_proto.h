@@ -2,6 +2,7 @@
 // Reading an .onnx file into ONNX's protobuf message, and the small helpers the importer needs to
 // read attributes and constant tensors. Only sim/modelfmt/onnx_*.cpp and sim/export/ include it.
 #include <cstdint>
+#include <climits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,9 +22,10 @@ struct ConstTensor {
   std::vector<double> values;
   bool has_values = false;
   bool is_int = false;  // int64/int32 element type
-  int64_t elements() const {
+  int64_t elements() const {  // saturates at INT64_MAX (hostile dims)
     int64_t n = 1;
-    for (int64_t d : dims) n *= d;
+    for (int64_t d : dims)
+      if (__builtin_mul_overflow(n, d, &n)) return INT64_MAX;
     return n;
   }
 };
