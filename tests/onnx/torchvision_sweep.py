@@ -2,8 +2,9 @@
 """Exports torchvision models (weights=None) with torch.onnx.export and imports each into nesim.
 
 For every model: `nesim info --json` of the .onnx must give parameters equal to
-sum(p.numel()) exactly and MACs within 1 % of a forward-hook count (Conv2d and Linear), and
-`nesim simulate` must run it. BatchNorm is kept as BatchNormalization (TrainingMode.PRESERVE on
+sum(p.numel()) exactly and MACs within 1 % of a forward-hook count (Conv2d and Linear),
+`nesim simulate` must run it, and `nesim export --pytorch` of the import must load in torch with
+the same parameters and the original model's output shapes. BatchNorm is kept as BatchNormalization (TrainingMode.PRESERVE on
 an eval-mode model): a BN folded into its conv leaves one bias per channel where torch counts
 two parameters, so exact parameters need the unfolded export (docs/model-format.md, ONNX).
 
@@ -13,6 +14,7 @@ Exit 0 when every model of the required list passes; --all also tries every othe
 model torchvision lists and reports them without failing on them.
 """
 import argparse
+import importlib.util
 import json
 import os
 import subprocess
@@ -134,6 +136,24 @@ def check(name, args, workdir):
         problems.append(f"simulate failed (exit {sim.returncode}): {sim.stderr.strip()}")
     else:
         cycles = json.loads(sim.stdout)["total_cycles"]
+    # nesim's own PyTorch export of the import: same parameters and output shapes as the original.
+    py = os.path.join(workdir, name + "_nesim.py")
+    exp = subprocess.run([args.nesim, "export", "--model", path, "--pytorch", py], capture_output=True, text=True)
+    if exp.returncode != 0:
+        problems.append(f"export failed (exit {exp.returncode}): {exp.stderr.strip()}")
+    else:
+        spec = importlib.util.spec_from_file_location("nesim_" + name, py)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        net = mod.build().eval()
+        with torch.no_grad():
+            want = model(torch.zeros(1, 3, size, size))
+            mine = net(torch.zeros(1, *mod.INPUT_SHAPE))
+        shapes = lambda o: [tuple(t.shape) for t in (o if isinstance(o, tuple) else (o,))]
+        if sum(p.numel() for p in net.parameters()) != got["params"]:
+            problems.append("nesim's net.py has other parameters than the import")
+        if shapes(mine) != shapes(want):
+            problems.append(f"nesim's net.py outputs {shapes(mine)}, torch's model {shapes(want)}")
     detail = f"params {params}, MACs {got['macs']} (hooks {macs}), cycles {cycles}" + (f"; {note}" if note else "")
     return not problems, "; ".join(problems) if problems else detail
 
