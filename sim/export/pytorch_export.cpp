@@ -197,7 +197,8 @@ class PyWriter {
     std::ostringstream py;
     py << fmt::format("# {} as a PyTorch module, written by `nesim export` from nesim's layer graph.\n", net_.name);
     py << "# Self-contained (torch only): Net() has the network's layers under their nesim names, its\n"
-          "# parameter count and its output shape; weights are PyTorch's default initialisation.\n"
+          "# parameter count and its output shape (an fc output as N x K, any other as N x C x H x W);\n"
+          "# weights are PyTorch's default initialisation.\n"
           "# Run it to print both: python3 net.py\n";
     py << kPrelude;
     py << fmt::format("\n\nNAME = {}\nINPUT_SHAPE = ({}, {}, {})  # C, H, W; batch first in forward()\n", py_str(net_.name),
