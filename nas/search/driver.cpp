@@ -20,6 +20,8 @@
 #include "nas/search/search_state.h"
 #include "nas/search/report.h"
 #include "sim/exec/rank.h"
+#include "sim/export/onnx_export.h"
+#include "sim/export/pytorch_export.h"
 #include "sim/modelfmt/model_expand.h"
 #include "sim/report/output_file.h"
 #include "sim/report/result_writers.h"
@@ -501,12 +503,16 @@ void Search::write_outputs() {
     hist += fmt::format("{},{}\n", i + 1, std::isfinite(r_.history[i]) ? fmt::format("{}", r_.history[i]) : "");
   for (const SimulationCheck& k : r_.checks)
     sims += fmt::format("{},{},{},{},{}\n", k.at_evaluation, k.id, k.predicted_ms, k.simulated_ms, k.error_pct);
-  OutputFiles out;  // all seven appear together, or none does
+  // The best model also as net.py / net.onnx, so it can be trained or deployed as it stands.
+  const Network best = expand(r_.best_spec, (dir / "best.yaml").string());
+  OutputFiles out;  // all nine appear together, or none does
   out.add((dir / "candidates.csv").string(), cand);
   out.add((dir / "pareto.csv").string(), pareto);
   out.add((dir / "history.csv").string(), hist);
   out.add((dir / "simulations.csv").string(), sims);
   out.add((dir / "best.yaml").string(), to_yaml(r_.best_spec));
+  out.add((dir / "best.py").string(), pytorch_source(best));
+  out.add((dir / "best.onnx").string(), onnx_model_bytes(best));
   out.add((dir / "report.html").string(), render_report(r_));
   out.add((dir / "summary.json").string(), json_text(r_.summary, 2) + "\n");
   if (o_.train_every > 0) out.add((dir / "trainings.csv").string(), trainings_csv());

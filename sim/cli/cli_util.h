@@ -36,6 +36,8 @@ Command add_supernet_command(CLI::App& parent);
 Command add_advise_command(CLI::App& parent);
 Command add_search_command(CLI::App& parent);
 Command add_experiment_command(CLI::App& parent);
+Command add_import_command(CLI::App& parent);
+Command add_export_command(CLI::App& parent);
 
 // Number checks whose message a user can read ("expected a number > 0, got '0'"), in place of
 // CLI11's PositiveNumber / NonNegativeNumber, which print the whole of DBL_MAX as the bound.
@@ -58,7 +60,7 @@ struct ScoringFlags {
 };
 void add_scoring_flags(CLI::App* app, ScoringFlags& flags);
 
-// Loads a model (.yaml block format or SCALE-Sim .csv); a missing file is an InputError.
+// Loads a model (.yaml block format, SCALE-Sim .csv or .onnx); a missing file is an InputError.
 Network read_model(const std::string& path);
 // Loads a hardware config (.yaml or SCALE-Sim .cfg); a missing file is an InputError.
 HwConfig read_hw(const std::string& path);

@@ -49,7 +49,7 @@ int run_search_command(SearchCliOptions& o) {
   std::cout << fmt::format("latency reduction {:.1f} %, memory reduction {:.1f} %; {} evaluations, {} simulations, {:.1f} s\n",
                            j["latency_reduction_pct"].get<double>(), j["memory_reduction_pct"].get<double>(),
                            j["evaluations"].get<int>(), j["simulations"].get<int>(), r.wall_s);
-  std::cout << fmt::format("best: {}\nwrote {}/{{candidates.csv, pareto.csv, best.yaml, summary.json, report.html}}\n",
+  std::cout << fmt::format("best: {}\nwrote {}/{{candidates.csv, pareto.csv, best.yaml, best.py, best.onnx, summary.json, report.html}}\n",
                            r.candidates[r.best_id].description, s.out_dir);
   return 0;
 }
@@ -63,7 +63,7 @@ Command add_search_command(CLI::App& parent) {
       "search", "Search a space of networks for the fastest on an engine (regressor-scored, simulator-verified)");
   app->add_option("--space", o->space, "Search space file (nas/spaces/*.yaml)")->required();
   app->add_option("--hw", o->hw, "Hardware config")->required();
-  app->add_option("--out", s.out_dir, "Output directory (candidates.csv, pareto.csv, best.yaml, summary.json, "
+  app->add_option("--out", s.out_dir, "Output directory (candidates.csv, pareto.csv, best.yaml, best.py, best.onnx, summary.json, "
                                       "report.html, journal.jsonl)")->required();
   app->add_option("--budget", s.budget, "Distinct candidates to evaluate (base architecture included)")
       ->capture_default_str()->check(kPositive);
@@ -77,7 +77,7 @@ Command add_search_command(CLI::App& parent) {
   app->add_option("--regressor", s.regressor_path, "Latency regressor (default: traces/regressor-ne-pf.json)");
   app->add_option("--accuracy", s.accuracy, "Accuracy scorer (nas/accuracy): entropy, params, macs, ...")
       ->capture_default_str();
-  app->add_option("--accuracy-cmd", s.scorer.command, "External trainer for --accuracy cmd: 'CMD {arch} {seed}'");
+  app->add_option("--accuracy-cmd", s.scorer.command, "External trainer for --accuracy cmd: 'CMD {arch} {seed}' ({pytorch}, {onnx}: the candidate as net.py, net.onnx)");
   app->add_option("--supernet", s.scorer.supernet, "Supernet weights for --accuracy supernet (nesim supernet --out)");
   app->add_option("--accuracy-timeout", s.scorer.timeout_s, "Seconds per external trainer run")->capture_default_str();
   app->add_option("--batch", s.batch, "Candidates proposed per round")->capture_default_str()->check(kPositive);

@@ -85,7 +85,8 @@ int main(int argc, char** argv) {
       nesim::cli::add_accuracy_command(app), nesim::cli::add_proxy_eval_command(app),
       nesim::cli::add_reference_command(app), nesim::cli::add_supernet_command(app),
       nesim::cli::add_advise_command(app), nesim::cli::add_search_command(app),
-      nesim::cli::add_experiment_command(app)};
+      nesim::cli::add_experiment_command(app), nesim::cli::add_import_command(app),
+      nesim::cli::add_export_command(app)};
   app.footer("Run `nesim <command> --help` for a command's options.");
   reject_negative_unsigned(app);
 

@@ -438,7 +438,7 @@ std::vector<ComputeStep> Compiler::vector_steps(int li, int64_t rows_out) const 
     steps.push_back(s);
   };
   int64_t out_elems = rows_out * l.out.w * l.out.c;
-  bool special_act = l.act == Act::Sigmoid || l.act == Act::Swish;
+  bool special_act = l.act == Act::Sigmoid || l.act == Act::Swish || l.act == Act::Gelu;
   switch (l.op) {
     case Op::MaxPool:
     case Op::AvgPool: push(out_elems, int64_t{l.kernel_h} * l.kernel_w, false); break;
@@ -447,7 +447,13 @@ std::vector<ComputeStep> Compiler::vector_steps(int li, int64_t rows_out) const 
     case Op::Mul: push(out_elems, 1, false); break;
     case Op::Resize: push(out_elems, l.resize_mode == ResizeMode::Bilinear ? 4 : 1, false); break;
     case Op::Activation: push(out_elems, 1, special_act); break;
-    default: break;
+    case Op::BatchNorm: push(out_elems, 2, false); break;  // scale, shift
+    case Op::LayerNorm:  // mean, variance, normalise, scale, shift; one reciprocal sqrt per position
+      push(out_elems, 5, false);
+      push(rows_out * l.out.w, 1, true);
+      break;
+    case Op::ChannelScale: push(out_elems, 1, false); break;
+    default: break;  // ChannelShuffle, ChannelSlice: the tile's DMA load and store re-lay the channels
   }
   if (l.op != Op::Activation && special_act) push(out_elems, 1, true);
   return steps;
@@ -763,7 +769,8 @@ std::optional<Kernel> Compiler::plan_vector(int li, const Resident& resident_in,
       const Shape& s = layer(in).out;
       RowRange r = l.op == Op::GlobalAvgPool ? RowRange{0, s.h} : input_rows(li, out);
       if (s.h == 1) r = {0, 1};  // broadcast operand (SE gate)
-      bytes += r.size() * s.w * s.c * bpe_;
+      const int64_t channels = l.op == Op::ChannelSlice ? l.out.c : s.c;  // a slice reads only its channels
+      bytes += r.size() * s.w * channels * bpe_;
     }
     return bytes;
   };
@@ -1046,7 +1053,8 @@ std::optional<Kernel> Compiler::plan_uncached(const Group& g, const Resident& re
 
 // Every Layer field planning may read must be in plan_key(); a new field stops the build here
 // until it is added (or judged irrelevant to planning, like the names, which are rebuilt).
-static_assert(sizeof(Layer) == 256, "Layer changed: update Compiler::plan_key()");
+// ceil_mode and slice_begin/slice_end change only the output shape (out.c/h/w, in the key).
+static_assert(sizeof(Layer) == 272, "Layer changed: update Compiler::plan_key()");
 
 // The cache key of a plan: what plan_uncached() reads of the group's layers and of their inputs,
 // with layer indices made relative to the group (external inputs numbered in order of first use).
@@ -1243,6 +1251,7 @@ Program Compiler::run() {
   for (const Layer& l : net_.layers) {
     std::string unit = unit_name(Unit::Vector);
     if (l.op == Op::Input || l.op == Op::Concat) unit = "";
+    if (l.op == Op::ChannelShuffle || l.op == Op::ChannelSlice) unit = "dma";
     if (l.op == Op::Conv2d || l.op == Op::FullyConnected || l.op == Op::SqueezeExcite) unit = unit_name(Unit::MacArray);
     if (l.op == Op::Conv2d && l.is_depthwise(net_.in_shape(l)) && hw_.depthwise.mode == DepthwiseMode::Dedicated)
       unit = unit_name(Unit::Depthwise);

@@ -202,8 +202,9 @@ TEST_CASE("nesim search: results do not depend on --jobs; kill -9 at random poin
   const fs::path par = root / "par";
   REQUIRE(wait_for(spawn(search_args(par, "2"))) == 0);
   // The journal too: its lines go in in the search's order, not in the order workers finish.
-  for (const char* f : {"candidates.csv", "pareto.csv", "best.yaml", "report.html", "journal.jsonl"})
+  for (const char* f : {"candidates.csv", "pareto.csv", "best.yaml", "best.py", "best.onnx", "report.html", "journal.jsonl"})
     CHECK(read(par / f) == read(ref / f));
+  CHECK(read(ref / "best.py").find("class Net(nn.Module)") != std::string::npos);
   // The report is self-contained: inline SVG, nothing fetched.
   const std::string html = read(ref / "report.html");
   CHECK(html.find("<svg") != std::string::npos);
