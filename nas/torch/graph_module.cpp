@@ -73,6 +73,12 @@ GraphModuleImpl::GraphModuleImpl(const Network& net) : net_(net), nodes_(net.lay
         }
         break;
       }
+      case Op::BatchNorm: n.norm = register_module(id + "_norm", torch::nn::BatchNorm2d(net_.in_shape(l).c)); break;
+      case Op::LayerNorm:
+        n.layer_norm = register_module(
+            id + "_ln", torch::nn::LayerNorm(torch::nn::LayerNormOptions({net_.in_shape(l).c}).eps(1e-6)));
+        break;
+      case Op::ChannelScale: n.scale = register_parameter(id + "_scale", torch::ones({net_.in_shape(l).c})); break;
       default: break;
     }
   }
@@ -89,6 +95,7 @@ torch::Tensor GraphModuleImpl::activate(const torch::Tensor& x, Act act, bool ho
     case Act::HSigmoid: return torch::hardsigmoid(x);
     case Act::Sigmoid: return torch::sigmoid(x);
     case Act::Swish: return torch::silu(x);
+    case Act::Gelu: return torch::gelu(x);
   }
   return x;
 }
@@ -110,9 +117,10 @@ torch::Tensor GraphModuleImpl::run_layer(size_t i, const std::vector<torch::Tens
     }
     case Op::MaxPool:
       return torch::max_pool2d(pad(in(0), l, -std::numeric_limits<double>::infinity()), {l.kernel_h, l.kernel_w},
-                               {l.stride_h, l.stride_w});
+                               {l.stride_h, l.stride_w}, {0, 0}, {1, 1}, l.ceil_mode);
     case Op::AvgPool:
-      return torch::avg_pool2d(pad(in(0), l, 0.0), {l.kernel_h, l.kernel_w}, {l.stride_h, l.stride_w});
+      return torch::avg_pool2d(pad(in(0), l, 0.0), {l.kernel_h, l.kernel_w}, {l.stride_h, l.stride_w}, {0, 0},
+                               l.ceil_mode);
     case Op::GlobalAvgPool: return in(0).mean({2, 3}, /*keepdim=*/true);
     case Op::Add: {
       torch::Tensor y = in(0);
@@ -138,6 +146,15 @@ torch::Tensor GraphModuleImpl::run_layer(size_t i, const std::vector<torch::Tens
       return in(0) * s;
     }
     case Op::Activation: return activate(in(0), l.act, true);
+    case Op::BatchNorm: return activate(n.norm->forward(in(0)), l.act, true);
+    case Op::LayerNorm: return n.layer_norm->forward(in(0).permute({0, 2, 3, 1})).permute({0, 3, 1, 2});
+    case Op::ChannelScale: return in(0) * n.scale.view({1, -1, 1, 1});
+    case Op::ChannelShuffle: {
+      const torch::Tensor& x = in(0);
+      const int64_t g = l.groups;
+      return x.view({x.size(0), g, x.size(1) / g, x.size(2), x.size(3)}).transpose(1, 2).reshape(x.sizes());
+    }
+    case Op::ChannelSlice: return in(0).narrow(1, l.slice_begin, l.slice_end - l.slice_begin);
   }
   return torch::Tensor();
 }
@@ -158,6 +175,9 @@ void GraphModuleImpl::share_weights(
     if (n.fc) swap(n.fc->weight, "fc.weight", true), swap(n.fc->bias, "fc.bias", false);
     if (n.se_reduce) swap(n.se_reduce->weight, "se_reduce.weight", true), swap(n.se_reduce->bias, "se_reduce.bias", false);
     if (n.se_expand) swap(n.se_expand->weight, "se_expand.weight", true), swap(n.se_expand->bias, "se_expand.bias", false);
+    if (n.norm) swap(n.norm->weight, "norm.weight", false), swap(n.norm->bias, "norm.bias", false);
+    if (n.layer_norm) swap(n.layer_norm->weight, "ln.weight", false), swap(n.layer_norm->bias, "ln.bias", false);
+    if (n.scale.defined()) swap(n.scale, "scale", false);
   }
 }
 

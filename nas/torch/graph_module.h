@@ -47,6 +47,9 @@ class GraphModuleImpl : public torch::nn::Module {
     torch::nn::BatchNorm2d bn{nullptr};
     torch::nn::Linear fc{nullptr};
     torch::nn::Conv2d se_reduce{nullptr}, se_expand{nullptr};
+    torch::nn::BatchNorm2d norm{nullptr};  // a standalone BatchNorm layer
+    torch::nn::LayerNorm layer_norm{nullptr};
+    torch::Tensor scale;                   // ChannelScale: C
   };
   torch::Tensor activate(const torch::Tensor& x, Act act, bool hook);
   torch::Tensor run_layer(size_t i, const std::vector<torch::Tensor>& outs);

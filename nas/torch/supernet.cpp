@@ -45,6 +45,12 @@ void collect_slots(const Network& c, std::map<std::string, Shape4>& largest) {
     } else if (l.op == Op::FullyConnected) {
       grow(l.name + "/fc.weight", {l.out_channels, in.elements()});
       if (l.bias) grow(l.name + "/fc.bias", {l.out_channels});
+    } else if (l.op == Op::BatchNorm) {
+      grow(l.name + "/norm.weight", {in.c}), grow(l.name + "/norm.bias", {in.c});
+    } else if (l.op == Op::LayerNorm) {
+      grow(l.name + "/ln.weight", {in.c}), grow(l.name + "/ln.bias", {in.c});
+    } else if (l.op == Op::ChannelScale) {
+      grow(l.name + "/scale", {in.c});
     } else if (l.op == Op::SqueezeExcite) {
       grow(l.name + "/se_reduce.weight", {l.se_channels, in.c, 1, 1});
       grow(l.name + "/se_reduce.bias", {l.se_channels});
@@ -67,7 +73,9 @@ class Supernet {
     torch::manual_seed(seed);
     for (const auto& [slot, shape] : shapes) {
       torch::Tensor t = torch::empty(shape);
-      if (ends_with(slot, "bn.weight")) torch::nn::init::ones_(t);
+      if (ends_with(slot, "bn.weight") || ends_with(slot, "norm.weight") || ends_with(slot, "ln.weight") ||
+          ends_with(slot, "/scale"))
+        torch::nn::init::ones_(t);
       else if (ends_with(slot, ".bias")) torch::nn::init::zeros_(t);
       else if (ends_with(slot, "fc.weight")) torch::nn::init::normal_(t, 0.0, 0.01);
       else torch::nn::init::kaiming_normal_(t, 0.0, torch::kFanOut, torch::kReLU);

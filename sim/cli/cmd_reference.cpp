@@ -22,6 +22,7 @@
 #include "sim/cli/cli_util.h"
 #include "sim/exec/executor.h"
 #include "sim/exec/rank.h"
+#include "sim/export/pytorch_export.h"
 #include "sim/modelfmt/model_expand.h"
 #include "sim/report/output_file.h"
 #include "sim/report/run_files.h"
@@ -43,7 +44,7 @@ struct ReferenceCliOptions {
   std::string space, hw, out;
   int archs = 32, seeds = 2, pool = 2000, jobs = 1;
   double epochs = 1;
-  bool list = false;
+  bool list = false, export_pytorch = false;
   ScoringFlags flags;
   ProgressFlags progress;
 };
@@ -141,6 +142,21 @@ int run_reference(ReferenceCliOptions o) {
     }
     load_runs(journal_path, table);
     journal = std::make_unique<Journal>(journal_path);
+    if (o.export_pytorch) {
+      // The proxy task's network of every architecture, for scripts/train_reference.py elsewhere.
+      fs::create_directories(dir / "nets", ec);
+      if (ec) throw input_error("--out {}: cannot create nets/: {}", o.out, ec.message());
+      OutputFiles nets;
+      for (size_t a = 0; a < table.archs.size(); ++a) {
+        const ModelSpec spec = nas::to_model_spec(space, nas::parse_arch_key(table.archs[a].key));
+        nets.add((dir / "nets" / fmt::format("{}.py", a)).string(),
+                 pytorch_source(nas::classifier_network(spec, expand(spec, o.space), nas::classifier_shape(sc))));
+      }
+      nets.commit();
+      fmt::print("wrote {} proxy-task networks to {}; train them with scripts/train_reference.py {}\n",
+                 table.archs.size(), (dir / "nets").string(), o.out);
+      return 0;
+    }
   }
   // Under MPI every rank needs the same list of pending runs: the coordinator's journal decides.
   const auto ex = exec::make_executor(o.jobs, "reference run");
@@ -262,6 +278,9 @@ Command add_reference_command(CLI::App& parent) {
   app->add_option("--jobs,-j", o->jobs, "Runs trained at once in forked workers (under mpirun: the ranks)")
       ->check(CLI::Range(1, 1024));
   app->add_flag("--list", o->list, "Print the architectures chosen (CSV: index, params, MACs, arch) and exit");
+  app->add_flag("--export-pytorch", o->export_pytorch,
+                "Write plan.json and each architecture's proxy-task network as DIR/nets/<index>.py, then exit "
+                "(for scripts/train_reference.py on another machine)");
   add_scoring_flags(app, o->flags);
   app->get_option("--eval-images")->default_val(10000);
   add_progress_flags(app, o->progress);
