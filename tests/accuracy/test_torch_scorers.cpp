@@ -14,6 +14,7 @@
 #include "nas/torch/fashion_mnist.h"
 #include "nas/torch/torch_scorers.h"
 #include "sim/modelfmt/model_expand.h"
+#include "sim/modelfmt/model_loader.h"
 #include "sim/modelfmt/model_spec.h"
 #include "sim/util/error.h"
 
@@ -67,6 +68,29 @@ TEST_CASE("every zoo model's libtorch module has the IR's shape at every layer")
       INFO(e.path().filename().string(), " layer ", net.layers[i].name);
       CHECK(shapes[i] == net.layers[i].out);
     }
+  }
+}
+
+TEST_CASE("imported ONNX layers (LayerNorm, layer scale, channel shuffle and slice, ...) run in libtorch with nesim's shapes") {
+  for (const char* name : {"tiny_convnext.onnx", "tiny_shuffle.onnx", "tiny_mbv3.onnx"}) {
+    const std::string path = std::string(NESIM_SOURCE_DIR) + "/tests/onnx/fixtures/" + name;
+    const Network net = load_model(path);
+    std::vector<Shape> shapes = nas::torch_layer_shapes(net, 1);
+    REQUIRE(shapes.size() == net.layers.size());
+    for (size_t i = 1; i < shapes.size(); ++i) {
+      INFO(name, " layer ", net.layers[i].name, " (", op_name(net.layers[i].op), ")");
+      const Shape& want = net.layers[i].out;
+      // An FC output is N x K in torch and K x 1 x 1 in nesim.
+      if (shapes[i].c == -1 && want.h == 1 && want.w == 1) continue;
+      CHECK(shapes[i] == want);
+    }
+    nas::ScorerOptions o;
+    o.threads = 1;
+    o.input_size = 32;
+    o.train_steps = 2;
+    o.eval_images = 20;
+    const nas::AccuracyResult r = nas::make_scorer("train", o)->score({}, net, 1);
+    CHECK_MESSAGE(r.ok, r.error);
   }
 }
 
