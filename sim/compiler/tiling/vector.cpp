@@ -1,0 +1,112 @@
+#include <algorithm>
+#include <limits>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "sim/compiler/tiler.h"
+#include "sim/timing/unit_timing.h"
+
+namespace nesim::planner {
+
+namespace {
+
+// Pooling, elementwise, resize, activation: row bands through the vector unit.
+class VectorTiler : public Tiler {
+ public:
+  using Tiler::Tiler;
+  bool applies(const Group& g) const override {
+    return !g.fused && layer(g.front()).op != Op::Conv2d && layer(g.front()).op != Op::FullyConnected &&
+           layer(g.front()).op != Op::SqueezeExcite;
+  }
+  std::optional<Kernel> plan(const Group& g, const Resident& resident_in, bool out_resident) const override {
+    int li = g.front();
+    const Layer& l = layer(li);
+    Kernel k;
+    k.name = l.name;
+    k.layers = {li};
+    switch (l.op) {
+      case Op::MaxPool:
+      case Op::AvgPool:
+      case Op::GlobalAvgPool: k.kind = "pool"; break;
+      case Op::Resize: k.kind = "resize"; break;
+      case Op::Activation: k.kind = "activation"; break;
+      default: k.kind = "eltwise"; break;
+    }
+    if (l.op == Op::Concat) {  // producers write straight into the concatenated buffer
+      k.kind = "concat";
+      k.output_to_dram = true;
+      return k;
+    }
+    int64_t reserved = reserved_bytes(li, resident_in, out_resident);
+    int64_t out_rows = l.op == Op::GlobalAvgPool ? 1 : l.out.h;
+    auto in_bytes = [&](RowRange out) {
+      int64_t bytes = 0;
+      for (size_t j = 0; j < l.inputs.size(); ++j) {
+        int in = l.inputs[j];
+        if (resident_in.count(in)) continue;
+        const Shape& s = layer(in).out;
+        RowRange r = l.op == Op::GlobalAvgPool ? RowRange{0, s.h} : input_rows(li, out);
+        if (s.h == 1) r = {0, 1};  // broadcast operand (SE gate)
+        bytes += r.size() * s.w * s.c * bpe_;
+      }
+      return bytes;
+    };
+    // Global pooling needs every input row but produces one: stream input bands instead.
+    if (l.op == Op::GlobalAvgPool) {
+      const Shape& s = in_shape(li);
+      for (int64_t n = 1; n <= s.h; ++n) {
+        int64_t h = ceil_div(s.h, n);
+        WorkingSet ws;
+        bool res = resident_in.count(l.inputs[0]) > 0;
+        ws.in = res ? 0 : (n > 1 ? 2 : 1) * h * s.w * s.c * bpe_;
+        ws.out = tensor_bytes(li);
+        if (!fits(ws, reserved)) continue;
+        for (int64_t b = 0; b * h < s.h; ++b) {
+          Tile t;
+          int64_t rows = std::min(s.h, (b + 1) * h) - b * h;
+          if (!res) t.load_ifmap_bytes = rows * s.w * s.c * bpe_;
+          ComputeStep st;
+          st.layer = li;
+          st.unit = Unit::Vector;
+          st.elements = rows * s.w * s.c;
+          st.sram_bytes = st.elements * bpe_;
+          t.steps.push_back(st);
+          k.tiles.push_back(std::move(t));
+        }
+        if (!out_resident) k.tiles.back().store_bytes = tensor_bytes(li);
+        k.input_from_dram = !res;
+        k.output_to_dram = !out_resident;
+        k.sram_peak_bytes = ws.total() + reserved;
+        return k;
+      }
+      return std::nullopt;
+    }
+    for (int64_t n = 1; n <= out_rows; ++n) {
+      int64_t h = ceil_div(out_rows, n);
+      WorkingSet ws;
+      ws.in = (n > 1 ? 2 : 1) * in_bytes({0, h});
+      ws.out = out_resident ? 0 : (n > 1 ? 2 : 1) * h * l.out.w * l.out.c * bpe_;
+      if (!fits(ws, reserved)) continue;
+      for (int64_t b = 0; b * h < out_rows; ++b) {
+        RowRange rows{b * h, std::min(out_rows, (b + 1) * h)};
+        Tile t;
+        t.load_ifmap_bytes = in_bytes(rows);
+        if (!out_resident) t.store_bytes = rows.size() * l.out.w * l.out.c * bpe_;
+        t.steps = vector_steps(li, rows.size());
+        k.tiles.push_back(std::move(t));
+      }
+      k.input_from_dram = in_bytes({0, out_rows}) > 0;
+      k.output_to_dram = !out_resident;
+      k.sram_peak_bytes = ws.total() + reserved;
+      return k;
+    }
+    return std::nullopt;
+  }
+};
+
+}  // namespace
+
+}  // namespace nesim::planner
+
+NESIM_REGISTER_TILER(vector, nesim::planner::VectorTiler)
