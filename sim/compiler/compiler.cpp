@@ -4,9 +4,11 @@
 //  1. Grouping: every layer is a kernel (conv+BN+activation are already one layer), except the
 //     layers of an IBN / fused-IBN / depthwise-separable block, which become one kernel when the
 //     whole block can stream through SRAM in row bands (its intermediates never touch DRAM).
-//  2. Tiling: for each kernel, the tile shape (output rows x channel chunk) and loop order
-//     (weights outer or bands outer) with the least DRAM traffic whose double-buffered working
-//     set fits SRAM; ties go to fewer tiles.
+//  2. Tiling: for each kernel, every registered tiling strategy that applies proposes its best
+//     tiling whose double-buffered working set fits SRAM (tile shape: output rows x channel
+//     chunk, input-channel slices; loop order: weights outer or bands outer), and the plan the
+//     engine runs fastest wins (estimate.cpp: the engine's pipeline replayed); ties go to less
+//     DRAM traffic, then to fewer tiles.
 //  3. Residency: a kernel's output whose every consumer is the next kernel stays in SRAM when
 //     both kernels still fit around it.
 #include "sim/compiler/compiler.h"
@@ -54,15 +56,21 @@ Compiler::Compiler(const Network& net, const HwConfig& hw, const CompileOptions&
 
 std::optional<Kernel> Compiler::plan_uncached(const Group& g, const Resident& resident_in, bool out_resident) {
   if (tilers_.empty()) tilers_ = make_tilers(*this);
-  // Every strategy that applies proposes its best plan; the fallbacks only when none found one.
+  // Every strategy that applies proposes its best plan; the best by plan_cost() (estimate.cpp)
+  // wins, ties to the strategy first by name.
   std::optional<Kernel> k;
-  for (bool fallbacks : {false, true}) {
-    for (const auto& tiler : tilers_) {
-      if (tiler->fallback() != fallbacks || !tiler->applies(g)) continue;
-      std::optional<Kernel> candidate = tiler->plan(g, resident_in, out_resident);
-      if (candidate && (!k || better_plan(*this, *candidate, *k))) k = std::move(candidate);
+  std::optional<PlanCost> k_cost;
+  for (const auto& tiler : tilers_) {
+    if (!tiler->applies(g)) continue;
+    std::optional<Kernel> candidate = tiler->plan(g, resident_in, out_resident);
+    if (!candidate) continue;
+    if (k) {
+      if (!k_cost) k_cost = plan_cost(*k);
+      PlanCost cost = plan_cost(*candidate);
+      if (!(cost < *k_cost)) continue;
+      k_cost = cost;
     }
-    if (k) break;
+    k = std::move(candidate);
   }
   if (k && k->layer_read_bytes.empty()) {  // single layer: all traffic is its own
     int64_t rd = 0, wr = 0;
@@ -73,7 +81,7 @@ std::optional<Kernel> Compiler::plan_uncached(const Group& g, const Resident& re
     k->layer_read_bytes = {rd};
     k->layer_write_bytes = {wr};
   }
-  if (k) k->summary = summarize_kernel(*k, hw_);
+  if (k && !k->summary) k->summary = summarize_kernel(*k, hw_);
   return k;
 }
 
@@ -135,7 +143,10 @@ std::vector<PlannedKernel> Compiler::planned_kernels() {
 }  // namespace planner
 
 Program compile(const Network& net, const HwConfig& hw, const CompileOptions& opt) {
-  return planner::Compiler(net, hw, opt).run();
+  // A cache for this compile alone: repeated blocks, and the layer-by-layer schedules that
+  // fusion_pays() compares a block against, are planned once.
+  PlanCache cache;
+  return compile(net, hw, opt, cache);
 }
 
 Program compile(const Network& net, const HwConfig& hw, const CompileOptions& opt, PlanCache& cache) {

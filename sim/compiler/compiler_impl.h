@@ -6,6 +6,7 @@
 //   residency.cpp  which outputs stay in SRAM for the next kernel; the kernel-by-kernel schedule
 //   plan_cache.cpp plans remembered across compiles (PlanCache)
 //   compiler.cpp   the public entry points and the Program they build
+#include <limits>
 #include <memory>
 #include <optional>
 #include <set>
@@ -37,6 +38,12 @@ class Compiler : public LayerWork {
   };
   // Residency and the schedule (residency.cpp).
   std::vector<Scheduled> schedule();
+  // The schedule of these groups, in order, from an empty SRAM. A group that cannot be mapped
+  // throws mapping_error(), or sets *unmappable and returns nothing when unmappable is given.
+  // Stops early, setting *gave_up, once the kernels already settled take `give_up_cycles` or more.
+  std::vector<Scheduled> schedule_groups(std::vector<Group> groups, bool* unmappable,
+                                         int64_t give_up_cycles = std::numeric_limits<int64_t>::max(),
+                                         bool* gave_up = nullptr);
   bool resident_candidate(const std::vector<Group>& groups, size_t k) const;
   // The Program's kernel of a scheduled plan: named, with the network's layer indices.
   Kernel materialize(Scheduled&& s) const;

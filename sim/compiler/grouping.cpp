@@ -59,21 +59,19 @@ std::vector<Group> Compiler::form_groups() const {
 
 // A fused block keeps its intermediates out of DRAM but must hold (and first load) all of its
 // weights; for weight-heavy late blocks, layer-by-layer kernels that stream weight chunks under
-// compute are faster. Fusion is kept when its estimate is no worse than the layers'.
+// compute are faster. Fusion is kept when its estimate is no worse than the layers' as the
+// schedule would run them (with whatever residency pays between them).
 bool Compiler::fusion_pays(const Group& g, const Kernel& fused) {
-  int64_t layers = 0;
-  for (int li : g.layers()) {
-    Group single{li, 1, false};
-    if (const PlanTable::Entry* cached = cached_plan(single, {}, false)) {  // no copy needed
-      if (!cached->kernel) return true;
-      layers += kernel_estimate(*cached->kernel);
-      continue;
-    }
-    std::optional<Kernel> planned = plan_uncached(single, {}, false);
-    if (!planned) return true;
-    layers += kernel_estimate(*planned);
-  }
-  return kernel_estimate(fused) <= layers;
+  std::vector<Group> singles;
+  for (int li : g.layers()) singles.push_back(Group{li, 1, false});
+  bool unmappable = false, slower = false;
+  int64_t fused_cycles = kernel_estimate(fused);
+  // The layers' schedule stops as soon as its settled kernels alone take as long as the block.
+  std::vector<Scheduled> layers = schedule_groups(std::move(singles), &unmappable, fused_cycles, &slower);
+  if (unmappable || slower) return true;
+  int64_t unfused = 0;
+  for (const Scheduled& s : layers) unfused += kernel_estimate(s.kernel());
+  return fused_cycles <= unfused;
 }
 
 bool Compiler::fusion_pays(const Group& g, const Scheduled& fused) {

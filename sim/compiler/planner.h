@@ -3,6 +3,7 @@
 // the SRAM bookkeeping, and LayerWork, the shapes, bytes, compute steps and cost estimate of a
 // network's layers on one engine, which every tiling strategy and pass reads.
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -67,6 +68,22 @@ struct Group {
   LayerRange layers() const { return {first, first + count}; }
 };
 
+// What a plan costs, in the order plans are ranked: engine cycles, then DRAM bytes, then tiles.
+struct PlanCost {
+  int64_t cycles = 0, dram_bytes = 0, tiles = 0;
+};
+bool operator<(const PlanCost& a, const PlanCost& b);
+
+// A tiling a strategy may build, with its closed-form cost (pipeline_estimate()) and whatever
+// the strategy needs to build it (its own indices into `shape`).
+struct Candidate {
+  int64_t cycles = 0, dram_bytes = 0, tiles = 0;
+  int64_t shape[4] = {0, 0, 0, 0};
+};
+
+// How many of a strategy's candidates, best closed form first, are built and replayed.
+constexpr int kReplayedCandidates = 3;
+
 // Shapes, bytes and compute steps of a network's layers on one engine (layer_work.cpp), and the
 // cost estimate that ranks plans (estimate.cpp). Stateless past construction: copies are cheap
 // (two references and an int) and every member is const.
@@ -98,11 +115,20 @@ class LayerWork {
   // Vector-unit work of layer `li` over `rows_out` output rows (the whole layer for pools to 1x1).
   std::vector<ComputeStep> vector_steps(int li, int64_t rows_out) const;
 
-  // Cycles a kernel of `tiles` tiles should take on the engine's pipeline (estimate.cpp).
+  // Cycles a kernel of `tiles` tiles should take on the engine's pipeline, in closed form, from
+  // its totals: bytes, compute cycles and non-empty load transfers, and the first tile's
+  // (estimate.cpp). Ranks candidates before any is built.
   int64_t pipeline_estimate(int64_t tiles, int64_t first_load_bytes, int64_t load_bytes, int64_t store_bytes,
-                            int64_t compute_cycles) const;
-  // pipeline_estimate() of a planned kernel, from its tiles.
+                            int64_t compute_cycles, int64_t load_transfers, int64_t first_load_transfers) const;
+  // The engine's cycles for a planned kernel on an idle engine: replay_kernel_cycles().
   int64_t kernel_estimate(const Kernel& k) const;
+  // The kernel's cost; fills k.summary (summarize_kernel(), which replays it) when unset.
+  PlanCost plan_cost(Kernel& k) const;
+  // The best plan among the candidates: the kReplayedCandidates best by closed form are built
+  // and ranked by plan_cost(). Candidates over kMaxKernelTiles tiles are skipped unless nothing
+  // else fits (then building it throws the InputError of check_tile_count()). nullopt if empty.
+  std::optional<Kernel> best_of(std::vector<Candidate>& candidates,
+                                const std::function<Kernel(const Candidate&)>& build) const;
 
  protected:
   const Network& net_;
@@ -110,7 +136,5 @@ class LayerWork {
   int bpe_;
 };
 
-// The objective plans are chosen by (estimate.cpp): whether plan `a` is strictly better than `b`.
-bool better_plan(const LayerWork& work, const Kernel& a, const Kernel& b);
 
 }  // namespace nesim::planner

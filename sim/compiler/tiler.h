@@ -25,8 +25,6 @@ class Tiler : protected LayerWork {
   // layer (the caller fills them) and `summary` unset. Throws InputError only for plans too big
   // to hold (check_tile_count()).
   virtual std::optional<Kernel> plan(const Group& g, const Resident& resident_in, bool out_resident) const = 0;
-  // A fallback strategy is asked only when no other strategy that applies found a plan.
-  virtual bool fallback() const { return false; }
 };
 
 using TilerFactory = std::unique_ptr<Tiler> (*)(const LayerWork&);

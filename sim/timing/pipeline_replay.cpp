@@ -1,8 +1,8 @@
 #include "sim/timing/pipeline_replay.h"
 
 #include <algorithm>
-#include <deque>
-#include <queue>
+#include <array>
+#include <functional>
 #include <vector>
 
 #include "sim/timing/unit_timing.h"
@@ -18,38 +18,45 @@ namespace {
 class Replay {
  public:
   Replay(const Kernel& k, const HwConfig& hw)
-      : tiles_(k.tiles), hw_(hw), channels_(static_cast<size_t>(std::max(1, hw.dma.channels))),
-        latency_(hw.dram_latency_cycles()) {
+      : tiles_(k.tiles), hw_(hw), latency_(hw.dram_latency_cycles()), s_(scratch()) {
     size_t n = tiles_.size();
-    load_scheduled_.assign(n, false);
-    store_scheduled_.assign(n, false);
-    loaded_.assign(n, kUnknown);
-    computed_.assign(n, kUnknown);
-    stored_.assign(n, kUnknown);
-    compute_.resize(n);
-    const Tile* prev = nullptr;
+    s_.tiles.resize(n);
     for (size_t i = 0; i < n; ++i) {
-      if (prev && *prev == tiles_[i]) {
-        compute_[i] = compute_[i - 1];
-      } else {
-        compute_[i] = 0;
-        for (const ComputeStep& s : tiles_[i].steps) compute_[i] += step_cycles(hw, s);
+      const Tile& t = tiles_[i];
+      TileState& st = s_.tiles[i];
+      st = TileState{};
+      if (i > 0 && t == tiles_[i - 1]) {  // tiles mostly repeat: work each shape out once
+        st.compute = s_.tiles[i - 1].compute;
+        std::copy(std::begin(s_.tiles[i - 1].busy), std::end(s_.tiles[i - 1].busy), st.busy);
+        continue;
       }
-      prev = &tiles_[i];
+      for (const ComputeStep& s : t.steps) st.compute += step_cycles(hw, s);
+      st.busy[0] = dram_busy_cycles(hw, t.load_ifmap_bytes);
+      st.busy[1] = dram_busy_cycles(hw, t.load_weight_bytes);
+      st.busy[2] = dram_busy_cycles(hw, t.store_bytes);
     }
+    s_.channels.resize(static_cast<size_t>(std::max(1, hw.dma.channels)));
+    for (Channel& c : s_.channels) {
+      c.queue.clear();
+      c.head = 0;
+      c.busy = false;
+    }
+    s_.events.clear();
+    s_.wakeups.clear();
   }
 
   int64_t run() {
     if (tiles_.empty()) return 0;
     schedule(0, kLoadIssue, 0);
     for (;;) {
-      if (!wakeups_.empty() && (events_.empty() || events_.top().time > wakeup_time_)) {
+      if (!s_.wakeups.empty() && (s_.events.empty() || s_.events.front().time > wakeup_time_)) {
         flush_wakeups();
         continue;
       }
-      if (events_.empty()) break;
-      Event e = events_.top();
-      events_.pop();
+      if (s_.events.empty()) break;
+      std::pop_heap(s_.events.begin(), s_.events.end(), std::greater<Event>());
+      Event e = s_.events.back();
+      s_.events.pop_back();
       wakeup_time_ = e.time;
       switch (e.kind) {
         case kLoadIssue: load_issue(e.time, e.arg); break;
@@ -58,7 +65,7 @@ class Replay {
         case kTransferDone: transfer_done(e.time, e.arg); break;
       }
     }
-    return stored_.back();
+    return s_.tiles.back().stored;
   }
 
  private:
@@ -71,49 +78,71 @@ class Replay {
     bool operator>(const Event& o) const { return time != o.time ? time > o.time : seq > o.seq; }
   };
   struct Request {
-    int64_t bytes;
+    int64_t busy;  // DRAM bus cycles
     bool store;
     size_t tile;
   };
   struct Channel {
-    std::deque<Request> queue;
+    std::vector<Request> queue;  // [head, size) waiting or in service
+    size_t head = 0;
     bool busy = false;
+    bool empty() const { return head == queue.size(); }
   };
+  struct TileState {
+    int64_t loaded = kUnknown, computed = kUnknown, stored = kUnknown;
+    int64_t compute = 0;
+    int64_t busy[3] = {0, 0, 0};  // bus cycles of the ifmap, weight and store transfers
+    bool load_scheduled = false, store_scheduled = false;
+  };
+  // Buffers reused across replays: the planner replays hundreds of kernels per compile.
+  struct Scratch {
+    std::vector<TileState> tiles;
+    std::vector<Channel> channels;
+    std::vector<Event> events;  // a min-heap by (time, seq)
+    std::vector<size_t> wakeups;
+  };
+  static Scratch& scratch() {
+    thread_local Scratch s;
+    return s;
+  }
 
-  void schedule(int64_t time, Kind kind, size_t arg) { events_.push({time, seq_++, kind, arg}); }
+  void schedule(int64_t time, Kind kind, size_t arg) {
+    s_.events.push_back({time, seq_++, kind, arg});
+    std::push_heap(s_.events.begin(), s_.events.end(), std::greater<Event>());
+  }
 
-  void submit(int64_t now, int64_t bytes, bool store, size_t tile) {
-    Channel& ch = channels_[next_channel_];
+  void submit(int64_t now, int64_t busy, bool store, size_t tile) {
+    Channel& ch = s_.channels[next_channel_];
     size_t at = next_channel_;
-    next_channel_ = (next_channel_ + 1) % channels_.size();
-    ch.queue.push_back({bytes, store, tile});
+    next_channel_ = (next_channel_ + 1) % s_.channels.size();
+    ch.queue.push_back({busy, store, tile});
     if (!ch.busy) {
       // An idle channel wakes a delta cycle later; SystemC runs the channels woken in one delta in
       // the reverse order of their wake-ups, so they reach the bus in that order (flush_wakeups()).
       ch.busy = true;
-      wakeups_.push_back(at);
+      s_.wakeups.push_back(at);
     }
   }
   void flush_wakeups() {
-    for (size_t i = wakeups_.size(); i-- > 0;) start(wakeup_time_, wakeups_[i]);
-    wakeups_.clear();
+    for (size_t i = s_.wakeups.size(); i-- > 0;) start(wakeup_time_, s_.wakeups[i]);
+    s_.wakeups.clear();
   }
   void start(int64_t now, size_t ch) {
-    channels_[ch].busy = true;
+    s_.channels[ch].busy = true;
     schedule(now + hw_.dma.setup_cycles, kSetupDone, ch);
   }
   void setup_done(int64_t now, size_t ch) {
-    const Request& r = channels_[ch].queue.front();
+    const Channel& c = s_.channels[ch];
+    const Request& r = c.queue[c.head];
     int64_t begin = std::max(now + latency_, bus_free_);
-    bus_free_ = begin + dram_busy_cycles(hw_, r.bytes);
+    bus_free_ = begin + r.busy;
     schedule(bus_free_, kTransferDone, ch);
   }
   void transfer_done(int64_t now, size_t ch) {
-    Channel& c = channels_[ch];
-    Request r = c.queue.front();
-    c.queue.pop_front();
+    Channel& c = s_.channels[ch];
+    Request r = c.queue[c.head++];
     c.busy = false;
-    if (!c.queue.empty()) start(now, ch);
+    if (!c.empty()) start(now, ch);
     if (r.store) {
       stored(now, r.tile);
     } else if (--pending_loads_ == 0) {
@@ -124,67 +153,66 @@ class Replay {
   void load_issue(int64_t now, size_t g) {
     const Tile& t = tiles_[g];
     pending_loads_ = (t.load_ifmap_bytes > 0 ? 1 : 0) + (t.load_weight_bytes > 0 ? 1 : 0);
-    if (t.load_ifmap_bytes > 0) submit(now, t.load_ifmap_bytes, false, g);
-    if (t.load_weight_bytes > 0) submit(now, t.load_weight_bytes, false, g);
+    if (t.load_ifmap_bytes > 0) submit(now, s_.tiles[g].busy[0], false, g);
+    if (t.load_weight_bytes > 0) submit(now, s_.tiles[g].busy[1], false, g);
     if (pending_loads_ == 0) loaded(now, g);
   }
   void store_issue(int64_t now, size_t g) {
     if (tiles_[g].store_bytes > 0) {
-      submit(now, tiles_[g].store_bytes, true, g);
+      submit(now, s_.tiles[g].busy[2], true, g);
     } else {
       stored(now, g);
     }
   }
 
   void loaded(int64_t now, size_t g) {
-    loaded_[g] = now;
+    s_.tiles[g].loaded = now;
     try_compute(g);
     try_load(g + 1);
   }
   void stored(int64_t now, size_t g) {
-    stored_[g] = now;
+    s_.tiles[g].stored = now;
     try_compute(g + 2);
     try_store(g + 1);
   }
   // The loader issues tile g after tile g-1 has loaded and tile g-2 has computed.
   void try_load(size_t g) {
-    if (g >= tiles_.size() || load_scheduled_[g] || loaded_[g - 1] == kUnknown) return;
-    if (g >= 2 && computed_[g - 2] == kUnknown) return;
-    load_scheduled_[g] = true;
-    schedule(std::max(loaded_[g - 1], g >= 2 ? computed_[g - 2] : 0), kLoadIssue, g);
+    if (g >= tiles_.size() || at(g).load_scheduled || at(g - 1).loaded == kUnknown) return;
+    if (g >= 2 && at(g - 2).computed == kUnknown) return;
+    at(g).load_scheduled = true;
+    schedule(std::max(at(g - 1).loaded, g >= 2 ? at(g - 2).computed : 0), kLoadIssue, g);
   }
   // The computer runs tile g after tile g-1, once g is loaded and g-2 is stored.
   void try_compute(size_t g) {
-    if (g >= tiles_.size() || computed_[g] != kUnknown || loaded_[g] == kUnknown) return;
-    if (g >= 1 && computed_[g - 1] == kUnknown) return;
-    if (g >= 2 && stored_[g - 2] == kUnknown) return;
-    int64_t begin = loaded_[g];
-    if (g >= 1) begin = std::max(begin, computed_[g - 1]);
-    if (g >= 2) begin = std::max(begin, stored_[g - 2]);
-    computed_[g] = begin + compute_[g];
+    if (g >= tiles_.size() || at(g).computed != kUnknown || at(g).loaded == kUnknown) return;
+    if (g >= 1 && at(g - 1).computed == kUnknown) return;
+    if (g >= 2 && at(g - 2).stored == kUnknown) return;
+    int64_t begin = at(g).loaded;
+    if (g >= 1) begin = std::max(begin, at(g - 1).computed);
+    if (g >= 2) begin = std::max(begin, at(g - 2).stored);
+    at(g).computed = begin + at(g).compute;
     try_store(g);
     try_load(g + 2);
     try_compute(g + 1);
   }
   // The storer stores tile g after tile g-1 is stored, once g has computed.
   void try_store(size_t g) {
-    if (g >= tiles_.size() || store_scheduled_[g] || computed_[g] == kUnknown) return;
-    if (g >= 1 && stored_[g - 1] == kUnknown) return;
-    store_scheduled_[g] = true;
-    schedule(std::max(computed_[g], g >= 1 ? stored_[g - 1] : 0), kStoreIssue, g);
+    if (g >= tiles_.size() || at(g).store_scheduled || at(g).computed == kUnknown) return;
+    if (g >= 1 && at(g - 1).stored == kUnknown) return;
+    at(g).store_scheduled = true;
+    schedule(std::max(at(g).computed, g >= 1 ? at(g - 1).stored : 0), kStoreIssue, g);
   }
+
+  TileState& at(size_t g) { return s_.tiles[g]; }
 
   const std::vector<Tile>& tiles_;
   const HwConfig& hw_;
-  std::vector<Channel> channels_;
+  int64_t latency_;
+  Scratch& s_;
   size_t next_channel_ = 0;
-  std::vector<size_t> wakeups_;  // idle channels given a transfer at wakeup_time_
-  int64_t wakeup_time_ = 0;
-  int64_t latency_, bus_free_ = 0, seq_ = 0;
+  int64_t wakeup_time_ = 0;  // of the idle channels in s_.wakeups
+  int64_t bus_free_ = 0, seq_ = 0;
   int pending_loads_ = 0;
-  std::vector<bool> load_scheduled_, store_scheduled_;
-  std::vector<int64_t> loaded_, computed_, stored_, compute_;
-  std::priority_queue<Event, std::vector<Event>, std::greater<Event>> events_;
 };
 
 }  // namespace

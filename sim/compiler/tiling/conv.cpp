@@ -11,7 +11,8 @@ namespace nesim::planner {
 
 namespace {
 
-// Single conv / FC layer: search tile shape and loop order for the least DRAM traffic.
+// Single conv / FC layer, every tile holding all input channels: searches tile shapes (output
+// rows x output channels, or groups) and loop orders (bands or weight chunks outer).
 class ConvTiler : public Tiler {
  public:
   using Tiler::Tiler;
@@ -48,9 +49,6 @@ class ConvTiler : public Tiler {
       int64_t ch = l.groups == 1 ? in.c : chunk * (in.c / l.groups);
       return rows * in.w * ch * bpe_;
     };
-    auto in_bytes_for = [&](RowRange out, int64_t chunk) {
-      return in_bytes_of_rows(fc ? 0 : input_rows(li, out).size(), chunk);
-    };
     // Per band height: input rows of the first band, and of all bands with their halos. They do
     // not depend on the chunk, so the chunk loop below reuses them.
     std::vector<int64_t> first_band_rows(bands.size()), all_band_rows(bands.size());
@@ -66,11 +64,8 @@ class ConvTiler : public Tiler {
       return rows * l.out.w * ch * bpe_;
     };
 
-    struct Best {
-      int64_t cycles = std::numeric_limits<int64_t>::max(), traffic = 0, tiles = 0, h = 0, c = 0;
-      bool bands_outer = true;
-      WorkingSet ws;
-    } best;
+    // shape: band height, chunk size, bands outer (1) or chunks outer (0), working-set bytes.
+    std::vector<Candidate> candidates;
     for (int64_t c : chunks) {
       int64_t n_chunks = ceil_div(total_chunks_of, c);
       int64_t w_all = weight_bytes(li, total_chunks_of), w_chunk = weight_bytes(li, c);
@@ -80,40 +75,71 @@ class ConvTiler : public Tiler {
         int64_t in_band = in_bytes_of_rows(first_band_rows[hi], c);
         // Band-by-band ifmap total, with halo rows re-read (fc: one band of the whole input).
         int64_t in_total = in_bytes_of_rows(all_band_rows[hi], l.groups == 1 || fc ? c : total_chunks_of);
+        int64_t tile_compute = -1;  // worked out once the tile shape fits
         for (bool bands_outer : {true, false}) {
           WorkingSet ws;
-          int64_t traffic;
+          int64_t traffic, in_loads, w_loads;  // bytes; transfers of each operand
           if (l.groups > 1 && !fc) {
             // Groups are independent: each (band, chunk) reads only its own channels once.
             traffic = in_total + w_all;
             ws.in = (n_bands * n_chunks > 1 ? 2 : 1) * in_band;
             ws.weights = w_all;  // small (depthwise: C*k*k): loaded once, kept
+            in_loads = n_bands * n_chunks, w_loads = 1;
             if (!bands_outer) continue;
           } else if (bands_outer) {
             traffic = in_total + (n_chunks == 1 ? w_all : n_bands * w_all);
             ws.in = (n_bands > 1 ? 2 : 1) * in_band;
             ws.weights = (n_chunks > 1 ? 2 : 1) * w_chunk;
+            in_loads = n_bands, w_loads = n_chunks == 1 ? 1 : n_bands * n_chunks;
           } else {
             traffic = (n_bands == 1 ? in_total : n_chunks * in_total) + w_all;
             ws.in = (n_bands > 1 ? 2 : 1) * in_band;
             ws.weights = (n_chunks > 1 ? 2 : 1) * w_chunk;
+            in_loads = n_bands == 1 ? 1 : n_bands * n_chunks, w_loads = n_chunks;
           }
+          if (in_res) in_loads = 0;
           if (!out_resident) {
             traffic += tensor_bytes(li);
             ws.out = (n_bands * n_chunks > 1 ? 2 : 1) * out_bytes_for(std::min(h, out_rows), c);
           }
           if (!fits(ws, reserved)) continue;
           int64_t tiles = n_bands * n_chunks;
-          int64_t compute = tiles * step_cycles(hw_, conv_step(li, std::min(h, out_rows), c));
+          if (tile_compute < 0) tile_compute = step_cycles(hw_, conv_step(li, std::min(h, out_rows), c));
+          int64_t compute = tiles * tile_compute;
           int64_t store = out_resident ? 0 : tensor_bytes(li);
           int64_t first = in_band + (l.groups > 1 && !fc ? w_all : w_chunk);
-          int64_t cycles = pipeline_estimate(tiles, first, traffic - store, store, compute);
-          if (std::tie(cycles, traffic, tiles) < std::tie(best.cycles, best.traffic, best.tiles))
-            best = {cycles, traffic, tiles, h, c, bands_outer, ws};
+          int64_t cycles = pipeline_estimate(tiles, first, traffic - store, store, compute, in_loads + w_loads,
+                                             (in_res ? 0 : 1) + 1);
+          candidates.push_back({cycles, traffic, tiles, {h, c, bands_outer ? 1 : 0, ws.total()}});
         }
       }
     }
-    if (best.tiles == 0) return std::nullopt;
+    return best_of(candidates, [&](const Candidate& cand) { return build(li, resident_in, out_resident, cand); });
+  }
+
+ private:
+  // The kernel of one candidate of plan().
+  Kernel build(int li, const Resident& resident_in, bool out_resident, const Candidate& cand) const {
+    const Layer& l = layer(li);
+    const Shape& in = in_shape(li);
+    bool fc = l.op == Op::FullyConnected;
+    bool in_res = resident_in.count(l.inputs[0]) > 0;
+    int64_t out_rows = fc ? 1 : l.out.h;
+    int64_t total_chunks_of = fc || l.groups == 1 ? l.out_channels : l.groups;
+    auto in_bytes_for = [&](RowRange out, int64_t chunk) -> int64_t {
+      if (in_res) return 0;
+      if (fc) return in.elements() * bpe_;
+      int64_t ch = l.groups == 1 ? in.c : chunk * (in.c / l.groups);
+      return input_rows(li, out).size() * in.w * ch * bpe_;
+    };
+    auto out_bytes_for = [&](int64_t rows, int64_t chunk) {
+      int64_t ch = l.groups == 1 || fc ? chunk : chunk * (l.out_channels / l.groups);
+      return rows * l.out.w * ch * bpe_;
+    };
+    struct {
+      int64_t h, c;
+      bool bands_outer;
+    } best{cand.shape[0], cand.shape[1], cand.shape[2] == 1};
 
     Kernel k;
     k.name = l.name;
@@ -121,9 +147,10 @@ class ConvTiler : public Tiler {
     k.layers = {li};
     k.input_from_dram = !in_res;
     k.output_to_dram = !out_resident;
-    k.sram_peak_bytes = best.ws.total() + reserved;
+    k.sram_peak_bytes = cand.shape[3] + reserved_bytes(li, resident_in, out_resident);
     int64_t n_bands = ceil_div(out_rows, best.h), n_chunks = ceil_div(total_chunks_of, best.c);
     check_tile_count(net_, l, hw_, n_bands, n_chunks);
+    k.tiles.reserve(static_cast<size_t>(n_bands * n_chunks));
     bool weights_once = n_chunks == 1 || !best.bands_outer;
     auto emit = [&](int64_t b, int64_t ci, bool first_of_band, bool first_of_chunk) {
       RowRange rows{b * best.h, std::min(out_rows, (b + 1) * best.h)};

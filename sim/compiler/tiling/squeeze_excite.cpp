@@ -11,8 +11,9 @@ namespace nesim::planner {
 
 namespace {
 
-// Squeeze-and-excite: pool the whole input, two tiny FCs, then gate every element. When the
-// input does not fit, it is streamed twice (once to pool, once to gate).
+// Squeeze-and-excite: pool the whole input, two tiny FCs, then gate every element. The input is
+// held whole, or streamed twice in row bands (once to pool, once to gate), whichever the engine
+// runs faster.
 class SqueezeExciteTiler : public Tiler {
  public:
   using Tiler::Tiler;
@@ -74,10 +75,23 @@ class SqueezeExciteTiler : public Tiler {
       if (!out_resident) t.store_bytes = whole;
       k.tiles.push_back(std::move(t));
       k.sram_peak_bytes = one.total() + reserved;
-      return k;
+      // Resident operands (inside a block, or beside its neighbours) leave nothing to stream.
+      if (res || out_resident) return k;
     }
+    // Streamed twice in row bands: twice the input traffic, but loads, compute and stores
+    // overlap; every band height that fits is replayed against the single tile.
+    std::optional<Kernel> best;
+    PlanCost best_cost;
+    if (!k.tiles.empty()) {
+      best_cost = plan_cost(k);
+      best = k;
+    }
+    Kernel base = k;
+    base.tiles.clear();
     for (int64_t n = 2; n <= s.h; ++n) {
       int64_t h = ceil_div(s.h, n);
+      if (ceil_div(s.h, h) != n) continue;  // same bands as a smaller count
+      Kernel k = base;
       WorkingSet ws;  // the FC phase runs between the passes, when the band buffers are free
       ws.in = res ? 0 : 2 * h * s.w * s.c * bpe_;
       ws.out = out_resident ? 0 : 2 * h * s.w * s.c * bpe_;
@@ -105,9 +119,13 @@ class SqueezeExciteTiler : public Tiler {
         }
       }
       k.sram_peak_bytes = ws.total() + reserved;
-      return k;
+      PlanCost cost = plan_cost(k);
+      if (!best || cost < best_cost) {
+        best = std::move(k);
+        best_cost = cost;
+      }
     }
-    return std::nullopt;
+    return best;
   }
 };
 

@@ -52,16 +52,29 @@ class VectorTiler : public Tiler {
       }
       return bytes;
     };
+    // Every band height that fits is built and replayed (vector layers have few rows and cheap
+    // tiles): one band saves transfers, more bands overlap loads, compute and stores.
+    std::optional<Kernel> best;
+    PlanCost best_cost;
+    auto consider = [&](Kernel&& candidate) {
+      PlanCost cost = plan_cost(candidate);
+      if (!best || cost < best_cost) {
+        best = std::move(candidate);
+        best_cost = cost;
+      }
+    };
     // Global pooling needs every input row but produces one: stream input bands instead.
     if (l.op == Op::GlobalAvgPool) {
       const Shape& s = in_shape(li);
       for (int64_t n = 1; n <= s.h; ++n) {
         int64_t h = ceil_div(s.h, n);
+        if (ceil_div(s.h, h) != n) continue;  // same bands as a smaller count
         WorkingSet ws;
         bool res = resident_in.count(l.inputs[0]) > 0;
         ws.in = res ? 0 : (n > 1 ? 2 : 1) * h * s.w * s.c * bpe_;
         ws.out = tensor_bytes(li);
         if (!fits(ws, reserved)) continue;
+        Kernel c = k;
         for (int64_t b = 0; b * h < s.h; ++b) {
           Tile t;
           int64_t rows = std::min(s.h, (b + 1) * h) - b * h;
@@ -72,36 +85,38 @@ class VectorTiler : public Tiler {
           st.elements = rows * s.w * s.c;
           st.sram_bytes = st.elements * bpe_;
           t.steps.push_back(st);
-          k.tiles.push_back(std::move(t));
+          c.tiles.push_back(std::move(t));
         }
-        if (!out_resident) k.tiles.back().store_bytes = tensor_bytes(li);
-        k.input_from_dram = !res;
-        k.output_to_dram = !out_resident;
-        k.sram_peak_bytes = ws.total() + reserved;
-        return k;
+        if (!out_resident) c.tiles.back().store_bytes = tensor_bytes(li);
+        c.input_from_dram = !res;
+        c.output_to_dram = !out_resident;
+        c.sram_peak_bytes = ws.total() + reserved;
+        consider(std::move(c));
       }
-      return std::nullopt;
+      return best;
     }
     for (int64_t n = 1; n <= out_rows; ++n) {
       int64_t h = ceil_div(out_rows, n);
+      if (ceil_div(out_rows, h) != n) continue;  // same bands as a smaller count
       WorkingSet ws;
       ws.in = (n > 1 ? 2 : 1) * in_bytes({0, h});
       ws.out = out_resident ? 0 : (n > 1 ? 2 : 1) * h * l.out.w * l.out.c * bpe_;
       if (!fits(ws, reserved)) continue;
+      Kernel c = k;
       for (int64_t b = 0; b * h < out_rows; ++b) {
         RowRange rows{b * h, std::min(out_rows, (b + 1) * h)};
         Tile t;
         t.load_ifmap_bytes = in_bytes(rows);
         if (!out_resident) t.store_bytes = rows.size() * l.out.w * l.out.c * bpe_;
         t.steps = vector_steps(li, rows.size());
-        k.tiles.push_back(std::move(t));
+        c.tiles.push_back(std::move(t));
       }
-      k.input_from_dram = in_bytes({0, out_rows}) > 0;
-      k.output_to_dram = !out_resident;
-      k.sram_peak_bytes = ws.total() + reserved;
-      return k;
+      c.input_from_dram = in_bytes({0, out_rows}) > 0;
+      c.output_to_dram = !out_resident;
+      c.sram_peak_bytes = ws.total() + reserved;
+      consider(std::move(c));
     }
-    return std::nullopt;
+    return best;
   }
 };
 
