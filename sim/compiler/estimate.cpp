@@ -5,6 +5,7 @@
 // Strategies search many tile shapes, too many to build and replay each: a closed form
 // (pipeline_estimate()) ranks them, and the best kReplayedCandidates are built and replayed.
 #include <algorithm>
+#include <cmath>
 #include <tuple>
 
 #include "sim/compiler/kernel_summary.h"
@@ -23,26 +24,37 @@ int64_t LayerWork::pipeline_estimate(int64_t tiles, int64_t first_load_bytes, in
                                      int64_t store_bytes, int64_t compute_cycles, int64_t load_transfers,
                                      int64_t first_load_transfers) const {
   int64_t overhead = hw_.dma.setup_cycles + hw_.dram_latency_cycles();
-  auto transfer = [&](int64_t bytes) { return bytes > 0 ? overhead + dram_busy_cycles(hw_, bytes) : 0; };
+  auto transfer = [&](int64_t bytes) { return bytes > 0 ? overhead + busy_cycles(bytes) : 0; };
   int64_t compute = ceil_div(compute_cycles, tiles);
   int64_t rest = tiles > 1 ? ceil_div(load_bytes - first_load_bytes, tiles - 1) : 0;
   int64_t store = ceil_div(store_bytes, tiles);
   // Transfers per tile after the first, in hundredths, so that a load every few tiles counts.
   int64_t rest_transfers = tiles > 1 ? 100 * (load_transfers - first_load_transfers) / (tiles - 1) : 0;
   int64_t store_transfers = store_bytes > 0 ? 100 : 0;
-  int64_t bus = dram_busy_cycles(hw_, rest + store);
+  int64_t bus = busy_cycles(rest + store);
   int64_t period;
   if (hw_.dma.channels == 1) {
     period = std::max(compute, bus + (rest_transfers + store_transfers) * overhead / 100);
   } else {
-    int64_t loader = dram_busy_cycles(hw_, rest) + std::min<int64_t>(rest_transfers, 100) * overhead / 100;
-    int64_t storer = store > 0 ? overhead + dram_busy_cycles(hw_, store) : 0;
+    int64_t loader = busy_cycles(rest) + std::min<int64_t>(rest_transfers, 100) * overhead / 100;
+    int64_t storer = store > 0 ? overhead + busy_cycles(store) : 0;
     period = std::max({compute, bus, loader, storer});
   }
   int64_t first_load = first_load_transfers > 1 && hw_.dma.channels > 1
-                           ? overhead + dram_busy_cycles(hw_, first_load_bytes)
+                           ? overhead + busy_cycles(first_load_bytes)
                            : (first_load_transfers > 1 ? overhead : 0) + transfer(first_load_bytes);
   return first_load + compute + transfer(store) + (tiles - 1) * period;
+}
+
+int64_t LayerWork::busy_cycles(int64_t bytes) const {
+  if (bytes <= 0) return 0;
+  const int64_t burst = hw_.dma.burst_bytes;
+  const double cycles = static_cast<double>(ceil_div(bytes, burst) * burst) / dram_bytes_per_cycle_;
+  if (!(cycles > 0 && cycles < 1e15)) return dram_busy_cycles(hw_, bytes);  // it names the problem
+  // As dram_busy_cycles(): a quotient within rounding error of a whole number is that number.
+  const double nearest = std::round(cycles);
+  return static_cast<int64_t>(std::abs(cycles - nearest) <= 1e-9 * std::max(1.0, cycles) ? nearest
+                                                                                          : std::ceil(cycles));
 }
 
 int64_t LayerWork::kernel_estimate(const Kernel& k) const {

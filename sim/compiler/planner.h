@@ -89,7 +89,8 @@ constexpr int kReplayedCandidates = 3;
 // (two references and an int) and every member is const.
 class LayerWork {
  public:
-  LayerWork(const Network& net, const HwConfig& hw) : net_(net), hw_(hw), bpe_(hw.bytes_per_element()) {}
+  LayerWork(const Network& net, const HwConfig& hw)
+      : net_(net), hw_(hw), bpe_(hw.bytes_per_element()), dram_bytes_per_cycle_(hw.dram_bytes_per_cycle()) {}
 
   const Network& net() const { return net_; }
   const HwConfig& hw() const { return hw_; }
@@ -131,9 +132,14 @@ class LayerWork {
                                 const std::function<Kernel(const Candidate&)>& build) const;
 
  protected:
+  // dram_busy_cycles(hw_, bytes), with the division worked out once: pipeline_estimate() asks it
+  // for thousands of candidate tilings per layer.
+  int64_t busy_cycles(int64_t bytes) const;
+
   const Network& net_;
   const HwConfig& hw_;
   int bpe_;
+  double dram_bytes_per_cycle_;
 };
 
 

@@ -48,17 +48,21 @@ class ConvSplitTiler : public Tiler {
     int64_t row_bytes = fc ? 1 : in.w;  // per input channel and input row
     // shape: band height, output chunk, input slice, working-set bytes.
     std::vector<Candidate> candidates;
+    const std::vector<int64_t> co_sizes = sizes(cout), ci_sizes = sizes(cin);  // largest first
     for (int64_t n_bands = 1, h = out_rows; n_bands <= out_rows; h = ceil_div(out_rows, ++n_bands)) {
       if (ceil_div(out_rows, h) != n_bands) continue;  // same band height as a smaller count
       int64_t in_total = 0;
       for (int64_t b = 0; b < n_bands; ++b)
         in_total += rows_in({b * h, std::min(out_rows, (b + 1) * h)}) * row_bytes * cin * bpe_;
       if (in_res) in_total = 0;
-      for (int64_t co : sizes(cout)) {
+      int64_t first_rows = rows_in({0, h});
+      bool full_depth_fits = false;  // at this band height and a larger output chunk
+      bool widest_fits_whole = false;
+      for (int64_t co : co_sizes) {
         int64_t n_co = ceil_div(cout, co);
-        for (int64_t ci : sizes(cin)) {
+        for (int64_t ci : ci_sizes) {
           WorkingSet ws;
-          int64_t in_slice = in_res ? 0 : rows_in({0, h}) * row_bytes * ci * bpe_;
+          int64_t in_slice = in_res ? 0 : first_rows * row_bytes * ci * bpe_;
           int64_t w_slice = co * ci * taps * bpe_ + co * kChannelParamBytes;
           ws.in = 2 * in_slice;
           ws.weights = 2 * w_slice;
@@ -67,7 +71,10 @@ class ConvSplitTiler : public Tiler {
           if (!fits(ws, reserved)) continue;
           // The largest slice that fits is the one to take (smaller ones cost more SRAM for the
           // same traffic); all input channels at once is the conv strategy's tiling.
-          if (ci >= cin) break;
+          if (ci >= cin) {
+            full_depth_fits = true;
+            break;
+          }
           int64_t store = out_resident ? 0 : tensor_bytes(li);
           int64_t traffic = n_co * in_total + n_bands * weight_bytes(li, cout) + store;
           int64_t tiles = n_bands * n_co * ceil_div(cin, ci);
@@ -80,7 +87,14 @@ class ConvSplitTiler : public Tiler {
           candidates.push_back({cycles, traffic, tiles, {h, co, ci, ws.total()}});
           break;  // larger input slices only cost more SRAM for the same traffic
         }
+        // Whole input depth fits here, so it fits with any smaller chunk: no tiling left at this
+        // band height for which a split is needed. With the widest chunk, none at lower bands.
+        if (full_depth_fits) {
+          widest_fits_whole = co == co_sizes.front();
+          break;
+        }
       }
+      if (widest_fits_whole) break;
     }
     return best_of(candidates, [&](const Candidate& c) {
       return build(li, resident_in, out_resident, c.shape[0], c.shape[1], c.shape[2], c.shape[3]);
