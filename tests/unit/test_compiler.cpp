@@ -131,6 +131,38 @@ TEST_SUITE("unit: compiler") {
     }
   }
 
+  TEST_CASE("depthwise weights and pools split by channel where a row of every channel does not fit") {
+    // 1152 channels of 5x5 depthwise weights (38 KiB with their parameters) on 32 KiB; then a
+    // 3x3 max pool whose three input rows of 64 x 112 (21 KiB, twice buffered) do not fit either.
+    Network dw = with_input({1152, 7, 7});
+    dw.add(conv("dw", 0, 1152, 5, 1, 1152, Act::Relu));
+    dw.infer_shapes("test");
+    Network pool = with_input({64, 112, 112});
+    Layer mp = test::layer("pool", Op::MaxPool, {0});
+    mp.kernel_h = mp.kernel_w = 3;
+    mp.stride_h = mp.stride_w = 2;
+    mp.pad_top = mp.pad_bottom = mp.pad_left = mp.pad_right = 1;
+    pool.add(mp);
+    pool.infer_shapes("test");
+    for (const Network* net : {&dw, &pool}) {
+      CAPTURE(net->layers[1].name);
+      Program p = compile(*net, hw16(32), CompileOptions{true, false});
+      REQUIRE(p.kernels.size() == 1);
+      CHECK(p.kernels[0].sram_peak_bytes <= 32 * 1024);
+      CHECK(total(p, &Tile::store_bytes) == net->layers[1].out.elements());
+      // Every input byte is read once per band it feeds (no channel is read twice by a band).
+      CHECK(total(p, &Tile::load_ifmap_bytes) >= net->layers[0].out.elements());
+      int64_t elements = 0, macs = 0;
+      for (const Tile& t : p.kernels[0].tiles)
+        for (const ComputeStep& s : t.steps) elements += s.elements, macs += s.macs();
+      if (net == &dw) CHECK(macs == layer_macs(*net, net->layers[1]));
+      if (net == &pool) CHECK(elements == net->layers[1].out.elements());
+    }
+    // The weights are loaded once in all: each chunk's before its first band.
+    Program p = compile(dw, hw16(32), CompileOptions{true, false});
+    CHECK(total(p, &Tile::load_weight_bytes) == 1152 * 25 + 1152 * 8);
+  }
+
   TEST_CASE("less SRAM never means less DRAM traffic") {
     Network net = with_input({128, 56, 56});
     net.add(conv("c", 0, 256, 3, 1, 1, Act::Relu));

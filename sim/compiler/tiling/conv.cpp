@@ -81,11 +81,14 @@ class ConvTiler : public Tiler {
           int64_t traffic, in_loads, w_loads;  // bytes; transfers of each operand
           if (l.groups > 1 && !fc) {
             // Groups are independent: each (band, chunk) reads only its own channels once.
+            // Bands outer: all weights loaded first and kept (depthwise: C*k*k, small). Chunks
+            // outer: each chunk's weights loaded once, before its first band (where all of them
+            // do not fit, or a smaller first load pays).
+            if (!bands_outer && n_chunks == 1) continue;
             traffic = in_total + w_all;
             ws.in = (n_bands * n_chunks > 1 ? 2 : 1) * in_band;
-            ws.weights = w_all;  // small (depthwise: C*k*k): loaded once, kept
-            in_loads = n_bands * n_chunks, w_loads = 1;
-            if (!bands_outer) continue;
+            ws.weights = bands_outer ? w_all : 2 * w_chunk;
+            in_loads = n_bands * n_chunks, w_loads = bands_outer ? 1 : n_chunks;
           } else if (bands_outer) {
             traffic = in_total + (n_chunks == 1 ? w_all : n_bands * w_all);
             ws.in = (n_bands > 1 ? 2 : 1) * in_band;
@@ -107,7 +110,7 @@ class ConvTiler : public Tiler {
           if (tile_compute < 0) tile_compute = step_cycles(hw_, conv_step(li, std::min(h, out_rows), c));
           int64_t compute = tiles * tile_compute;
           int64_t store = out_resident ? 0 : tensor_bytes(li);
-          int64_t first = in_band + (l.groups > 1 && !fc ? w_all : w_chunk);
+          int64_t first = in_band + (l.groups > 1 && !fc && bands_outer ? w_all : w_chunk);
           int64_t cycles = pipeline_estimate(tiles, first, traffic - store, store, compute, in_loads + w_loads,
                                              (in_res ? 0 : 1) + 1);
           candidates.push_back({cycles, traffic, tiles, {h, c, bands_outer ? 1 : 0, ws.total()}});
@@ -161,8 +164,8 @@ class ConvTiler : public Tiler {
       if (load_in) t.load_ifmap_bytes = in_bytes_for(rows, grouped ? c : best.c);
       bool load_w = weights_once ? first_of_chunk : true;
       if (n_chunks == 1) load_w = b == 0;
-      if (grouped) load_w = k.tiles.empty();
-      if (load_w) t.load_weight_bytes = grouped ? weight_bytes(li, total_chunks_of) : weight_bytes(li, c);
+      if (grouped) load_w = best.bands_outer ? k.tiles.empty() : first_of_chunk;
+      if (load_w) t.load_weight_bytes = grouped && best.bands_outer ? weight_bytes(li, total_chunks_of) : weight_bytes(li, c);
       if (!out_resident) t.store_bytes = out_bytes_for(rows.size(), c);
       t.steps.push_back(conv_step(li, rows.size(), c));
       for (auto& v : vector_steps(li, rows.size())) {

@@ -95,26 +95,50 @@ class VectorTiler : public Tiler {
       }
       return best;
     }
-    for (int64_t n = 1; n <= out_rows; ++n) {
-      int64_t h = ceil_div(out_rows, n);
-      if (ceil_div(out_rows, h) != n) continue;  // same bands as a smaller count
-      WorkingSet ws;
-      ws.in = (n > 1 ? 2 : 1) * in_bytes({0, h});
-      ws.out = out_resident ? 0 : (n > 1 ? 2 : 1) * h * l.out.w * l.out.c * bpe_;
-      if (!fits(ws, reserved)) continue;
-      Kernel c = k;
-      for (int64_t b = 0; b * h < out_rows; ++b) {
-        RowRange rows{b * h, std::min(out_rows, (b + 1) * h)};
-        Tile t;
-        t.load_ifmap_bytes = in_bytes(rows);
-        if (!out_resident) t.store_bytes = rows.size() * l.out.w * l.out.c * bpe_;
-        t.steps = vector_steps(li, rows.size());
-        c.tiles.push_back(std::move(t));
+    // Row bands of `chunk` channels at a time (chunks outer): every operand of these layers is
+    // per channel, so a chunk reads and writes only its channels.
+    const int64_t channels = l.out.c;
+    auto plan_bands = [&](int64_t chunk) {
+      auto share = [&](int64_t bytes, int64_t c) { return bytes / channels * c; };
+      for (int64_t n = 1; n <= out_rows; ++n) {
+        int64_t h = ceil_div(out_rows, n);
+        if (ceil_div(out_rows, h) != n) continue;  // same bands as a smaller count
+        int64_t n_chunks = ceil_div(channels, chunk);
+        int64_t buffers = n * n_chunks > 1 ? 2 : 1;
+        WorkingSet ws;
+        ws.in = buffers * share(in_bytes({0, h}), chunk);
+        ws.out = out_resident ? 0 : buffers * h * l.out.w * chunk * bpe_;
+        if (!fits(ws, reserved)) continue;
+        Kernel c = k;
+        for (int64_t j = 0; j < n_chunks; ++j) {
+          int64_t cc = std::min(chunk, channels - j * chunk);
+          for (int64_t b = 0; b * h < out_rows; ++b) {
+            RowRange rows{b * h, std::min(out_rows, (b + 1) * h)};
+            Tile t;
+            t.load_ifmap_bytes = share(in_bytes(rows), cc);
+            if (!out_resident) t.store_bytes = rows.size() * l.out.w * cc * bpe_;
+            t.steps = vector_steps(li, rows.size());
+            for (ComputeStep& s : t.steps) {
+              s.elements = s.elements / channels * cc;
+              s.sram_bytes = s.sram_bytes / channels * cc;
+            }
+            c.tiles.push_back(std::move(t));
+          }
+        }
+        c.input_from_dram = in_bytes({0, out_rows}) > 0;
+        c.output_to_dram = !out_resident;
+        c.sram_peak_bytes = ws.total() + reserved;
+        consider(std::move(c));
       }
-      c.input_from_dram = in_bytes({0, out_rows}) > 0;
-      c.output_to_dram = !out_resident;
-      c.sram_peak_bytes = ws.total() + reserved;
-      consider(std::move(c));
+    };
+    plan_bands(channels);
+    // Where not even one row of every channel fits (pools on a small SRAM), the widest channel
+    // chunk for which some band fits.
+    bool per_channel = channels > 1 && l.op != Op::Concat;
+    for (size_t j = 0; j < l.inputs.size(); ++j) per_channel &= layer(l.inputs[j]).out.c == channels;
+    for (int64_t n = 2; !best && per_channel && n <= channels; ++n) {
+      int64_t chunk = ceil_div(channels, n);
+      if (ceil_div(channels, chunk) == n) plan_bands(chunk);
     }
     return best;
   }
