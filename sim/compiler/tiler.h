@@ -22,16 +22,15 @@ class Tiler : protected LayerWork {
   // A plan for the group, or nullopt when none of the strategy's tilings fits SRAM.
   // Contract: reads only; the kernel uses the network's layer indices, is named after its first
   // layer (or block), and leaves layer_read_bytes/layer_write_bytes empty when the kernel is one
-  // layer (the caller fills them) and `summary` unset. Throws InputError only for plans too big
-  // to hold (check_tile_count()).
+  // layer (the caller fills them); `summary` is unset or what plan_cost() filled in. Throws
+  // InputError only for plans too big to hold (check_tile_count()).
   virtual std::optional<Kernel> plan(const Group& g, const Resident& resident_in, bool out_resident) const = 0;
 };
 
 using TilerFactory = std::unique_ptr<Tiler> (*)(const LayerWork&);
 
 // Registers a strategy under `name` (once per name; a second registration is a logic_error).
-// Call it from a namespace-scope initialiser: nesim_core is an OBJECT library, so the
-// registration survives linking.
+// Called by NESIM_REGISTER_TILER from a namespace-scope initialiser.
 bool register_tiler(const char* name, TilerFactory make);
 // The registered strategies' names, sorted (the order the compiler asks them in).
 std::vector<std::string> tiler_names();

@@ -1,9 +1,13 @@
 // unit: does the compiler fuse, tile and place tensors the way its contract says?
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "sim/compiler/compiler.h"
+#include "sim/compiler/tiler.h"
 #include "sim/graph/stats.h"
 #include "sim/util/error.h"
 #include "tests/support/network_builders.h"
@@ -231,6 +235,24 @@ TEST_SUITE("unit: compiler") {
       std::string msg = e.what();
       CHECK(msg.find("huge_fc") != std::string::npos);
       CHECK(msg.find("bytes") != std::string::npos);
+    }
+  }
+}
+
+TEST_SUITE("unit: tiling strategies") {
+  TEST_CASE("every strategy file registers itself, and an unknown name lists the known ones") {
+    const std::vector<std::string> names = planner::tiler_names();
+    for (const char* name : {"block_chain", "conv", "conv_split", "squeeze_excite", "systolic", "vector"})
+      CHECK(std::find(names.begin(), names.end(), name) != names.end());
+    CHECK(std::is_sorted(names.begin(), names.end()));
+    Network net = test::with_input({8, 4, 4}, "t");
+    HwConfig hw;
+    planner::LayerWork work(net, hw);
+    try {
+      planner::make_tiler("cnov", work);
+      FAIL("an unknown strategy was made");
+    } catch (const std::logic_error& e) {
+      CHECK(std::string(e.what()).find("unknown tiling strategy 'cnov' (known: block_chain, conv,") != std::string::npos);
     }
   }
 }
