@@ -63,7 +63,7 @@ if(NESIM_INSTALLS_LIBRARY)
     string(APPEND NESIM_PC_LINK_OPTIONS " ${opt}")
   endforeach()
   # XGBoost is opened with dlopen when a regressor is fitted (nas/regressor/xgboost_api.h).
-  set(NESIM_PC_REQUIRES "fmt yaml-cpp nlohmann_json systemc")
+  set(NESIM_PC_REQUIRES "fmt yaml-cpp nlohmann_json systemc protobuf")
   if(NESIM_WITH_MPI)
     string(APPEND NESIM_PC_REQUIRES " ompi-c")
   endif()

@@ -15,6 +15,8 @@
 #include "sim/hw/hw_config.h"
 #include "sim/modelfmt/model_expand.h"
 #include "sim/modelfmt/model_spec.h"
+#include "sim/modelfmt/network_spec.h"
+#include "sim/modelfmt/onnx_import.h"
 #include "sim/modelfmt/scalesim_topology.h"
 #include "sim/util/error.h"
 
@@ -88,6 +90,13 @@ inline void hw_cfg(const std::string& text, const std::string& where) { parse_sc
 // SCALE-Sim topology CSVs: parse into a Network and count it.
 inline void topology(const std::string& text, const std::string& where) {
   network_stats(parse_scalesim_topology(text, where, "fuzz"), 1);
+}
+
+// An .onnx file: imported, counted, and written back as blocks (as `nesim import` does).
+inline void onnx(const std::string& bytes, const std::string& where) {
+  const Network net = import_onnx(bytes, where, "fuzz");
+  network_stats(net, 1);
+  to_yaml(network_to_spec(net, where));
 }
 
 // nas/spaces/*.yaml against ne-pf16, parsed as if it were nas/spaces/<where>.yaml (so that

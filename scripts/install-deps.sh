@@ -28,15 +28,16 @@ done
 
 # The simulator, regressor and search. nesim uses no Boost library.
 pkgs=(build-essential cmake pkg-config libsystemc-dev libfmt-dev libyaml-cpp-dev nlohmann-json3-dev
-      libcli11-dev libxgboost-dev)
+      libcli11-dev libxgboost-dev libonnx-dev libprotobuf-dev protobuf-compiler)
 if [ "$with_tests_build" = 1 ]; then pkgs+=(doctest-dev); fi
 # NESIM_WITH_MPI=ON (default when found): runs across machines under mpirun (docs/distributed.md).
 if [ "$with_mpi" = 1 ]; then pkgs+=(libopenmpi-dev openmpi-bin); fi
 # NESIM_WITH_TORCH=ON (default): nesim-torch, the libtorch accuracy scorers and their dataset.
 if [ "$with_torch" = 1 ]; then pkgs+=(libtorch-dev zlib1g-dev dataset-fashion-mnist); fi
 # Tests only: headless Chromium renders the HTML reports and fails on a console error; clang
-# builds the fuzzers; python3 runs the README check (scripts/readme_examples.py).
-if [ "$for_tests" = 1 ]; then pkgs+=(chromium clang libclang-rt-14-dev python3); fi
+# builds the fuzzers; python3 runs the README check (scripts/readme_examples.py); python3-torch,
+# -torchvision and -onnx run the ONNX checks (tests/onnx: torchvision exports, onnx.checker).
+if [ "$for_tests" = 1 ]; then pkgs+=(chromium clang libclang-rt-14-dev python3 python3-torch python3-torchvision python3-onnx); fi
 
 if [ "$print_only" = 1 ]; then echo "${pkgs[*]}"; exit 0; fi
 

@@ -25,6 +25,24 @@ Network rescaled(Network net, const Shape& input) {
 
 }  // namespace
 
+void skip_downsamplings(Network& net, int count, const std::string& where) {
+  auto strided = [](const Layer& l) { return !l.inputs.empty() && (l.stride_h > 1 || l.stride_w > 1); };
+  for (int k = 0; k < count; ++k) {
+    net.infer_shapes(where);
+    int64_t top = 0;
+    for (const Layer& l : net.layers)
+      if (strided(l)) top = std::max(top, net.in_shape(l).h * net.in_shape(l).w);
+    if (top == 0) return;
+    for (Layer& l : net.layers) {
+      if (!strided(l) || net.in_shape(l).h * net.in_shape(l).w != top) continue;
+      l.stride_h = l.stride_w = 1;
+      if (l.kernel_h % 2 == 1) l.pad_top = l.pad_bottom = (l.kernel_h - 1) * l.dilation_h / 2;
+      if (l.kernel_w % 2 == 1) l.pad_left = l.pad_right = (l.kernel_w - 1) * l.dilation_w / 2;
+    }
+  }
+  net.infer_shapes(where);
+}
+
 ModelSpec at_input(const ModelSpec& spec, const Shape& input) {
   ModelSpec s = spec;
   const double fh = static_cast<double>(input.h) / std::max<int64_t>(1, spec.input.h);
@@ -44,9 +62,10 @@ ModelSpec at_input(const ModelSpec& spec, const Shape& input) {
 }
 
 Network classifier_network(const ModelSpec& spec, const Network& net, const ClassifierShape& shape) {
-  if (shape.in_channels < 1 || shape.input_size < 1 || shape.classes < 1)
-    throw input_error("{}: classifier shape: expected positive channels, input size and classes, got {}, {}, {}",
-                      net.name, shape.in_channels, shape.input_size, shape.classes);
+  if (shape.in_channels < 1 || shape.input_size < 1 || shape.classes < 1 || shape.skip_strides < 0)
+    throw input_error("{}: classifier shape: expected positive channels, input size and classes and at least 0 "
+                      "skipped strides, got {}, {}, {}, {}",
+                      net.name, shape.in_channels, shape.input_size, shape.classes, shape.skip_strides);
   const Shape input{shape.in_channels, shape.input_size, shape.input_size};
   const std::string where = fmt::format("{} at input {}x{}x{}", net.name, input.c, input.h, input.w);
   Network full;
@@ -56,6 +75,7 @@ Network classifier_network(const ModelSpec& spec, const Network& net, const Clas
     full = rescaled(net, input);
   }
   full.infer_shapes(where);
+  skip_downsamplings(full, shape.skip_strides, where);
   const int logits = full.output_indices().at(0);
 
   // Keep what the first output depends on, in the original order.

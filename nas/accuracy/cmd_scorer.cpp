@@ -1,7 +1,8 @@
 // The external evaluator ("cmd"): the user's own training script scores a candidate. nesim writes
 // the candidate's YAML into a private directory, runs the command through /bin/sh with the path
 // and the seed as positional parameters ("$1", "$2"; {arch} and {seed} as whole words stand for
-// them) with a timeout, and reads the score from the last non-empty line of its stdout. A failed
+// them; {pytorch} and {onnx}, "$3" and "$4", for the candidate as net.py and net.onnx, written only
+// when the command names them) with a timeout, and reads the score from the last non-empty line of its stdout. A failed
 // trial is an AccuracyResult with ok = false, never an exception: one bad candidate must not end a
 // search.
 #include <fcntl.h>
@@ -23,7 +24,10 @@
 #include <fmt/format.h>
 
 #include "nas/accuracy/scorer.h"
+#include "sim/export/onnx_export.h"
+#include "sim/export/pytorch_export.h"
 #include "sim/util/error.h"
+#include "sim/util/fd_io.h"
 #include "sim/util/hash.h"
 
 extern "C" {
@@ -35,12 +39,13 @@ namespace {
 
 bool word_boundary(char c) { return std::string_view(" \t\n;&|()<>").find(c) != std::string_view::npos; }
 
-// The command with every {arch} / {seed} that is a whole unquoted shell word (or a word of a
-// comment) replaced by "$1" / "$2"; `arch_words` counts the {arch} replaced. Quotes and
+// The command with every {arch} / {seed} / {pytorch} / {onnx} that is a whole unquoted shell word
+// (or a word of a comment) replaced by "$1" / "$2" / "$3" / "$4"; `arch_words` counts the {arch},
+// `py_words` the {pytorch} and `onnx_words` the {onnx} replaced. Quotes and
 // backslashes are followed as sh reads them, so '{arch}', "x{seed}y" or x{seed}y stay as written:
 // no value is ever pasted into the shell's text, so no path can be misread by it.
-std::string bind_placeholders(const std::string& cmd, int& arch_words) {
-  arch_words = 0;
+std::string bind_placeholders(const std::string& cmd, int& arch_words, int& py_words, int& onnx_words) {
+  arch_words = py_words = onnx_words = 0;
   std::string out;
   enum { kPlain, kSingle, kDouble, kComment } state = kPlain;
   for (size_t i = 0; i < cmd.size();) {
@@ -48,11 +53,14 @@ std::string bind_placeholders(const std::string& cmd, int& arch_words) {
     const bool word_start = i == 0 || (state == kPlain || state == kComment ? word_boundary(cmd[i - 1]) : false);
     if ((state == kPlain || state == kComment) && word_start) {
       bool bound = false;
-      for (const auto& [name, param] : {std::pair{"{arch}", "\"$1\""}, std::pair{"{seed}", "\"$2\""}}) {
+      for (const auto& [name, param] : {std::pair{"{arch}", "\"$1\""}, std::pair{"{seed}", "\"$2\""},
+                                        std::pair{"{pytorch}", "\"$3\""}, std::pair{"{onnx}", "\"$4\""}}) {
         const size_t n = std::char_traits<char>::length(name);
         if (cmd.compare(i, n, name) == 0 && (i + n == cmd.size() || word_boundary(cmd[i + n]))) {
           out += param;
           arch_words += name[1] == 'a';
+          py_words += name[1] == 'p';
+          onnx_words += name[1] == 'o';
           i += n;
           bound = true;
           break;
@@ -163,12 +171,14 @@ class CmdScorer final : public AccuracyScorer {
   explicit CmdScorer(const ScorerOptions& o) : o_(o) {
     if (o_.command.empty())
       throw input_error("--accuracy-cmd: expected a command such as 'python3 train.py {{arch}} {{seed}}', got nothing");
-    int arch_words = 0;
-    bound_ = bind_placeholders(o_.command, arch_words);
-    if (arch_words == 0)
-      throw input_error("--accuracy-cmd '{}': expected {{arch}} as a word of its own, outside quotes, where the "
-                        "candidate's YAML path goes",
+    int arch_words = 0, py_words = 0, onnx_words = 0;
+    bound_ = bind_placeholders(o_.command, arch_words, py_words, onnx_words);
+    if (arch_words + py_words + onnx_words == 0)
+      throw input_error("--accuracy-cmd '{}': expected {{arch}} (or {{pytorch}}, {{onnx}}) as a word of its own, "
+                        "outside quotes, where the candidate's YAML (net.py, net.onnx) path goes",
                         o_.command);
+    write_py_ = py_words > 0;
+    write_onnx_ = onnx_words > 0;
     if (!(o_.timeout_s > 0)) throw input_error("--accuracy-timeout: expected a positive number of seconds, got {}", o_.timeout_s);
     make_private_dir();
   }
@@ -187,18 +197,26 @@ class CmdScorer final : public AccuracyScorer {
     const std::string yaml = to_yaml(spec);
     // A fresh name per trial (pid, counter): workers share the directory, and O_EXCL never
     // writes through a file or link that is already there.
-    const std::string arch = (std::filesystem::path(dir_) / fmt::format("nesim_arch_{:016x}_{}_{}.yaml", fnv1a64(yaml),
+    const std::string stem = (std::filesystem::path(dir_) / fmt::format("nesim_arch_{:016x}_{}_{}", fnv1a64(yaml),
                                                                          getpid(), trials_++)).string();
-    const int fd = ::open(arch.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (fd < 0) return {false, 0, fmt::format("cannot create {}: {}", arch, std::strerror(errno))};
-    const bool written = ::write(fd, yaml.data(), yaml.size()) == static_cast<ssize_t>(yaml.size());
-    ::close(fd);
-    if (!written) {
-      ::unlink(arch.c_str());
-      return {false, 0, fmt::format("cannot write the candidate to {}", arch)};
+    const std::string arch = stem + ".yaml";
+    std::vector<std::string> written;
+    auto remove_written = [&] {
+      for (const std::string& p : written) ::unlink(p.c_str());
+    };
+    std::string py, onnx;
+    if (std::string err = write_private(arch, yaml, written); !err.empty()) return remove_written(), AccuracyResult{false, 0, err};
+    try {
+      if (write_py_ && (py = stem + ".py", !write_private(py, pytorch_source(net), written).empty()))
+        return remove_written(), AccuracyResult{false, 0, fmt::format("cannot write the candidate to {}", py)};
+      if (write_onnx_ && (onnx = stem + ".onnx", !write_private(onnx, onnx_model_bytes(net), written).empty()))
+        return remove_written(), AccuracyResult{false, 0, fmt::format("cannot write the candidate to {}", onnx)};
+    } catch (const InputError& e) {
+      remove_written();
+      return {false, 0, e.what()};
     }
-    Finished f = run_shell(bound_, {arch, std::to_string(seed)}, o_.timeout_s);
-    ::unlink(arch.c_str());
+    Finished f = run_shell(bound_, {arch, std::to_string(seed), py, onnx}, o_.timeout_s);
+    remove_written();
     const std::string& command = o_.command;
     const std::string line = last_line(f.stdout_text);
     if (f.timed_out) return {false, 0, fmt::format("'{}' timed out after {} s", command, o_.timeout_s)};
@@ -234,7 +252,20 @@ class CmdScorer final : public AccuracyScorer {
     owner_ = getpid();
   }
 
+  // Writes `content` to a new file `path` (O_EXCL, no links followed), noting it in `written`;
+  // returns "" or what went wrong.
+  static std::string write_private(const std::string& path, const std::string& content,
+                                   std::vector<std::string>& written) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0) return fmt::format("cannot create {}: {}", path, std::strerror(errno));
+    written.push_back(path);
+    const bool ok = write_all(fd, content.data(), content.size());
+    ::close(fd);
+    return ok ? "" : fmt::format("cannot write the candidate to {}", path);
+  }
+
   ScorerOptions o_;
+  bool write_py_ = false, write_onnx_ = false;
   std::string bound_;   // the command with its whole-word placeholders bound to "$1", "$2"
   std::string dir_;
   pid_t owner_ = 0;

@@ -25,41 +25,62 @@ std::optional<bool>& torch_delegate() {
   return available;
 }
 
-class ParamsScorer final : public AccuracyScorer {
+// The parameter-free scorers, on the network that is trained (the proxy task's classifier), not
+// the deployed one: a 1000-class head or a 224 x 224 input would otherwise dominate them.
+class ClosedFormScorer : public AccuracyScorer {
  public:
-  std::string name() const override { return "params"; }
+  explicit ClosedFormScorer(const ScorerOptions& o) : shape_(classifier_shape(o)) {}
   bool closed_form() const override { return true; }
-  AccuracyResult score(const ModelSpec&, const Network& net, uint64_t) const override {
+  AccuracyResult score(const ModelSpec& spec, const Network& net, uint64_t) const override {
+    return {true, measure(classifier_network(spec, net, shape_)), {}};
+  }
+
+ protected:
+  virtual double measure(const Network& trained) const = 0;
+
+ private:
+  ClassifierShape shape_;
+};
+
+class ParamsScorer final : public ClosedFormScorer {
+ public:
+  using ClosedFormScorer::ClosedFormScorer;
+  std::string name() const override { return "params"; }
+
+ private:
+  double measure(const Network& net) const override {
     int64_t p = 0;
     for (const Layer& l : net.layers) p += layer_params(net, l);
-    return {true, static_cast<double>(p), {}};
+    return static_cast<double>(p);
   }
 };
 
-class MacsScorer final : public AccuracyScorer {
+class MacsScorer final : public ClosedFormScorer {
  public:
+  using ClosedFormScorer::ClosedFormScorer;
   std::string name() const override { return "macs"; }
-  bool closed_form() const override { return true; }
-  AccuracyResult score(const ModelSpec&, const Network& net, uint64_t) const override {
+
+ private:
+  double measure(const Network& net) const override {
     int64_t m = 0;
     for (const Layer& l : net.layers) m += layer_macs(net, l);
-    return {true, static_cast<double>(m), {}};
+    return static_cast<double>(m);
   }
 };
 
-class EntropyScorer final : public AccuracyScorer {
+class EntropyScorer final : public ClosedFormScorer {
  public:
+  using ClosedFormScorer::ClosedFormScorer;
   std::string name() const override { return "entropy"; }
-  bool closed_form() const override { return true; }
-  AccuracyResult score(const ModelSpec&, const Network& net, uint64_t) const override {
-    return {true, entropy_score(net), {}};
-  }
+
+ private:
+  double measure(const Network& net) const override { return entropy_score(net); }
 };
 
 const bool builtins_registered = [] {
-  register_scorer("params", [](const ScorerOptions&) { return std::make_unique<ParamsScorer>(); });
-  register_scorer("macs", [](const ScorerOptions&) { return std::make_unique<MacsScorer>(); });
-  register_scorer("entropy", [](const ScorerOptions&) { return std::make_unique<EntropyScorer>(); });
+  register_scorer("params", [](const ScorerOptions& o) { return std::make_unique<ParamsScorer>(o); });
+  register_scorer("macs", [](const ScorerOptions& o) { return std::make_unique<MacsScorer>(o); });
+  register_scorer("entropy", [](const ScorerOptions& o) { return std::make_unique<EntropyScorer>(o); });
   return true;
 }();
 
@@ -71,7 +92,7 @@ bool register_scorer(const std::string& name, ScorerFactory factory) {
 }
 
 const std::vector<std::string>& torch_scorer_names() {
-  static const std::vector<std::string> names = {"grad_norm", "naswot", "snip", "synflow", "train"};
+  static const std::vector<std::string> names = {"grad_norm", "naswot", "snip", "supernet", "synflow", "train"};
   return names;
 }
 

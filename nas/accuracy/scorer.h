@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "nas/accuracy/classifier_net.h"
 #include "sim/graph/network.h"
 #include "sim/modelfmt/model_spec.h"
 
@@ -24,9 +25,12 @@ struct AccuracyResult {
 
 // Options shared by the scorers; each reads what it needs.
 struct ScorerOptions {
-  int input_size = 32;          // proxies/training resize the candidate's input to this (H = W)
+  // The proxy task (ClassifierShape, docs/accuracy.md): every scorer sees classifier_network() at
+  // these, the parameter-free ones (params, macs, entropy) included.
+  int input_size = 56;          // H = W; Fashion-MNIST's 28 x 28 resized bilinearly to it
   int in_channels = 1;          // Fashion-MNIST is grey
   int classes = 10;
+  int skip_strides = 0;         // the first N downsampling steps run at stride 1
   int batch = 32;               // proxy minibatch
   int train_steps = 120;        // `train` budget in SGD steps (MobileNetV2 at 32x32: ~50 s on 2 cores)
   int threads = 2;
@@ -37,9 +41,17 @@ struct ScorerOptions {
   int train_batch = 64;         // `train` minibatch
   double learning_rate = 0.05;  // `train`: SGD, momentum 0.9, cosine decay to 0 over train_steps
   int eval_images = 2000;       // `train` scores on the first eval_images of the 10k test set
+  std::string supernet;         // `supernet`: the trained weights (nesim supernet --out)
+  int oracle_images = 500;      // `supernet`: test images a candidate is scored on
+  int calibration_batches = 4;  // `supernet`: training batches that re-estimate BN statistics
   // `train`: called after each SGD step in the process that scores (the CLI's progress; may be empty).
   std::function<void(int steps_done)> on_train_step;
 };
+
+// The proxy task's network shape these options describe.
+inline ClassifierShape classifier_shape(const ScorerOptions& o) {
+  return {o.in_channels, o.input_size, o.classes, o.skip_strides};
+}
 
 class AccuracyScorer {
  public:
@@ -54,7 +66,8 @@ class AccuracyScorer {
   virtual bool closed_form() const { return false; }
 };
 
-// A scorer by name: "params", "macs", "entropy", and where built "naswot", "synflow",
+// A scorer by name: "params", "macs", "entropy" (of the proxy task's network, classifier_network()
+// at the options' shape: what is trained, not the deployed network), and where built "naswot", "synflow",
 // "grad_norm", "snip", "train", and "cmd" (needs options.command). InputError listing the
 // available names when `name` is unknown or unavailable in this build.
 std::unique_ptr<AccuracyScorer> make_scorer(const std::string& name, const ScorerOptions& options);
@@ -67,7 +80,7 @@ std::vector<std::string> scorer_names();  // available in this build, sorted
 // it is "params" (available in every build).
 std::string default_proxy();
 
-// The scorers that need libtorch ("grad_norm", "naswot", "snip", "synflow", "train"), sorted.
+// The scorers that need libtorch ("grad_norm", "naswot", "snip", "supernet", "synflow", "train"), sorted.
 const std::vector<std::string>& torch_scorer_names();
 
 // Thrown by make_scorer() for a libtorch scorer in a process that has none linked but knows a

@@ -20,6 +20,8 @@
 #include "nas/search/search_state.h"
 #include "nas/search/report.h"
 #include "sim/exec/rank.h"
+#include "sim/export/onnx_export.h"
+#include "sim/export/pytorch_export.h"
 #include "sim/modelfmt/model_expand.h"
 #include "sim/report/output_file.h"
 #include "sim/report/result_writers.h"
@@ -61,6 +63,9 @@ void Search::check_options() const {
   if (o_.jobs < 1) throw input_error("--jobs: expected a positive integer, got {}", o_.jobs);
   if (o_.sim_every < 1) throw input_error("--sim-every: expected a positive integer, got {}", o_.sim_every);
   if (o_.sim_top < 1) throw input_error("--sim-top: expected a positive integer, got {}", o_.sim_top);
+  if (o_.train_every < 0) throw input_error("--train-every: expected 0 (never) or a positive integer, got {}", o_.train_every);
+  if (o_.train_top < 1) throw input_error("--train-top: expected a positive integer, got {}", o_.train_top);
+  if (o_.train_seeds < 1) throw input_error("--train-seeds: expected a positive integer, got {}", o_.train_seeds);
   if (!(o_.refine_threshold_pct >= 0))
     throw input_error("--refine-threshold: expected a non-negative percentage, got {}", o_.refine_threshold_pct);
   if (o_.resume && o_.out_dir.empty()) throw input_error("--resume needs the --out directory of the run to continue");
@@ -282,6 +287,7 @@ SearchResult Search::run() {
   start_ = std::chrono::steady_clock::now();
   check_options();
   check_scorer(o_.accuracy);  // before MPI or the run directory: it may need nesim-torch (an exec)
+  if (o_.train_every > 0) check_scorer("train");
   progress_ = std::make_unique<Progress>("search", static_cast<size_t>(o_.budget), "evaluations", o_.progress);
   SpaceOverrides ov;
   ov.channels = o_.channels;
@@ -298,6 +304,7 @@ SearchResult Search::run() {
     if (!o_.out_dir.empty() && exec::is_output_rank()) scorer_options.work_dir = o_.out_dir;
     scorer_ = std::shared_ptr<const AccuracyScorer>(make_scorer(o_.accuracy, scorer_options));
     eval_ = std::make_unique<Evaluator>(o_.hw, regressor, scorer_, o_.seed, o_.max_peak_states);
+    if (o_.train_every > 0) trainer_ = std::shared_ptr<const AccuracyScorer>(make_scorer("train", o_.trainer));
     evaluate_baseline();
   } catch (...) {
     discard_new_run();
@@ -307,6 +314,7 @@ SearchResult Search::run() {
   // The base architecture (closest grid point) is every strategy's first candidate.
   std::mt19937_64 rng(o_.seed);
   next_check_ = o_.sim_every;
+  next_training_ = o_.train_every;
   {
     const Arch b = base_arch(r_.space);
     evaluate_new({b});
@@ -356,6 +364,10 @@ SearchResult Search::run() {
       simulate_top(static_cast<size_t>(o_.sim_top));
       next_check_ += o_.sim_every;
     }
+    while (o_.train_every > 0 && static_cast<int>(r_.candidates.size()) >= next_training_) {
+      train_top(static_cast<size_t>(o_.train_top));
+      next_training_ += o_.train_every;
+    }
     progress();
   }
   // The reported best is simulator-verified: simulate the top until the best is a simulated one.
@@ -391,6 +403,20 @@ SearchResult Search::run() {
     if (!dominated) r_.pareto.push_back(id);
   }
 
+  {
+    std::vector<int> scored;
+    for (const CandidateRecord& c : r_.candidates)
+      if (c.eval.ok && c.eval.accuracy_ok && std::isfinite(c.latency_ms)) scored.push_back(c.id);
+    std::sort(scored.begin(), scored.end(), [&](int a, int b) {
+      const CandidateRecord &x = r_.candidates[a], &y = r_.candidates[b];
+      if (x.latency_ms != y.latency_ms) return x.latency_ms < y.latency_ms;
+      return x.eval.accuracy != y.eval.accuracy ? x.eval.accuracy > y.eval.accuracy : a < b;
+    });
+    for (int id : scored)
+      if (r_.accuracy_front.empty() || r_.candidates[id].eval.accuracy > r_.candidates[r_.accuracy_front.back()].eval.accuracy)
+        r_.accuracy_front.push_back(id);
+  }
+
   const CandidateRecord& best = r_.candidates[r_.best_id];
   r_.best_spec = to_model_spec(r_.space, best.arch);
   r_.best_spec.name = r_.space.name + "_best";
@@ -403,7 +429,7 @@ SearchResult Search::run() {
     return json{{"latency_ms", c.latency_ms}, {"predicted_latency_ms", c.eval.predicted_ms * correction_},
                 {"memory_bytes", c.eval.memory_bytes}, {"params", c.eval.params}, {"macs", c.eval.macs},
                 {"peak_activation_bytes", c.eval.peak_activation_bytes}, {"accuracy_score", c.eval.accuracy},
-                {"feasible", c.violation == 0}, {"description", c.description}};
+                {"accuracy_signal", o_.accuracy}, {"feasible", c.violation == 0}, {"description", c.description}};
   };
   json& s = r_.summary;
   s["schema_version"] = kSchemaVersion;  // of summary.json and the CSVs beside it (docs/outputs.md)
@@ -428,6 +454,19 @@ SearchResult Search::run() {
   s["channels"] = r_.space.channels;
   s["hw"] = o_.hw_path.empty() ? o_.hw.name : o_.hw_path;
   s["accuracy_scorer"] = o_.accuracy;
+  // What every accuracy number in this file is: the signal, and where its quality is measured.
+  s["accuracy"] = {{"signal", o_.accuracy},
+                   {"proxy_task", {{"input_size", o_.scorer.input_size}, {"skip_strides", o_.scorer.skip_strides}}},
+                   {"validation", "docs/benchmarks.md, \"Accuracy signals against the trained reference\""}};
+  json front = json::array();
+  for (int id : r_.accuracy_front) {
+    const CandidateRecord& c = r_.candidates[id];
+    front.push_back({{"id", id}, {"latency_ms", c.latency_ms}, {"accuracy_score", c.eval.accuracy},
+                     {"accuracy_signal", o_.accuracy}, {"memory_bytes", c.eval.memory_bytes},
+                     {"feasible", c.violation == 0}, {"description", c.description}});
+  }
+  s["accuracy_front"] = front;
+  s["training_checks"] = training_summary();
   s["objectives"] = r_.space.objectives;
   json cons = json::object();
   const Constraints& c = r_.space.constraints;
@@ -464,14 +503,19 @@ void Search::write_outputs() {
     hist += fmt::format("{},{}\n", i + 1, std::isfinite(r_.history[i]) ? fmt::format("{}", r_.history[i]) : "");
   for (const SimulationCheck& k : r_.checks)
     sims += fmt::format("{},{},{},{},{}\n", k.at_evaluation, k.id, k.predicted_ms, k.simulated_ms, k.error_pct);
-  OutputFiles out;  // all seven appear together, or none does
+  // The best model also as net.py / net.onnx, so it can be trained or deployed as it stands.
+  const Network best = expand(r_.best_spec, (dir / "best.yaml").string());
+  OutputFiles out;  // all nine appear together, or none does
   out.add((dir / "candidates.csv").string(), cand);
   out.add((dir / "pareto.csv").string(), pareto);
   out.add((dir / "history.csv").string(), hist);
   out.add((dir / "simulations.csv").string(), sims);
   out.add((dir / "best.yaml").string(), to_yaml(r_.best_spec));
+  out.add((dir / "best.py").string(), pytorch_source(best));
+  out.add((dir / "best.onnx").string(), onnx_model_bytes(best));
   out.add((dir / "report.html").string(), render_report(r_));
   out.add((dir / "summary.json").string(), json_text(r_.summary, 2) + "\n");
+  if (o_.train_every > 0) out.add((dir / "trainings.csv").string(), trainings_csv());
   out.commit();
 }
 

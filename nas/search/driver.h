@@ -45,6 +45,19 @@ struct SearchOptions {
   int sim_every = 200;             // simulate the top candidates every this many evaluations
   int sim_top = 5;
   double refine_threshold_pct = 5; // refine the oracle when the mean error of a check is above this
+  // Accuracy ground truth in the loop: every train_every evaluations (0: never) the train_top best
+  // candidates not yet trained are trained for real, train_seeds seeds each, with `trainer`'s
+  // budget (default: the reference's, one epoch tested on all 10,000 test images), and the
+  // accuracy signal's agreement with them is logged.
+  int train_every = 0;
+  int train_top = 2;
+  int train_seeds = 2;
+  ScorerOptions trainer = [] {
+    ScorerOptions t;
+    t.train_steps = 938;  // one epoch of 60,000 images at batch 64
+    t.eval_images = 10000;
+    return t;
+  }();
   int64_t max_peak_states = 20'000;  // network_stats' exact-order search cap per candidate
   std::string out_dir;             // "" = write nothing (in-process use)
   bool resume = false;             // continue the run journalled in out_dir
@@ -68,6 +81,14 @@ struct SimulationCheck {
   double predicted_ms = 0, simulated_ms = 0, error_pct = 0;  // prediction as refined at the time
 };
 
+// One candidate trained for real during the search (SearchOptions::train_every).
+struct TrainingCheck {
+  int at_evaluation = 0, id = 0;
+  double estimate = 0;            // the accuracy signal's score
+  std::vector<double> trained;    // test accuracy per seed (NaN where the run failed)
+  double trained_mean = 0;        // over the seeds that succeeded; NaN when none did
+};
+
 struct Refinement {
   int at_evaluation = 0;
   double mean_error_pct = 0;       // of the check that triggered it
@@ -78,6 +99,9 @@ struct SearchResult {
   SearchSpace space;
   std::vector<CandidateRecord> candidates;  // by id, in evaluation order
   std::vector<int> pareto;                  // ids, by latency
+  // The accuracy-latency front whatever the objectives: the evaluated candidates (accuracy
+  // scored, latency known) that no other beats on both accuracy estimate and latency, by latency.
+  std::vector<int> accuracy_front;
   int best_id = -1;
   ModelSpec best_spec;
   CandidateRecord baseline;                 // the base model file itself (id -1)
@@ -85,6 +109,7 @@ struct SearchResult {
   std::vector<double> history;              // [i]: best feasible latency (ms) after i+1 evaluations; inf if none
   std::vector<SimulationCheck> checks;
   std::vector<Refinement> refinements;
+  std::vector<TrainingCheck> trainings;
   int simulations = 0;                      // distinct candidates simulated, baseline included
   nlohmann::json summary;                   // what summary.json holds
   double wall_s = 0;

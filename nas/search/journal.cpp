@@ -19,9 +19,18 @@ std::string record_problem(const json& j) {
     return ok ? "" : fmt::format("key '{}': expected {}, got {}", key, kind, json_text(o[key]).substr(0, 40));
   };
   const auto has = [](const json& o, const std::string& key) { return o.contains(key) ? o[key] : json(); };
-  std::string bad = field(j, "type", "\"eval\" or \"sim\"", has(j, "type") == "eval" || has(j, "type") == "sim");
+  std::string bad = field(j, "type", "\"eval\", \"sim\" or \"train\"",
+                          has(j, "type") == "eval" || has(j, "type") == "sim" || has(j, "type") == "train");
   if (bad.empty()) bad = field(j, "key", "the candidate's genes as a string", has(j, "key").is_string() && !has(j, "key").empty());
   if (!bad.empty()) return bad;
+  if (j["type"] == "train") {
+    bad = field(j, "accuracies", "a list of accuracies (null for a failed run)", has(j, "accuracies").is_array());
+    if (bad.empty())
+      for (const json& a : j["accuracies"])
+        if (!a.is_null() && !(a.is_number() && a >= 0 && a <= 1))
+          return field(j, "accuracies", "numbers in [0, 1] or null", false);
+    return bad;
+  }
   if (j["type"] == "sim") {
     bad = field(j, "latency_ms", "a positive number", has(j, "latency_ms").is_number() && has(j, "latency_ms") > 0);
     if (bad.empty()) bad = field(j, "total_cycles", "an integer", has(j, "total_cycles").is_number_integer());

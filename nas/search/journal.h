@@ -12,7 +12,7 @@
 namespace nesim::nas {
 
 struct JournalEntry {
-  std::string type;       // "eval" or "sim"
+  std::string type;       // "eval", "sim" or "train"
   std::string key;        // arch_key() of the candidate, or "base"
   nlohmann::json record;  // the whole line
 };

@@ -57,6 +57,30 @@ std::string pareto_svg(const SearchResult& r, bool zoom_to_front) {
   return svg::scatter_svg(p);
 }
 
+// The accuracy estimate against latency of every candidate evaluated, the accuracy-latency front
+// above them: what a user trades, whatever the search's own objectives were.
+std::string accuracy_svg(const SearchResult& r) {
+  svg::ScatterPlot p;
+  const std::string signal = r.summary.value("accuracy_scorer", "");
+  p.x_label = "latency (ms; simulated where simulated, else refined regressor)";
+  p.y_label = "accuracy estimate (" + signal + "; higher is better)";
+  auto point = [](const CandidateRecord& c, std::string title) {
+    return svg::Point{c.latency_ms, c.eval.accuracy, std::move(title)};
+  };
+  svg::Layer infeasible{"infeasible", "#ccc", {}}, feasible{"feasible", "#9ab", {}};
+  const size_t step = std::max<size_t>(1, r.candidates.size() / 3000);
+  for (size_t i = 0; i < r.candidates.size(); i += step) {
+    const CandidateRecord& c = r.candidates[i];
+    if (c.eval.ok && c.eval.accuracy_ok) (c.violation == 0 ? feasible : infeasible).points.push_back(point(c, ""));
+  }
+  p.cloud = {infeasible, feasible};
+  p.front = {"accuracy-latency front", "#d33", {}};
+  for (int id : r.accuracy_front) p.front.points.push_back(point(r.candidates[id], r.candidates[id].description));
+  p.highlights = {{"baseline", "#36c", svg::Mark::Square, point(r.baseline, "baseline")},
+                  {"best", "#2a2", svg::Mark::Ring, point(r.candidates[r.best_id], "best")}};
+  return svg::scatter_svg(p);
+}
+
 // Best feasible latency after each evaluation, with the evaluations at which the simulator
 // checked the oracle's top candidates, and those at which the oracle was refined.
 std::string convergence_svg(const SearchResult& r) {
@@ -109,6 +133,9 @@ std::string render_report(const SearchResult& r) {
                    s.value("latency_reduction_pct", 0.0), s.value("memory_reduction_pct", 0.0));
   h += "<h2>Pareto front</h2>\n" + pareto_svg(r, false);
   h += "<p>Around the front (candidates outside these axes left out):</p>\n" + pareto_svg(r, true);
+  h += "<h2>Accuracy against latency</h2>\n<p>Accuracy estimate: <code>" + esc(s.value("accuracy_scorer", "")) +
+       "</code> (what it is worth against trained accuracy: docs/benchmarks.md). The front holds the candidates no "
+       "other beats on both.</p>\n" + accuracy_svg(r);
   h += "<h2>Convergence</h2>\n<p>Best feasible latency after each evaluation. It can step up where a simulator "
        "check replaced a prediction by the simulated latency, or where the oracle was refined.</p>\n" +
        convergence_svg(r);

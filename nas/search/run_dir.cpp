@@ -1,7 +1,5 @@
 // The run directory of a search (docs/search.md, "Resume"): run.json with a content hash of every
 // input, the advisory lock, the journals, and what --resume reads back from them.
-#include <fcntl.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -16,6 +14,7 @@
 #include "sim/exec/rank.h"
 #include "sim/modelfmt/model_expand.h"
 #include "sim/report/output_file.h"
+#include "sim/report/run_files.h"
 #include "sim/util/error.h"
 #include "sim/util/fd_io.h"
 #include "sim/util/hash.h"
@@ -29,22 +28,9 @@ namespace {
 // FNV-1a 64 of a file's bytes: run.json records the content of every input a journal depends on.
 std::string content_hash(const std::string& text) { return fmt::format("{:016x}", fnv1a64(text)); }
 
-bool is_link(const fs::path& p) {
-  std::error_code ec;
-  return fs::is_symlink(fs::symlink_status(p, ec));
-}
-
 bool present(const fs::path& p) {  // a dangling link counts
   std::error_code ec;
   return fs::exists(fs::symlink_status(p, ec));
-}
-
-// The run's own files live in the run directory: a link there could send them anywhere.
-void refuse_symlink(const fs::path& p) {
-  if (is_link(p))
-    throw input_error("{}: is a symbolic link; a search keeps its run files in its --out directory itself: remove the "
-                      "link, or choose another --out",
-                      p.string());
 }
 
 }  // namespace
@@ -61,66 +47,22 @@ json Search::run_config() const {
       {"base_model", file(r_.space.base_path, "model")},
       {"hw", {{"path", o_.hw_path.empty() ? o_.hw.name : o_.hw_path}, {"hash", content_hash(to_yaml(o_.hw))}}},
       {"regressor", file(o_.regressor_path, "regressor")}};
-  const json scorer_options = {{"input_size", sc.input_size}, {"in_channels", sc.in_channels}, {"classes", sc.classes},
+  json inputs_with_oracle = inputs;
+  if (!sc.supernet.empty()) inputs_with_oracle["supernet"] = file(sc.supernet, "supernet");
+  const json scorer_options = {{"input_size", sc.input_size}, {"in_channels", sc.in_channels}, {"classes", sc.classes}, {"skip_strides", sc.skip_strides},
                                {"batch", sc.batch}, {"train_steps", sc.train_steps}, {"data_dir", sc.data_dir},
                                {"train_batch", sc.train_batch}, {"learning_rate", sc.learning_rate},
                                {"eval_images", sc.eval_images}};
-  return {{"space", o_.space_path}, {"inputs", inputs},
+  return {{"space", o_.space_path}, {"inputs", inputs_with_oracle},
           {"channels", r_.space.channels}, {"hw", o_.hw_path}, {"hw_name", o_.hw.name},
           {"regressor", o_.regressor_path}, {"accuracy", o_.accuracy}, {"accuracy_cmd", sc.command},
           {"accuracy_timeout_s", sc.timeout_s}, {"accuracy_options", scorer_options}, {"strategy", o_.strategy},
           {"population", so.population}, {"sample", so.sample}, {"screen", so.screen},
           {"mutate_genes", so.mutate_genes}, {"budget", o_.budget}, {"batch", o_.batch},
           {"seed", o_.seed}, {"sim_every", o_.sim_every}, {"sim_top", o_.sim_top},
-          {"refine_threshold_pct", o_.refine_threshold_pct}, {"max_peak_states", o_.max_peak_states}};
-}
-
-Journal::Journal(const std::string& path) : path_(path) {
-  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
-  if (fd_ < 0 && errno == ELOOP) refuse_symlink(path);
-  if (fd_ < 0) throw input_error("{}: cannot open the search journal for writing: {}", path, std::strerror(errno));
-}
-
-Journal::~Journal() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
-void Journal::append(const std::string& line) const {
-  if (fd_ < 0) return;
-  const std::string l = line + "\n";
-  if (!write_all(fd_, l.data(), l.size())) throw std::runtime_error(fmt::format("{}: write failed", path_));
-}
-
-void Journal::sync() const {
-  if (fd_ >= 0) ::fsync(fd_);
-}
-
-void Journal::clear() const {
-  if (fd_ >= 0 && ::ftruncate(fd_, 0) != 0) throw std::runtime_error(fmt::format("{}: truncate failed", path_));
-}
-
-RunLock::RunLock(const fs::path& dir) {
-  const std::string path = (dir / ".lock").string();
-  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-  if (fd_ < 0 && errno == ELOOP) refuse_symlink(path);
-  if (fd_ < 0) throw input_error("{}: cannot open the run's lock file: {}", path, std::strerror(errno));
-  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-    char buf[32] = {};
-    const ssize_t n = ::pread(fd_, buf, sizeof buf - 1, 0);
-    ::close(fd_);
-    std::string pid = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
-    pid = pid.substr(0, pid.find_first_not_of("0123456789"));
-    throw input_error("--out: another nesim search is using {}{}; wait for it to end, or choose another --out",
-                      dir.string(), pid.empty() ? "" : fmt::format(" (pid {})", pid));
-  }
-  const std::string pid = std::to_string(::getpid()) + "\n";
-  if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, pid.data(), pid.size(), 0) < 0) {
-    // The pid is only for the message; the lock itself is held.
-  }
-}
-
-RunLock::~RunLock() {
-  if (fd_ >= 0) ::close(fd_);
+          {"refine_threshold_pct", o_.refine_threshold_pct}, {"train_every", o_.train_every},
+          {"train_top", o_.train_top}, {"train_seeds", o_.train_seeds}, {"train_steps", o_.trainer.train_steps},
+          {"train_eval_images", o_.trainer.eval_images}, {"max_peak_states", o_.max_peak_states}};
 }
 
 namespace {
@@ -157,7 +99,7 @@ void Search::open_run_dir() {
     if (ec) throw input_error("--out: cannot create directory {}: {}", o_.out_dir, ec.message());
     created_dir_ = true;
   }
-  lock_ = std::make_unique<RunLock>(dir);
+  lock_ = std::make_unique<RunLock>(dir, "nesim search");
   refuse_symlink(run);
   refuse_symlink(journal);
   refuse_symlink(pending);

@@ -17,6 +17,7 @@
 #include "nas/search/driver.h"
 #include "nas/search/evaluate.h"
 #include "nas/search/strategy.h"
+#include "sim/report/run_files.h"
 #include "sim/util/progress.h"
 
 namespace nesim::nas::detail {
@@ -24,38 +25,6 @@ namespace nesim::nas::detail {
 namespace fs = std::filesystem;
 using nlohmann::json;
 inline constexpr double kInf = std::numeric_limits<double>::infinity();
-
-// Appends whole lines to the journal. One write() per line: a kill -9 leaves every finished line
-// intact (at most a torn last line, dropped on resume); sync() makes them durable. The file is
-// opened with O_NOFOLLOW: a journal that is a symbolic link is refused.
-class Journal {
- public:
-  explicit Journal(const std::string& path);
-  ~Journal();
-  Journal(const Journal&) = delete;
-  Journal& operator=(const Journal&) = delete;
-  void append(const std::string& line) const;
-  void sync() const;
-  void clear() const;
-
- private:
-  std::string path_;
-  int fd_ = -1;
-};
-
-// An advisory lock on the run directory (`DIR/.lock`, flock), held for the whole run: a second
-// search or resume on the same directory is refused instead of interleaving its journal lines.
-// The lock file holds the owner's pid for the message.
-class RunLock {
- public:
-  explicit RunLock(const fs::path& dir);
-  ~RunLock();
-  RunLock(const RunLock&) = delete;
-  RunLock& operator=(const RunLock&) = delete;
-
- private:
-  int fd_ = -1;
-};
 
 class Search : public Scoreboard {
  public:
@@ -95,6 +64,9 @@ class Search : public Scoreboard {
   void rescore(CandidateRecord& c) const;
   void evaluate_new(const std::vector<Arch>& archs);
   void simulate_top(size_t k);
+  void train_top(size_t k);  // train_checks.cpp
+  json training_summary() const;
+  std::string trainings_csv() const;
   std::vector<int> ranking() const;
   void progress(bool done = false);
   void write_outputs();
@@ -121,6 +93,8 @@ class Search : public Scoreboard {
   std::unique_ptr<Progress> progress_;
   size_t last_progress_ = 0;
   int next_check_ = 0;              // evaluation count of the next simulator check
+  int next_training_ = 0;           // evaluation count of the next training check (train_every > 0)
+  std::shared_ptr<const AccuracyScorer> trainer_;  // "train" at the check budget (train_every > 0)
   std::chrono::steady_clock::time_point start_;
 };
 

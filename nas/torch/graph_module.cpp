@@ -142,6 +142,25 @@ torch::Tensor GraphModuleImpl::run_layer(size_t i, const std::vector<torch::Tens
   return torch::Tensor();
 }
 
+void GraphModuleImpl::share_weights(
+    const std::function<torch::Tensor(const std::string& slot, const torch::Tensor& own)>& share) {
+  weights_.clear();
+  for (size_t i = 0; i < net_.layers.size(); ++i) {
+    const std::string& name = net_.layers[i].name;
+    Node& n = nodes_[i];
+    auto swap = [&](torch::Tensor& t, const std::string& role, bool is_weight) {
+      if (!t.defined()) return;
+      t = share(name + "/" + role, t);
+      if (is_weight) weights_.push_back(t);
+    };
+    if (n.conv) swap(n.conv->weight, "conv.weight", true), swap(n.conv->bias, "conv.bias", false);
+    if (n.bn) swap(n.bn->weight, "bn.weight", false), swap(n.bn->bias, "bn.bias", false);
+    if (n.fc) swap(n.fc->weight, "fc.weight", true), swap(n.fc->bias, "fc.bias", false);
+    if (n.se_reduce) swap(n.se_reduce->weight, "se_reduce.weight", true), swap(n.se_reduce->bias, "se_reduce.bias", false);
+    if (n.se_expand) swap(n.se_expand->weight, "se_expand.weight", true), swap(n.se_expand->bias, "se_expand.bias", false);
+  }
+}
+
 std::vector<torch::Tensor> GraphModuleImpl::forward_all(const torch::Tensor& x) {
   std::vector<torch::Tensor> outs(net_.layers.size());
   outs[0] = x;
@@ -160,7 +179,7 @@ torch::Tensor GraphModuleImpl::forward(const torch::Tensor& x) {
 }
 
 GraphModule classifier_module(const ModelSpec& spec, const Network& net, const ScorerOptions& options, uint64_t seed) {
-  Network c = classifier_network(spec, net, {options.in_channels, options.input_size, options.classes});
+  Network c = classifier_network(spec, net, classifier_shape(options));
   torch::manual_seed(seed);
   return GraphModule(c);
 }

@@ -35,6 +35,12 @@ class GraphModuleImpl : public torch::nn::Module {
 
   const Network& network() const { return net_; }
 
+  // Every learned tensor of the module, named "<layer name>/<role>" (role: conv.weight, conv.bias,
+  // bn.weight, bn.bias, fc.weight, fc.bias, se_reduce.weight, ...), in layer order. `share`
+  // returns what the module uses from now on instead (the supernet's slice of that shape); the
+  // module's own tensors are then unused. BN running statistics stay the module's own.
+  void share_weights(const std::function<torch::Tensor(const std::string& slot, const torch::Tensor& own)>& share);
+
  private:
   struct Node {
     torch::nn::Conv2d conv{nullptr};

@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "nas/torch/graph_module.h"
+#include "nas/torch/training.h"
 #include "sim/util/error.h"
 
 extern "C" {
@@ -17,49 +17,9 @@ int nesim_torch_train_anchor = 0;
 namespace nesim::nas {
 namespace {
 
-// Epochs of seeded shuffles of [0, n): the training order (same on every platform).
-class Shuffler {
- public:
-  Shuffler(int64_t n, uint64_t seed) : order_(static_cast<size_t>(n)), rng_(seed) {
-    for (int64_t i = 0; i < n; ++i) order_[static_cast<size_t>(i)] = i;
-    shuffle();
-  }
-  std::vector<int64_t> next(int batch) {
-    std::vector<int64_t> out;
-    while (static_cast<int>(out.size()) < batch) {
-      if (pos_ == order_.size()) shuffle();
-      out.push_back(order_[pos_++]);
-    }
-    return out;
-  }
-
- private:
-  void shuffle() {
-    for (size_t i = order_.size(); i > 1; --i) std::swap(order_[i - 1], order_[rng_() % i]);
-    pos_ = 0;
-  }
-  std::vector<int64_t> order_;
-  std::mt19937_64 rng_;
-  size_t pos_ = 0;
-};
-
 // After a short budget, BN's running statistics (momentum 0.1) still remember their
-// initialisation and make eval-mode accuracy meaningless. Re-estimate them as a plain average over
-// kRecalibrationBatches training batches with the trained weights (as once-for-all NAS does).
+// initialisation and make eval-mode accuracy meaningless: re-estimated over this many batches.
 constexpr int kRecalibrationBatches = 10;
-
-void recalibrate_batch_norm(GraphModule& m, const ImageSet& train, Shuffler& order, const ScorerOptions& o) {
-  bool any = false;
-  for (const auto& module : m->modules(/*include_self=*/false))
-    if (auto* bn = module->as<torch::nn::BatchNorm2dImpl>()) {
-      bn->reset_running_stats();
-      bn->options.momentum(c10::nullopt);  // cumulative average
-      any = true;
-    }
-  if (!any) return;
-  m->train();
-  for (int i = 0; i < kRecalibrationBatches; ++i) m->forward(image_batch(train, order.next(o.train_batch), o));
-}
 
 class TrainScorer final : public AccuracyScorer {
  public:
@@ -94,17 +54,8 @@ class TrainScorer final : public AccuracyScorer {
       if (o_.on_train_step) o_.on_train_step(step + 1);
     }
     torch::NoGradGuard no_grad;
-    recalibrate_batch_norm(m, train, order, o_);
-    m->eval();
-    int64_t correct = 0;
-    constexpr int64_t kEvalBatch = 500;
-    for (int64_t first = 0; first < test.count; first += kEvalBatch) {
-      std::vector<int64_t> index;
-      for (int64_t i = first; i < std::min(test.count, first + kEvalBatch); ++i) index.push_back(i);
-      torch::Tensor predicted = m->forward(image_batch(test, index, o_)).argmax(1);
-      correct += predicted.eq(label_batch(test, index)).sum().item<int64_t>();
-    }
-    return {true, static_cast<double>(correct) / static_cast<double>(test.count), {}};
+    recalibrate_batch_norm(m, train, order, kRecalibrationBatches, o_);
+    return {true, test_accuracy(m, test, o_), {}};
   }
 
  private:
@@ -115,4 +66,53 @@ const bool registered =
     register_scorer("train", [](const ScorerOptions& o) { return std::make_unique<TrainScorer>(o); });
 
 }  // namespace
+
+Shuffler::Shuffler(int64_t n, uint64_t seed) : order_(static_cast<size_t>(n)), rng_(seed) {
+  for (int64_t i = 0; i < n; ++i) order_[static_cast<size_t>(i)] = i;
+  shuffle();
+}
+
+std::vector<int64_t> Shuffler::next(int batch) {
+  std::vector<int64_t> out;
+  while (static_cast<int>(out.size()) < batch) {
+    if (pos_ == order_.size()) shuffle();
+    out.push_back(order_[pos_++]);
+  }
+  return out;
+}
+
+void Shuffler::shuffle() {
+  for (size_t i = order_.size(); i > 1; --i) std::swap(order_[i - 1], order_[rng_() % i]);
+  pos_ = 0;
+}
+
+void recalibrate_batch_norm(GraphModule& m, const ImageSet& train, Shuffler& order, int batches,
+                            const ScorerOptions& o) {
+  bool any = false;
+  for (const auto& module : m->modules(/*include_self=*/false))
+    if (auto* bn = module->as<torch::nn::BatchNorm2dImpl>()) {
+      bn->reset_running_stats();
+      bn->options.momentum(c10::nullopt);  // cumulative average
+      any = true;
+    }
+  if (!any) return;
+  torch::NoGradGuard no_grad;
+  m->train();
+  for (int i = 0; i < batches; ++i) m->forward(image_batch(train, order.next(o.train_batch), o));
+}
+
+double test_accuracy(GraphModule& m, const ImageSet& test, const ScorerOptions& o) {
+  torch::NoGradGuard no_grad;
+  m->eval();
+  int64_t correct = 0;
+  constexpr int64_t kEvalBatch = 500;
+  for (int64_t first = 0; first < test.count; first += kEvalBatch) {
+    std::vector<int64_t> index;
+    for (int64_t i = first; i < std::min(test.count, first + kEvalBatch); ++i) index.push_back(i);
+    torch::Tensor predicted = m->forward(image_batch(test, index, o)).argmax(1);
+    correct += predicted.eq(label_batch(test, index)).sum().item<int64_t>();
+  }
+  return static_cast<double>(correct) / static_cast<double>(test.count);
+}
+
 }  // namespace nesim::nas

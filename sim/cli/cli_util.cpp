@@ -132,4 +132,25 @@ Precision parse_precision(const std::string& s) {
   throw input_error("--precision {}: expected int8 or fp16", s);
 }
 
+void add_scoring_flags(CLI::App* app, ScoringFlags& f) {
+  app->add_option("--input-size", f.scorer.input_size, "Proxy task: input height = width the network is trained and scored at")
+      ->check(CLI::Range(8, 1024));
+  app->add_option("--skip-strides", f.scorer.skip_strides,
+                  "Proxy task: the first N downsampling steps run at stride 1 (keeps late stages spatial)")
+      ->check(CLI::Range(0, 8));
+  app->add_option("--batch", f.scorer.batch, "Proxy minibatch (images)")->check(CLI::Range(2, 4096));
+  app->add_option("--train-batch", f.scorer.train_batch, "Short-training minibatch")->check(CLI::Range(1, 4096));
+  app->add_option("--lr", f.scorer.learning_rate, "Short-training peak learning rate (SGD, cosine decay)")
+      ->check(kPositive);
+  app->add_option("--eval-images", f.scorer.eval_images, "Short training scores on the first N test images")
+      ->check(CLI::Range(1, 10000));
+  app->add_option("--threads", f.scorer.threads, "libtorch threads")->check(CLI::Range(1, 256));
+  app->add_option("--supernet", f.scorer.supernet, "Supernet weights for the 'supernet' scorer (nesim supernet --out)");
+  app->add_option("--oracle-images", f.scorer.oracle_images, "'supernet' scorer: test images per candidate")
+      ->check(CLI::Range(1, 10000));
+  app->add_option("--data-dir", f.scorer.data_dir, "Fashion-MNIST folder (gzipped IDX files)");
+  app->add_option("--seed", f.seed, "Random seed (initialisation, minibatches, sampling)");
+}
+
+
 }  // namespace nesim::cli

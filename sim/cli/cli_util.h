@@ -8,6 +8,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "nas/accuracy/scorer.h"
 #include "sim/graph/network.h"
 #include "sim/hw/hw_config.h"
 #include "sim/util/progress.h"
@@ -30,9 +31,13 @@ Command add_predict_command(CLI::App& parent);
 Command add_check_command(CLI::App& parent);
 Command add_accuracy_command(CLI::App& parent);
 Command add_proxy_eval_command(CLI::App& parent);
+Command add_reference_command(CLI::App& parent);
+Command add_supernet_command(CLI::App& parent);
 Command add_advise_command(CLI::App& parent);
 Command add_search_command(CLI::App& parent);
 Command add_experiment_command(CLI::App& parent);
+Command add_import_command(CLI::App& parent);
+Command add_export_command(CLI::App& parent);
 
 // Number checks whose message a user can read ("expected a number > 0, got '0'"), in place of
 // CLI11's PositiveNumber / NonNegativeNumber, which print the whole of DBL_MAX as the bound.
@@ -47,7 +52,15 @@ struct ProgressFlags {
 };
 void add_progress_flags(CLI::App* app, ProgressFlags& flags);
 
-// Loads a model (.yaml block format or SCALE-Sim .csv); a missing file is an InputError.
+// The proxy task and the trainer's options (--input-size, --skip-strides, --batch, --train-batch,
+// --lr, --eval-images, --threads, --data-dir) and --seed: `accuracy`, `proxy-eval`, `reference`.
+struct ScoringFlags {
+  nas::ScorerOptions scorer;
+  uint64_t seed = 1;
+};
+void add_scoring_flags(CLI::App* app, ScoringFlags& flags);
+
+// Loads a model (.yaml block format, SCALE-Sim .csv or .onnx); a missing file is an InputError.
 Network read_model(const std::string& path);
 // Loads a hardware config (.yaml or SCALE-Sim .cfg); a missing file is an InputError.
 HwConfig read_hw(const std::string& path);

@@ -38,8 +38,9 @@ int run_advise(const AdviseCliOptions& c) {
   if (o.max_latency_ms && !(*o.max_latency_ms > 0))
     throw input_error("--max-latency-ms: expected a positive latency in ms, got {}", *o.max_latency_ms);
   check_outputs({{"--out", c.out}, {"--json", c.json}});
-  if (std::filesystem::path(c.model).extension() != ".yaml" && std::filesystem::path(c.model).extension() != ".yml")
-    throw input_error("--model {}: advise edits block-format models; expected a .yaml file (see docs/model-format.md)",
+  const std::string ext = std::filesystem::path(c.model).extension().string();
+  if (ext != ".yaml" && ext != ".yml" && ext != ".onnx")
+    throw input_error("--model {}: advise edits block-format models; expected a .yaml (or .onnx) file (see docs/model-format.md)",
                       c.model);
   read_model(c.model);  // the readable-file check and the loader's own messages
   const ModelSpec spec = load_model_spec(c.model);

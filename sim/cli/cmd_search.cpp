@@ -1,6 +1,8 @@
 // `nesim search`: neural architecture search for an engine (nas/search). A strategy proposes
 // candidates from a search space, the regressor scores them, the simulator checks the top ones,
 // and the result is written to --out (docs/search.md).
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -19,6 +21,7 @@ namespace {
 struct SearchCliOptions {
   nas::SearchOptions search;
   std::string space, hw, root = NESIM_SOURCE_DIR;
+  double train_epochs = 1;
   ProgressFlags progress;
 };
 
@@ -33,6 +36,8 @@ int run_search_command(SearchCliOptions& o) {
     throw input_error("--regressor: no file '{}' (train one with `nesim fit`)", s.regressor_path);
   if (s.accuracy == "cmd" && s.scorer.command.empty())
     throw input_error("--accuracy cmd needs --accuracy-cmd 'TRAINER {{arch}} {{seed}}'");
+  s.trainer.train_steps = std::max(1, static_cast<int>(std::ceil(o.train_epochs * 60000 / s.trainer.train_batch)));
+  s.trainer.data_dir = s.scorer.data_dir;
   s.parallel = exec::make_executor(s.jobs, "search job");
   const nas::SearchResult r = nas::run_search(s);
   const nlohmann::json& j = r.summary;
@@ -44,7 +49,7 @@ int run_search_command(SearchCliOptions& o) {
   std::cout << fmt::format("latency reduction {:.1f} %, memory reduction {:.1f} %; {} evaluations, {} simulations, {:.1f} s\n",
                            j["latency_reduction_pct"].get<double>(), j["memory_reduction_pct"].get<double>(),
                            j["evaluations"].get<int>(), j["simulations"].get<int>(), r.wall_s);
-  std::cout << fmt::format("best: {}\nwrote {}/{{candidates.csv, pareto.csv, best.yaml, summary.json, report.html}}\n",
+  std::cout << fmt::format("best: {}\nwrote {}/{{candidates.csv, pareto.csv, best.yaml, best.py, best.onnx, summary.json, report.html}}\n",
                            r.candidates[r.best_id].description, s.out_dir);
   return 0;
 }
@@ -58,7 +63,7 @@ Command add_search_command(CLI::App& parent) {
       "search", "Search a space of networks for the fastest on an engine (regressor-scored, simulator-verified)");
   app->add_option("--space", o->space, "Search space file (nas/spaces/*.yaml)")->required();
   app->add_option("--hw", o->hw, "Hardware config")->required();
-  app->add_option("--out", s.out_dir, "Output directory (candidates.csv, pareto.csv, best.yaml, summary.json, "
+  app->add_option("--out", s.out_dir, "Output directory (candidates.csv, pareto.csv, best.yaml, best.py, best.onnx, summary.json, "
                                       "report.html, journal.jsonl)")->required();
   app->add_option("--budget", s.budget, "Distinct candidates to evaluate (base architecture included)")
       ->capture_default_str()->check(kPositive);
@@ -72,7 +77,8 @@ Command add_search_command(CLI::App& parent) {
   app->add_option("--regressor", s.regressor_path, "Latency regressor (default: traces/regressor-ne-pf.json)");
   app->add_option("--accuracy", s.accuracy, "Accuracy scorer (nas/accuracy): entropy, params, macs, ...")
       ->capture_default_str();
-  app->add_option("--accuracy-cmd", s.scorer.command, "External trainer for --accuracy cmd: 'CMD {arch} {seed}'");
+  app->add_option("--accuracy-cmd", s.scorer.command, "External trainer for --accuracy cmd: 'CMD {arch} {seed}' ({pytorch}, {onnx}: the candidate as net.py, net.onnx)");
+  app->add_option("--supernet", s.scorer.supernet, "Supernet weights for --accuracy supernet (nesim supernet --out)");
   app->add_option("--accuracy-timeout", s.scorer.timeout_s, "Seconds per external trainer run")->capture_default_str();
   app->add_option("--batch", s.batch, "Candidates proposed per round")->capture_default_str()->check(kPositive);
   app->add_option("--population", s.strategy_options.population, "evolution / nsga2 population size")
@@ -86,6 +92,14 @@ Command add_search_command(CLI::App& parent) {
       ->capture_default_str()->check(kPositive);
   app->add_option("--refine-threshold", s.refine_threshold_pct,
                   "Refine the latency oracle when a check's mean error is above this (%)")->capture_default_str();
+  app->add_option("--train-every", s.train_every,
+                  "Train the top candidates for real every this many evaluations (0: never); logs the accuracy "
+                  "signal's agreement")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  app->add_option("--train-top", s.train_top, "Candidates each training check trains")->capture_default_str()->check(kPositive);
+  app->add_option("--train-seeds", s.train_seeds, "Seeds per trained candidate")->capture_default_str()->check(kPositive);
+  app->add_option("--train-epochs", o->train_epochs, "Training checks' budget in epochs of Fashion-MNIST (default 1, the reference's)")
+      ->check(kPositive);
   add_progress_flags(app, o->progress);
   app->footer(
       "Example:\n  nesim search --space nas/spaces/detector.yaml --hw hwconfigs/ne-pf16.yaml --out runs/det "

@@ -32,7 +32,7 @@ std::string companion_torch_exe() {
   self[n] = 0;
   std::string dir(self);
   dir.erase(dir.rfind('/') + 1);
-  for (const std::string candidate : {dir + "nesim-torch", dir + "../libexec/nesim/nesim-torch"})
+  for (const std::string& candidate : {dir + "nesim-torch", dir + "../libexec/nesim/nesim-torch"})
     if (access(candidate.c_str(), X_OK) == 0) return candidate;
   return {};
 }
@@ -83,8 +83,10 @@ int main(int argc, char** argv) {
       nesim::cli::add_dataset_command(app), nesim::cli::add_fit_command(app),
       nesim::cli::add_predict_command(app), nesim::cli::add_check_command(app),
       nesim::cli::add_accuracy_command(app), nesim::cli::add_proxy_eval_command(app),
+      nesim::cli::add_reference_command(app), nesim::cli::add_supernet_command(app),
       nesim::cli::add_advise_command(app), nesim::cli::add_search_command(app),
-      nesim::cli::add_experiment_command(app)};
+      nesim::cli::add_experiment_command(app), nesim::cli::add_import_command(app),
+      nesim::cli::add_export_command(app)};
   app.footer("Run `nesim <command> --help` for a command's options.");
   reject_negative_unsigned(app);
 

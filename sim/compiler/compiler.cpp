@@ -117,6 +117,7 @@ Program Compiler::run() {
   for (const Layer& l : net_.layers) {
     std::string unit = unit_name(Unit::Vector);
     if (l.op == Op::Input || l.op == Op::Concat) unit = "";
+    if (l.op == Op::ChannelShuffle || l.op == Op::ChannelSlice) unit = "dma";
     if (l.op == Op::Conv2d || l.op == Op::FullyConnected || l.op == Op::SqueezeExcite) unit = unit_name(Unit::MacArray);
     if (l.op == Op::Conv2d && l.is_depthwise(net_.in_shape(l)) && hw_.depthwise.mode == DepthwiseMode::Dedicated)
       unit = unit_name(Unit::Depthwise);

@@ -112,7 +112,7 @@ std::vector<ComputeStep> LayerWork::vector_steps(int li, int64_t rows_out) const
     steps.push_back(s);
   };
   int64_t out_elems = rows_out * l.out.w * l.out.c;
-  bool special_act = l.act == Act::Sigmoid || l.act == Act::Swish;
+  bool special_act = l.act == Act::Sigmoid || l.act == Act::Swish || l.act == Act::Gelu;
   switch (l.op) {
     case Op::MaxPool:
     case Op::AvgPool: push(out_elems, int64_t{l.kernel_h} * l.kernel_w, false); break;
@@ -121,7 +121,13 @@ std::vector<ComputeStep> LayerWork::vector_steps(int li, int64_t rows_out) const
     case Op::Mul: push(out_elems, 1, false); break;
     case Op::Resize: push(out_elems, l.resize_mode == ResizeMode::Bilinear ? 4 : 1, false); break;
     case Op::Activation: push(out_elems, 1, special_act); break;
-    default: break;
+    case Op::BatchNorm: push(out_elems, 2, false); break;  // scale, shift
+    case Op::LayerNorm:  // mean, variance, normalise, scale, shift; one reciprocal sqrt per position
+      push(out_elems, 5, false);
+      push(rows_out * l.out.w, 1, true);
+      break;
+    case Op::ChannelScale: push(out_elems, 1, false); break;
+    default: break;  // ChannelShuffle, ChannelSlice: the tile's DMA load and store re-lay the channels
   }
   if (l.op != Op::Activation && special_act) push(out_elems, 1, true);
   return steps;

@@ -22,7 +22,8 @@ namespace planner {
 
 // Every Layer field planning may read must be in plan_key(); a new field stops the build here
 // until it is added (or judged irrelevant to planning, like the names, which are rebuilt).
-static_assert(sizeof(Layer) == 256, "Layer changed: update Compiler::plan_key()");
+// ceil_mode and slice_begin/slice_end change only the output shape (out.c/h/w, in the key).
+static_assert(sizeof(Layer) == 272, "Layer changed: update Compiler::plan_key()");
 
 // The cache key of a plan: what plan_uncached() reads of the group's layers and of their inputs,
 // with layer indices made relative to the group (external inputs numbered in order of first use).

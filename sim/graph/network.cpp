@@ -13,7 +13,7 @@ namespace nesim {
 
 namespace {
 
-constexpr std::array<std::pair<Op, const char*>, 12> kOpNames = {{
+constexpr std::array<std::pair<Op, const char*>, 17> kOpNames = {{
     {Op::Input, "input"},
     {Op::Conv2d, "conv2d"},
     {Op::FullyConnected, "fc"},
@@ -26,9 +26,14 @@ constexpr std::array<std::pair<Op, const char*>, 12> kOpNames = {{
     {Op::Resize, "resize"},
     {Op::SqueezeExcite, "se"},
     {Op::Activation, "activation"},
+    {Op::BatchNorm, "batchnorm"},
+    {Op::LayerNorm, "layernorm"},
+    {Op::ChannelScale, "channel_scale"},
+    {Op::ChannelShuffle, "channel_shuffle"},
+    {Op::ChannelSlice, "channel_slice"},
 }};
 
-constexpr std::array<std::pair<Act, const char*>, 7> kActNames = {{
+constexpr std::array<std::pair<Act, const char*>, 8> kActNames = {{
     {Act::None, "none"},
     {Act::Relu, "relu"},
     {Act::Relu6, "relu6"},
@@ -36,6 +41,7 @@ constexpr std::array<std::pair<Act, const char*>, 7> kActNames = {{
     {Act::HSigmoid, "hsigmoid"},
     {Act::Sigmoid, "sigmoid"},
     {Act::Swish, "swish"},
+    {Act::Gelu, "gelu"},
 }};
 
 template <typename E, size_t N>
@@ -54,10 +60,15 @@ std::optional<E> parse(const std::array<std::pair<E, const char*>, N>& table, co
 
 std::string str(const Shape& s) { return fmt::format("{}x{}x{}", s.c, s.h, s.w); }
 
-// Output extent of a sliding window: floor((in + pads - dilation*(k-1) - 1) / stride) + 1.
-int64_t window_out(int64_t in, int pad_lo, int pad_hi, int kernel, int stride, int dilation) {
+// Output extent of a sliding window: floor((in + pads - dilation*(k-1) - 1) / stride) + 1, or with
+// `ceil` rounded up, less a last window that would start in the bottom/right padding (torch's rule).
+int64_t window_out(int64_t in, int pad_lo, int pad_hi, int kernel, int stride, int dilation, bool ceil = false) {
   const int64_t span = in + pad_lo + pad_hi - int64_t{dilation} * (kernel - 1) - 1;
-  return span < 0 ? 0 : span / stride + 1;
+  if (span < 0) return 0;
+  if (!ceil) return span / stride + 1;
+  int64_t out = (span + stride - 1) / stride + 1;
+  if ((out - 1) * stride >= in + pad_lo) --out;
+  return out;
 }
 
 // Infers one layer's output; `fail` formats an InputError naming the layer.
@@ -96,7 +107,21 @@ class ShapeChecker {
         arity(1, 1);
         if (l_.se_channels < 1) throw fail("expected se_channels >= 1, got {}", l_.se_channels);
         return in(0);
-      case Op::Activation: arity(1, 1); return in(0);
+      case Op::Activation:
+      case Op::BatchNorm:
+      case Op::LayerNorm:
+      case Op::ChannelScale: arity(1, 1); return in(0);
+      case Op::ChannelShuffle:
+        arity(1, 1);
+        if (l_.groups < 1 || in(0).c % l_.groups != 0)
+          throw fail("expected groups to divide the input's {} channels, got groups {}", in(0).c, l_.groups);
+        return in(0);
+      case Op::ChannelSlice:
+        arity(1, 1);
+        if (l_.slice_begin < 0 || l_.slice_end <= l_.slice_begin || l_.slice_end > in(0).c)
+          throw fail("expected a channel range 0 <= begin < end <= {}, got [{}, {})", in(0).c, l_.slice_begin,
+                     l_.slice_end);
+        return {l_.slice_end - l_.slice_begin, in(0).h, in(0).w};
     }
     throw fail("unknown op {}", static_cast<int>(l_.op));
   }
@@ -130,8 +155,8 @@ class ShapeChecker {
       if (value > limits::kMaxWindow)
         throw fail("{} {} is over the limit of {} (docs/model-format.md, Limits)", key, value, limits::kMaxWindow);
     const Shape& s = in(0);
-    const int64_t h = window_out(s.h, l_.pad_top, l_.pad_bottom, l_.kernel_h, l_.stride_h, dil_h);
-    const int64_t w = window_out(s.w, l_.pad_left, l_.pad_right, l_.kernel_w, l_.stride_w, dil_w);
+    const int64_t h = window_out(s.h, l_.pad_top, l_.pad_bottom, l_.kernel_h, l_.stride_h, dil_h, l_.ceil_mode);
+    const int64_t w = window_out(s.w, l_.pad_left, l_.pad_right, l_.kernel_w, l_.stride_w, dil_w, l_.ceil_mode);
     if (h < 1 || w < 1)
       throw fail("expected an output of at least 1x1, got {}x{} (input {}, kernel {}x{}, dilation {}x{})", h, w, str(s),
                  l_.kernel_h, l_.kernel_w, dil_h, dil_w);

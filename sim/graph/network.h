@@ -29,13 +29,18 @@ enum class Op {
   Resize,         // upsampling to out_h x out_w, nearest or bilinear
   SqueezeExcite,  // pool -> 1x1 conv(se_channels)+act -> 1x1 conv(C)+gate -> multiply, one layer
   Activation,     // standalone activation (when it cannot be fused into the producer)
+  BatchNorm,      // standalone per-channel scale and shift (DenseNet's pre-activation BN): 2*C params
+  LayerNorm,      // normalisation over the channels at each position (ConvNeXt's LayerNorm2d): 2*C params
+  ChannelScale,   // per-channel learned multiplier (ConvNeXt's layer scale): C params
+  ChannelShuffle, // ShuffleNet's reshape(g, C/g)-transpose-reshape over channels; `groups` = g
+  ChannelSlice,   // channels [slice_begin, slice_end) of the input (ShuffleNetV2's split, chunk)
 };
 
-enum class Act { None, Relu, Relu6, HSwish, HSigmoid, Sigmoid, Swish };
+enum class Act { None, Relu, Relu6, HSwish, HSigmoid, Sigmoid, Swish, Gelu };
 enum class ResizeMode { Nearest, Bilinear };
 
 const char* op_name(Op op);     // "conv2d", "fc", "maxpool", ... (stable: used in CSV/JSON)
-const char* act_name(Act act);  // "none", "relu", "relu6", "hswish", "hsigmoid", "sigmoid", "swish"
+const char* act_name(Act act);  // "none", "relu", "relu6", "hswish", "hsigmoid", "sigmoid", "swish", "gelu"
 std::optional<Op> parse_op(const std::string& s);
 std::optional<Act> parse_act(const std::string& s);
 
@@ -49,7 +54,8 @@ struct Layer {
   int stride_h = 1, stride_w = 1;
   int pad_top = 0, pad_bottom = 0, pad_left = 0, pad_right = 0;
   int dilation_h = 1, dilation_w = 1;
-  int groups = 1;
+  int groups = 1;                // Conv2d groups; ChannelShuffle's group count
+  bool ceil_mode = false;        // MaxPool/AvgPool: output extent rounds up (torch's ceil_mode)
   int64_t out_channels = 0;      // Conv2d, FullyConnected; ignored elsewhere
   bool bias = false;             // a real bias vector (FC heads, SE convs)
   bool batch_norm = false;       // BN folded into this conv (counted as 2*C params, as trained)
@@ -59,6 +65,9 @@ struct Layer {
   int64_t se_channels = 0;
   Act se_act = Act::Relu;
   Act se_gate = Act::Sigmoid;
+
+  // ChannelSlice: the channel range taken from the input.
+  int64_t slice_begin = 0, slice_end = 0;
 
   // Resize.
   int64_t out_h = 0, out_w = 0;

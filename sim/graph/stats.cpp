@@ -341,7 +341,19 @@ LayerCounts try_layer_counts(const Network& net, const Layer& l) {
     case Op::Mul: n.vector_ops = plus(out, fused_act); break;
     case Op::Activation: n.vector_ops = out; break;
     case Op::Resize: n.vector_ops = mul(out, l.resize_mode == ResizeMode::Bilinear ? 4 : 1); break;
-    default: break;
+    case Op::BatchNorm:  // scale and shift
+      n.params = mul(2, l.out.c);
+      n.vector_ops = plus(mul(out, 2), fused_act);
+      break;
+    case Op::LayerNorm:  // mean, variance, normalise, scale and shift
+      n.params = mul(2, l.out.c);
+      n.vector_ops = plus(mul(out, 5), fused_act);
+      break;
+    case Op::ChannelScale:
+      n.params = l.out.c;
+      n.vector_ops = plus(out, fused_act);
+      break;
+    default: break;  // ChannelShuffle and ChannelSlice move data (DMA), computing nothing
   }
   return n;
 }

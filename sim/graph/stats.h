@@ -9,7 +9,8 @@
 namespace nesim {
 
 // Parameters as the trained model has them (torchvision's convention): conv/FC weights,
-// biases where `bias`, and 2*C for a folded batch norm (scale and shift).
+// biases where `bias`, and 2*C for a folded batch norm (scale and shift); 2*C for a standalone
+// BatchNorm or LayerNorm, C for a ChannelScale.
 int64_t layer_params(const Network& net, const Layer& layer);
 // Multiply-accumulates of convolutions and FC layers (incl. the two 1x1 convs inside SE), the
 // figure torchvision publishes as "GFLOPS". Pooling, elementwise and activations count 0 here.

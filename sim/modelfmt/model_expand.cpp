@@ -59,7 +59,7 @@ class BlockExpander {
   // Whether the model's `defaults` fill `key` for this block (docs/model-format.md, "Defaults").
   bool takes_default(const std::string& key) const {
     const std::string type = type_.name;
-    if (key == "act" && (type == "fc" || type == "add" || type == "activation")) return false;
+    if (key == "act" && (type == "fc" || type == "add" || type == "activation" || type == "batchnorm")) return false;
     return std::any_of(type_.keys.begin(), type_.keys.end(), [&](const char* k) { return key == k; });
   }
 
@@ -245,6 +245,7 @@ void expand_pool(BlockExpander& x, Op op) {
   l.kernel_h = l.kernel_w = static_cast<int>(k);
   l.stride_h = l.stride_w = static_cast<int>(stride);
   l.pad_top = l.pad_bottom = l.pad_left = l.pad_right = static_cast<int>(pad);
+  l.ceil_mode = x.get(&B::ceil_mode, false);
   x.push(std::move(l));
 }
 
@@ -299,6 +300,21 @@ void expand_se(BlockExpander& x) {
   x.se("", x.input(), channels ? *channels : squeeze_channels(*ratio, x.in().c, x.get(&B::se_divisor, x.divisor())));
 }
 
+void expand_channel_op(BlockExpander& x, Op op) {
+  Layer l = x.make("", op, {x.input()});
+  if (op == Op::BatchNorm) l.act = x.get(&B::act, Act::None);
+  if (op == Op::ChannelShuffle) {
+    const int64_t groups = x.require(&B::groups);
+    if (groups > limits::kMaxDimension) x.over_limit("groups", groups, limits::kMaxDimension);
+    l.groups = static_cast<int>(groups);
+  }
+  if (op == Op::ChannelSlice) {
+    l.slice_begin = x.require(&B::begin);
+    l.slice_end = x.require(&B::end);
+  }
+  x.push(std::move(l));
+}
+
 using ExpandFn = void (*)(BlockExpander&);
 
 const std::map<std::string, ExpandFn>& expanders() {
@@ -320,6 +336,11 @@ const std::map<std::string, ExpandFn>& expanders() {
       {"resize", expand_resize},
       {"activation", expand_activation},
       {"se", expand_se},
+      {"batchnorm", [](BlockExpander& x) { expand_channel_op(x, Op::BatchNorm); }},
+      {"layernorm", [](BlockExpander& x) { expand_channel_op(x, Op::LayerNorm); }},
+      {"channel_scale", [](BlockExpander& x) { expand_channel_op(x, Op::ChannelScale); }},
+      {"channel_shuffle", [](BlockExpander& x) { expand_channel_op(x, Op::ChannelShuffle); }},
+      {"channel_slice", [](BlockExpander& x) { expand_channel_op(x, Op::ChannelSlice); }},
   };
   return fns;
 }

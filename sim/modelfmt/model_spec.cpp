@@ -3,6 +3,7 @@
 #include "sim/util/text.h"
 
 #include <algorithm>
+#include <cctype>
 #include <climits>
 #include <cmath>
 #include <filesystem>
@@ -15,6 +16,8 @@
 #include <yaml-cpp/yaml.h>
 
 #include "sim/graph/limits.h"
+#include "sim/modelfmt/network_spec.h"
+#include "sim/modelfmt/onnx_import.h"
 #include "sim/modelfmt/spec_sites.h"
 #include "sim/util/error.h"
 #include "sim/util/input_file.h"
@@ -50,6 +53,9 @@ const std::vector<BlockKey>& block_keys() {
       {"size", &B::size, R::Positive, kDim, "resize target [h, w]"},
       {"like", &B::like, R::Any, 0, "resize to the H x W of this block or layer"},
       {"mode", &B::mode, R::Any, 0, "resize interpolation: nearest | bilinear"},
+      {"ceil_mode", &B::ceil_mode, R::Any, 0, "pooling output extent rounds up (torch's ceil_mode)"},
+      {"begin", &B::begin, R::NonNegative, kDim, "first channel of a channel_slice"},
+      {"end", &B::end, R::Positive, kDim, "one past the last channel of a channel_slice"},
       {"fixed", &B::fixed, R::Any, 0, "ignore the width multiplier"},
       {"width_min", &B::width_min, R::Positive, kRatio, "lower bound of the channel scale"},
   };
@@ -70,8 +76,8 @@ const std::vector<BlockType>& block_types() {
       {"fused_ibn", ibn_keys, {"out"}, "fused inverted bottleneck (EfficientNetV2, EdgeTPU)"},
       {"basic", {"out", "stride"}, {"out"}, "ResNet basic block"},
       {"bottleneck", {"out", "mid", "stride"}, {"out"}, "ResNet bottleneck block"},
-      {"maxpool", {"kernel", "stride", "padding"}, {"kernel"}, "max pooling"},
-      {"avgpool", {"kernel", "stride", "padding"}, {"kernel"}, "average pooling"},
+      {"maxpool", {"kernel", "stride", "padding", "ceil_mode"}, {"kernel"}, "max pooling"},
+      {"avgpool", {"kernel", "stride", "padding", "ceil_mode"}, {"kernel"}, "average pooling"},
       {"global_pool", {}, {}, "global average pooling"},
       {"fc", {"out", "bias", "act"}, {"out"}, "fully connected"},
       {"add", {"act"}, {}, "elementwise add"},
@@ -81,6 +87,11 @@ const std::vector<BlockType>& block_types() {
       {"activation", {"act"}, {"act"}, "standalone activation"},
       {"se", {"se_channels", "se", "se_divisor", "se_act", "se_gate"}, {},
        "standalone squeeze-and-excite"},
+      {"batchnorm", {"act"}, {}, "standalone batch norm (scale and shift per channel)"},
+      {"layernorm", {}, {}, "layer norm over the channels at each position"},
+      {"channel_scale", {}, {}, "learned per-channel scale (layer scale)"},
+      {"channel_shuffle", {"groups"}, {"groups"}, "ShuffleNet channel shuffle"},
+      {"channel_slice", {"begin", "end"}, {"begin", "end"}, "channels [begin, end) of the input"},
   };
   return types;
 }
@@ -285,7 +296,7 @@ class Parser {
 
   Act read_act(const YAML::Node& v, const std::string& ctx) const {
     std::vector<std::pair<std::string, Act>> acts;
-    for (Act a : {Act::None, Act::Relu, Act::Relu6, Act::HSwish, Act::HSigmoid, Act::Sigmoid, Act::Swish})
+    for (Act a : {Act::None, Act::Relu, Act::Relu6, Act::HSwish, Act::HSigmoid, Act::Sigmoid, Act::Swish, Act::Gelu})
       acts.emplace_back(act_name(a), a);
     return read_choice(v, ctx, acts);
   }
@@ -465,6 +476,11 @@ ModelSpec parse_model_yaml(const std::string& text, const std::string& where) {
 }
 
 ModelSpec load_model_spec(const std::string& path) {
+  // An ONNX graph is one block per layer (network_spec.h), so `advise` and a search space's base
+  // take .onnx as they take .yaml.
+  std::string ext = std::filesystem::path(path).extension().string();
+  for (char& ch : ext) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (ext == ".onnx") return network_to_spec(load_onnx(path), path);
   return parse_model_yaml(read_input_file(path, "the model"), path);
 }
 

@@ -31,7 +31,8 @@ struct BlockSpec {
   std::optional<double> expand, se, scale;  // ratios
   std::optional<Act> act, pw_act, se_act, se_gate;
   std::optional<SeBase> se_base;
-  std::optional<bool> bn, bias, residual;
+  std::optional<bool> bn, bias, residual, ceil_mode;
+  std::optional<int64_t> begin, end;           // channel_slice's channel range
   std::optional<std::array<int64_t, 2>> size;  // resize target [h, w]
   std::optional<std::string> like;             // resize to this block's / layer's H x W
   std::optional<ResizeMode> mode;
@@ -88,7 +89,7 @@ const BlockType* find_block_type(const std::string& name);  // nullptr when unkn
 // Parses a model. `where` names the source in messages (a file path). Throws InputError.
 // Example: ModelSpec m = parse_model_yaml("input: [3, 32, 32]\nstem: [{type: conv, out: 8}]\n", "t.yaml");
 ModelSpec parse_model_yaml(const std::string& text, const std::string& where);
-ModelSpec load_model_spec(const std::string& path);
+ModelSpec load_model_spec(const std::string& path);  // .onnx: network_to_spec(load_onnx(path))
 
 // Writes `spec` in the format parse_model_yaml() reads; parse(to_yaml(s)) expands identically to s.
 std::string to_yaml(const ModelSpec& spec);

@@ -110,7 +110,7 @@ TEST_CASE("nesim proxy-eval writes the table, the correlations and the plot") {
   auto summary = nlohmann::json::parse(slurp(fs::path(out) / "summary.json"));
   for (const char* p : {"params", "macs", "naswot", "synflow", "grad_norm", "snip"}) {
     INFO(p);
-    CHECK(summary["proxies"].contains(p));
+    CHECK(summary["signals"].contains(p));
   }
   CHECK(slurp(fs::path(out) / "scatter.svg").find("<svg") == 0);
 }

@@ -39,6 +39,16 @@ struct Fixture {
 
 }  // namespace
 
+TEST_CASE_FIXTURE(Fixture, "cmd: {pytorch} and {onnx} are the candidate as net.py and net.onnx, written only when named") {
+  nas::AccuracyResult r = run("grep -q 'class Net(nn.Module)' {pytorch} && test -s {onnx} && echo 0.5");
+  REQUIRE_MESSAGE(r.ok, r.error);
+  CHECK(r.score == 0.5);
+  // Named neither: $3 and $4 are empty, nothing is written beside the YAML.
+  nas::AccuracyResult only_yaml = run("test -z \"$3\" && test -z \"$4\" && ls \"$(dirname \"$1\")\" | wc -l # {arch}");
+  REQUIRE_MESSAGE(only_yaml.ok, only_yaml.error);
+  CHECK(only_yaml.score == 1);
+}
+
 TEST_CASE_FIXTURE(Fixture, "cmd: the score is the last non-empty stdout line; {arch} is the candidate's YAML") {
   nas::AccuracyResult r = run("grep -q 'name: tiny' {arch} && echo 'epoch 1 loss 0.3' && echo '  0.8125  ' && echo");
   REQUIRE_MESSAGE(r.ok, r.error);

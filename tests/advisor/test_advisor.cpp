@@ -52,8 +52,9 @@ Measured measure(const ModelSpec& spec) {
   const Network net = expand(spec, "test");
   const SimResult sim = simulate(net, hw());
   const NetworkStats st = network_stats(net, hw().bytes_per_element());
+  // The accuracy signal scores the proxy task's network (classifier_network), not the deployed one.
   return {sim.total_cycles, st.params, st.macs, st.params * hw().bytes_per_element() + st.peak_activation_bytes,
-          entropy_score(net)};
+          entropy_score(classifier_network(spec, net, classifier_shape(ScorerOptions{})))};
 }
 
 void check_against_simulator(const ModelSpec& base, const AdviceResult& r) {

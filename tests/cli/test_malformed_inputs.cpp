@@ -1,6 +1,7 @@
 // cli: does every class of malformed input (the 253-case campaign of issue 16, kept as a table)
 // give exit status 2, one stderr line naming the file (and the key or line where there is one),
-// nothing on stdout and no file left behind, for `simulate`, `info`, `sweep` and `search`?
+// nothing on stdout and no file left behind, for `simulate`, `info`, `sweep`, `import`, `export` and
+// `search`? ONNX files are in the table too (tests/onnx/fixtures).
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -56,10 +57,25 @@ struct Malformed {
   const char* kind = "file";
 };
 
+std::string fixture(const std::string& name) {
+  std::ifstream in(kRoot + "/tests/onnx/fixtures/" + name, std::ios::binary);
+  REQUIRE_MESSAGE(in, name);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
 std::vector<Malformed> model_cases() {
   std::string deep(5000, '[');
   deep += std::string(5000, ']');
+  const std::string onnx = fixture("tiny_mbv3.onnx");
   return {
+      {"ONNX: truncated", "truncated.onnx", onnx.substr(0, onnx.size() / 2), "not a readable ONNX model"},
+      {"ONNX: not a protobuf (wrong magic)", "text.onnx", "input: [3, 32, 32]\n", "not an ONNX model"},
+      {"ONNX: unsupported operator", "unsupported.onnx", fixture("unsupported_op.onnx"), "node 'leaky' (LeakyRelu, opset 13)"},
+      {"ONNX: opset too new", "new.onnx", fixture("opset_too_new.onnx"), "opset 21"},
+      {"ONNX: dynamic shape without a default", "dynamic.onnx", fixture("dynamic_shape.onnx"), "'height'"},
+      {"ONNX: 2 GB external-data reference", "external.onnx", fixture("external_data.onnx"), "weights.bin"},
       {"empty file", "empty.yaml", "", ""},
       {"binary garbage", "garbage.yaml", std::string("\x7f" "ELF\x02\x01\x01\0\0\xff\xfe\x00\x13", 14), ""},
       {"truncated YAML", "truncated.yaml", kModel.substr(0, kModel.find("kernel: 3, stride: 2}") + 9), ""},
@@ -125,7 +141,9 @@ TEST_CASE("malformed model files: simulate, info and sweep exit 2 naming the fil
     for (const std::string& cmd :
          {fmt::format("simulate --model '{}' --hw {} --json {}/r.json --csv {}/l.csv", file.string(), kHw, o, o),
           fmt::format("info --model '{}' --json {}/i.json", file.string(), o),
-          fmt::format("sweep --model '{}' --hw {} --csv {}/s.csv --jobs 1", file.string(), kHw, o)}) {
+          fmt::format("sweep --model '{}' --hw {} --csv {}/s.csv --jobs 1", file.string(), kHw, o),
+          fmt::format("import '{}' -o {}/m.yaml", file.string(), o),
+          fmt::format("export --model '{}' --pytorch {}/net.py --onnx {}/net.onnx", file.string(), o, o)}) {
       const std::string what = m.what;
       CAPTURE(what);
       CAPTURE(cmd);

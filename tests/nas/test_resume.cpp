@@ -81,7 +81,9 @@ TEST_CASE("a malformed journal line stops the resume naming the file and line; a
       {"{\"type\":\"eval\"}", "key 'key' is missing"},
       {"{\"type\":\"eval\",\"key\":\"0,1\",\"eval\":{\"ok\":\"yes\"}}", "eval: key 'ok': expected true or false"},
       {"{\"type\":\"sim\",\"key\":\"0,1\",\"latency_ms\":\"fast\",\"total_cycles\":3}", "key 'latency_ms'"},
-      {"{\"type\":\"train\",\"key\":\"0,1\"}", "key 'type': expected \"eval\" or \"sim\""},
+      {"{\"type\":\"tune\",\"key\":\"0,1\"}", "key 'type': expected \"eval\", \"sim\" or \"train\""},
+      {"{\"type\":\"train\",\"key\":\"0,1\"}", "key 'accuracies' is missing"},
+      {"{\"type\":\"train\",\"key\":\"0,1\",\"accuracies\":[0.9,1.5]}", "key 'accuracies': expected numbers in [0, 1] or null"},
       {"[1, 2", "not a line of JSON"},
       {"", "not a line of JSON"}};
   for (const auto& [line, what] : bad) {

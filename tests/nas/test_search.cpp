@@ -202,8 +202,9 @@ TEST_CASE("nesim search: results do not depend on --jobs; kill -9 at random poin
   const fs::path par = root / "par";
   REQUIRE(wait_for(spawn(search_args(par, "2"))) == 0);
   // The journal too: its lines go in in the search's order, not in the order workers finish.
-  for (const char* f : {"candidates.csv", "pareto.csv", "best.yaml", "report.html", "journal.jsonl"})
+  for (const char* f : {"candidates.csv", "pareto.csv", "best.yaml", "best.py", "best.onnx", "report.html", "journal.jsonl"})
     CHECK(read(par / f) == read(ref / f));
+  CHECK(read(ref / "best.py").find("class Net(nn.Module)") != std::string::npos);
   // The report is self-contained: inline SVG, nothing fetched.
   const std::string html = read(ref / "report.html");
   CHECK(html.find("<svg") != std::string::npos);
@@ -338,4 +339,28 @@ TEST_CASE("with --jobs, closed-form accuracy is evaluated in process (warm plan 
   // Same scores either way, so the same search.
   CHECK(keys(opaque) == keys(closed));
   CHECK(opaque.best_id == closed.best_id);
+}
+
+TEST_CASE("summary.json names the accuracy signal of every accuracy number and holds the accuracy-latency front") {
+  SearchOptions o = options("classifier", "evolution", 60, 2);
+  o.accuracy = "params";
+  const SearchResult r = run_search(o);
+  const auto& s = r.summary;
+  CHECK(s["accuracy"]["signal"] == "params");
+  CHECK(s["accuracy"]["proxy_task"]["input_size"] == 56);
+  CHECK(s["baseline"]["accuracy_signal"] == "params");
+  CHECK(s["best"]["accuracy_signal"] == "params");
+  REQUIRE(!r.accuracy_front.empty());
+  REQUIRE(s["accuracy_front"].size() == r.accuracy_front.size());
+  for (const auto& f : s["accuracy_front"]) CHECK(f["accuracy_signal"] == "params");
+  // Front members: by latency, accuracy rising; no scored candidate beats one on both.
+  for (size_t k = 1; k < r.accuracy_front.size(); ++k) {
+    const CandidateRecord &a = r.candidates[r.accuracy_front[k - 1]], &b = r.candidates[r.accuracy_front[k]];
+    CHECK(a.latency_ms <= b.latency_ms);
+    CHECK(a.eval.accuracy < b.eval.accuracy);
+  }
+  for (int id : r.accuracy_front)
+    for (const CandidateRecord& c : r.candidates)
+      if (c.eval.ok && c.eval.accuracy_ok && std::isfinite(c.latency_ms))
+        CHECK_FALSE((c.latency_ms < r.candidates[id].latency_ms && c.eval.accuracy > r.candidates[id].eval.accuracy));
 }

@@ -136,8 +136,8 @@ TEST_SUITE("report: pages in a browser") {
     const PageLoad r = load_in_chromium(s.dir / "run" / "report.html", s.dir);
     CHECK(r.status == 0);
     for (const std::string& l : r.console) FAIL_CHECK(l);
-    CHECK(count(r.dom, "<svg") == 3);  // Pareto, Pareto around the front, convergence
-    CHECK(count(r.dom, "<polyline class=\"front\"") == 2);
+    CHECK(count(r.dom, "<svg") == 4);  // Pareto, Pareto around the front, accuracy-latency, convergence
+    CHECK(count(r.dom, "<polyline class=\"front\"") == 3);
     CHECK(count(r.dom, "<polyline class=\"line\"") == 1);
     CHECK(count(r.dom, "<g class=\"marks\"") == 2);
   }

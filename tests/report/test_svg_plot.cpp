@@ -159,7 +159,8 @@ TEST_SUITE("report: plots") {
 
   TEST_CASE("search report: the front above the cloud, and a convergence plot marking each simulator check") {
     const std::string html = nas::render_report(small_search());
-    CHECK(count(html, "class='scatter'") == 2);  // all candidates, and around the front
+    CHECK(count(html, "class='scatter'") == 3);  // all candidates, around the front, accuracy against latency
+    CHECK(html.find("<h2>Accuracy against latency</h2>") != std::string::npos);
     const std::string scatter = section(html, "class='scatter'", "</svg>");
     CHECK(scatter.find("<polyline class='front'") > scatter.rfind("<g class='cloud'"));
     CHECK(count(section(scatter, "<g class='front'"), "<circle") == 2);

@@ -19,7 +19,8 @@ namespace {
 const std::map<std::string, std::function<void(const std::string&, const std::string&)>> kTargets = {
     {"model_yaml", nesim::fuzz::model_yaml}, {"hw_yaml", nesim::fuzz::hw_yaml},
     {"hw_cfg", nesim::fuzz::hw_cfg},         {"topology", nesim::fuzz::topology},
-    {"space", nesim::fuzz::space},           {"journal", nesim::fuzz::journal}};
+    {"space", nesim::fuzz::space},           {"journal", nesim::fuzz::journal},
+    {"onnx", nesim::fuzz::onnx}};
 
 std::string slurp(const fs::path& p) {
   std::ifstream f(p, std::ios::binary);

@@ -48,16 +48,17 @@ std::string error_of(Network net) {
 TEST_SUITE("unit: layer graph") {
   TEST_CASE("op and activation names round-trip and unknown names are rejected") {
     for (Op op : {Op::Input, Op::Conv2d, Op::FullyConnected, Op::MaxPool, Op::AvgPool, Op::GlobalAvgPool, Op::Add,
-                  Op::Mul, Op::Concat, Op::Resize, Op::SqueezeExcite, Op::Activation})
+                  Op::Mul, Op::Concat, Op::Resize, Op::SqueezeExcite, Op::Activation, Op::BatchNorm, Op::LayerNorm,
+                  Op::ChannelScale, Op::ChannelShuffle, Op::ChannelSlice})
       CHECK(parse_op(op_name(op)) == op);
-    for (Act act : {Act::None, Act::Relu, Act::Relu6, Act::HSwish, Act::HSigmoid, Act::Sigmoid, Act::Swish})
+    for (Act act : {Act::None, Act::Relu, Act::Relu6, Act::HSwish, Act::HSigmoid, Act::Sigmoid, Act::Swish, Act::Gelu})
       CHECK(parse_act(act_name(act)) == act);
     CHECK(std::string(op_name(Op::FullyConnected)) == "fc");
     CHECK(std::string(op_name(Op::SqueezeExcite)) == "se");
     CHECK(std::string(op_name(Op::GlobalAvgPool)) == "global_avgpool");
     CHECK(std::string(act_name(Act::HSwish)) == "hswish");
     CHECK_FALSE(parse_op("conv").has_value());
-    CHECK_FALSE(parse_act("gelu").has_value());
+    CHECK_FALSE(parse_act("leaky_relu").has_value());
   }
 
   TEST_CASE("conv output size follows floor((in + pads - dilation*(k-1) - 1) / stride) + 1") {

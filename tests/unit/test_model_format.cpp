@@ -499,7 +499,7 @@ head:
     CHECK_HAS(build_error("input: [3, 8, 8]\nstem: [{type: conv, out: 8.5}]\n"), "key 'out': expected an integer, got '8.5'");
     CHECK_HAS(build_error(stage_model(8, "[{type: ibn, out: 8, expand: -2}]")), "key 'expand': expected a positive number, got '-2'");
     CHECK_HAS(build_error("input: [3, 8, 8]\nstem: [{type: conv, out: 8, act: leaky}]\n"),
-              "key 'act': expected one of none, relu, relu6, hswish, hsigmoid, sigmoid, swish, got 'leaky'");
+              "key 'act': expected one of none, relu, relu6, hswish, hsigmoid, sigmoid, swish, gelu, got 'leaky'");
     CHECK_HAS(build_error("input: [3, 8, 8]\nstem: [{type: conv, out: 8, bn: maybe}]\n"), "key 'bn': expected true or false, got 'maybe'");
     CHECK_HAS(build_error("input: [3, 8, 8]\nstem: [{type: conv, out: 8, repeat: 0}]\n"), "key 'repeat': expected a positive integer, got 0");
     CHECK_HAS(build_error("input: [3, 0, 8]\nstem: [{type: conv, out: 8}]\n"), "t.yaml:1: key 'input': expected a positive integer, got 0");
@@ -542,7 +542,7 @@ head:
     CHECK(build_error("") == "t.yaml: empty model file");
     CHECK(build_error("# only a comment\n") == "t.yaml: empty model file");
     CHECK_HAS(build_error("- a\n- b\n"), "t.yaml:1: model: expected a mapping of model keys");
-    CHECK_HAS(error_of([] { load_model("net.onnx"); }), "net.onnx: unknown model file extension '.onnx' (expected .yaml, .yml or .csv)");
+    CHECK_HAS(error_of([] { load_model("net.pb"); }), "net.pb: unknown model file extension '.pb' (expected .yaml, .yml, .csv or .onnx)");
   }
 
   TEST_CASE("load_model reads the block format from .yaml/.yml files") {

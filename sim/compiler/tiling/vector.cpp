@@ -48,7 +48,8 @@ class VectorTiler : public Tiler {
         const Shape& s = layer(in).out;
         RowRange r = l.op == Op::GlobalAvgPool ? RowRange{0, s.h} : input_rows(li, out);
         if (s.h == 1) r = {0, 1};  // broadcast operand (SE gate)
-        bytes += r.size() * s.w * s.c * bpe_;
+        const int64_t channels = l.op == Op::ChannelSlice ? l.out.c : s.c;  // a slice reads only its channels
+        bytes += r.size() * s.w * channels * bpe_;
       }
       return bytes;
     };
@@ -134,7 +135,9 @@ class VectorTiler : public Tiler {
     plan_bands(channels);
     // Where not even one row of every channel fits (pools on a small SRAM), the widest channel
     // chunk for which some band fits.
-    bool per_channel = channels > 1 && l.op != Op::Concat;
+    // LayerNorm normalises across channels, a shuffle or slice moves them: not per channel.
+    bool per_channel = channels > 1 && l.op != Op::Concat && l.op != Op::LayerNorm && l.op != Op::ChannelShuffle &&
+                       l.op != Op::ChannelSlice;
     for (size_t j = 0; j < l.inputs.size(); ++j) per_channel &= layer(l.inputs[j]).out.c == channels;
     for (int64_t n = 2; !best && per_channel && n <= channels; ++n) {
       int64_t chunk = ceil_div(channels, n);

@@ -1,0 +1,46 @@
+#pragma once
+// The single-shot accuracy oracle (docs/accuracy.md, "The supernet oracle"): one weight-sharing
+// supernet per search space, trained once on the proxy task with the sandwich rule (the largest,
+// the smallest and two random candidates per step, as once-for-all and BigNAS do); a candidate is
+// then scored from inherited weights with re-calibrated batch norm, in a fraction of a second.
+// Plain C++ surface; the libtorch side (nas/torch/supernet.cpp) registers itself.
+//
+// Weight sharing is by layer: every conv, BN, FC and SE weight of a candidate's proxy-task network
+// is a slice of one tensor per layer name, sized for the largest shape any candidate gives that
+// layer: leading channels for out/in, the centre of the kernel for K x K (OFA's elastic kernel,
+// without its transform matrices). Depth is the first blocks of a stage, width the first channels.
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "nas/accuracy/scorer.h"
+#include "nas/search/space.h"
+
+namespace nesim::nas {
+
+struct SupernetOptions {
+  ScorerOptions task;   // the proxy task and the trainer's batch, learning rate, threads, data
+  int steps = 1000;     // sandwich steps (each trains 4 candidates on one minibatch)
+  int pool = 2000;      // random candidates scanned for every layer's largest shape
+  uint64_t seed = 1;
+  // Called after each step with the steps done and that step's mean loss (the CLI's progress).
+  std::function<void(int steps_done, double loss)> on_step;
+};
+
+struct SupernetReport {
+  std::string weights;  // the serialized supernet (what --supernet reads back)
+  size_t tensors = 0;   // shared weight tensors
+  int64_t parameters = 0;
+  double seconds = 0;
+  double final_loss = 0;
+};
+
+// Trains the supernet of `space`. TorchScorerNeeded in a process without libtorch that can
+// delegate (as make_scorer does); InputError where libtorch is not built in.
+SupernetReport train_supernet(const SearchSpace& space, const std::string& where, const SupernetOptions& options);
+
+// Registration by nas/torch/supernet.cpp.
+using SupernetTrainer = std::function<SupernetReport(const SearchSpace&, const std::string&, const SupernetOptions&)>;
+bool register_supernet_trainer(SupernetTrainer trainer);
+
+}  // namespace nesim::nas

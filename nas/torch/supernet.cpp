@@ -1,0 +1,284 @@
+// The supernet oracle's libtorch side (nas/accuracy/supernet.h): the shared weights, their
+// training with the sandwich rule, the file format, and the "supernet" scorer.
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <mutex>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "nas/accuracy/classifier_net.h"
+#include "nas/accuracy/supernet.h"
+#include "nas/torch/training.h"
+#include "sim/graph/stats.h"
+#include "sim/modelfmt/model_expand.h"
+#include "sim/util/error.h"
+#include "sim/util/input_file.h"
+
+extern "C" {
+int nesim_torch_supernet_anchor = 0;
+}
+
+namespace nesim::nas {
+namespace {
+
+using Shape4 = std::vector<int64_t>;
+constexpr const char* kMagic = "nesim-supernet-1\n";
+
+// The learned tensors GraphModuleImpl builds for `c`, by slot name, with their shapes: from the
+// IR, so that thousands of candidates are scanned without building a module.
+void collect_slots(const Network& c, std::map<std::string, Shape4>& largest) {
+  auto grow = [&](const std::string& slot, Shape4 shape) {
+    Shape4& s = largest[slot];
+    if (s.empty()) s = shape;
+    for (size_t d = 0; d < shape.size(); ++d) s[d] = std::max(s[d], shape[d]);
+  };
+  for (const Layer& l : c.layers) {
+    if (l.inputs.empty()) continue;
+    const Shape& in = c.in_shape(l);
+    if (l.op == Op::Conv2d) {
+      grow(l.name + "/conv.weight", {l.out_channels, in.c / l.groups, l.kernel_h, l.kernel_w});
+      if (l.bias) grow(l.name + "/conv.bias", {l.out_channels});
+      if (l.batch_norm) grow(l.name + "/bn.weight", {l.out_channels}), grow(l.name + "/bn.bias", {l.out_channels});
+    } else if (l.op == Op::FullyConnected) {
+      grow(l.name + "/fc.weight", {l.out_channels, in.elements()});
+      if (l.bias) grow(l.name + "/fc.bias", {l.out_channels});
+    } else if (l.op == Op::SqueezeExcite) {
+      grow(l.name + "/se_reduce.weight", {l.se_channels, in.c, 1, 1});
+      grow(l.name + "/se_reduce.bias", {l.se_channels});
+      grow(l.name + "/se_expand.weight", {in.c, l.se_channels, 1, 1});
+      grow(l.name + "/se_expand.bias", {in.c});
+    }
+  }
+}
+
+bool ends_with(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+// The shared weights. A candidate's tensor is the leading slice (channels) and the centred window
+// (kernel) of its slot's tensor.
+class Supernet {
+ public:
+  Supernet() = default;
+  Supernet(const std::map<std::string, Shape4>& shapes, uint64_t seed) {
+    torch::manual_seed(seed);
+    for (const auto& [slot, shape] : shapes) {
+      torch::Tensor t = torch::empty(shape);
+      if (ends_with(slot, "bn.weight")) torch::nn::init::ones_(t);
+      else if (ends_with(slot, ".bias")) torch::nn::init::zeros_(t);
+      else if (ends_with(slot, "fc.weight")) torch::nn::init::normal_(t, 0.0, 0.01);
+      else torch::nn::init::kaiming_normal_(t, 0.0, torch::kFanOut, torch::kReLU);
+      weights_[slot] = t.set_requires_grad(true);
+    }
+  }
+
+  torch::Tensor slice(const std::string& slot, const torch::Tensor& own) const {
+    auto it = weights_.find(slot);
+    if (it == weights_.end())
+      throw input_error("supernet: the candidate has a layer the supernet never saw ('{}'); it is outside the space "
+                        "the supernet was trained on",
+                        slot);
+    torch::Tensor t = it->second;
+    for (int64_t d = 0; d < own.dim(); ++d) {
+      const int64_t want = own.size(d), have = t.size(d);
+      if (want > have)
+        throw input_error("supernet: layer '{}' needs {} along dimension {}, the supernet holds {}; the candidate is "
+                          "outside the space it was trained on",
+                          slot, want, d, have);
+      t = t.narrow(d, d >= 2 ? (have - want) / 2 : 0, want);  // kernels: the centre
+    }
+    return t;
+  }
+
+  GraphModule candidate(const Network& c) const {
+    torch::manual_seed(0);  // the module's own (unused) weights; BN buffers are fresh either way
+    GraphModule m(c);
+    m->share_weights([this](const std::string& slot, const torch::Tensor& own) { return slice(slot, own); });
+    return m;
+  }
+
+  std::vector<torch::Tensor> parameters() const {
+    std::vector<torch::Tensor> out;
+    for (const auto& [slot, t] : weights_) out.push_back(t);
+    return out;
+  }
+  int64_t parameter_count() const {
+    int64_t n = 0;
+    for (const auto& [slot, t] : weights_) n += t.numel();
+    return n;
+  }
+  size_t tensors() const { return weights_.size(); }
+
+  // "nesim-supernet-1\n", one line of JSON (the proxy task and every slot's shape, in name
+  // order), then the float32 values of every slot in that order, little-endian.
+  std::string serialize(const ScorerOptions& task) const {
+    nlohmann::ordered_json h;
+    h["proxy_task"] = {{"input_size", task.input_size}, {"in_channels", task.in_channels},
+                       {"classes", task.classes}, {"skip_strides", task.skip_strides}};
+    nlohmann::ordered_json slots = nlohmann::ordered_json::array();
+    for (const auto& [slot, t] : weights_) slots.push_back({{"name", slot}, {"shape", t.sizes().vec()}});
+    h["slots"] = slots;
+    std::string out = kMagic + h.dump() + "\n";
+    for (const auto& [slot, t] : weights_) {
+      torch::Tensor c = t.detach().contiguous();
+      out.append(reinterpret_cast<const char*>(c.data_ptr<float>()), static_cast<size_t>(c.numel()) * sizeof(float));
+    }
+    return out;
+  }
+
+  // The inverse; InputError naming `path` on anything else. `task` gets the proxy task it was
+  // trained on.
+  static Supernet parse(const std::string& bytes, const std::string& path, ScorerOptions& task) {
+    auto bad = [&](const std::string& what) {
+      return input_error("{}: {}; expected a supernet written by `nesim supernet`", path, what);
+    };
+    const std::string magic = kMagic;
+    if (bytes.compare(0, magic.size(), magic) != 0) throw bad("wrong magic");
+    const size_t eol = bytes.find('\n', magic.size());
+    if (eol == std::string::npos) throw bad("no header line");
+    const auto h = nlohmann::json::parse(bytes.substr(magic.size(), eol - magic.size()), nullptr, false);
+    if (h.is_discarded() || !h.contains("slots") || !h["slots"].is_array() || !h.contains("proxy_task"))
+      throw bad("damaged header");
+    Supernet s;
+    size_t at = eol + 1;
+    try {
+      const auto& p = h["proxy_task"];
+      task.input_size = p.at("input_size").get<int>();
+      task.in_channels = p.at("in_channels").get<int>();
+      task.classes = p.at("classes").get<int>();
+      task.skip_strides = p.at("skip_strides").get<int>();
+      for (const auto& slot : h["slots"]) {
+        const Shape4 shape = slot.at("shape").get<Shape4>();
+        int64_t n = 1;
+        for (int64_t d : shape) {
+          if (d < 1 || d > (int64_t{1} << 24)) throw bad(fmt::format("slot shape out of range"));
+          n *= d;
+        }
+        const size_t bytes_needed = static_cast<size_t>(n) * sizeof(float);
+        if (n > (int64_t{1} << 30) || at + bytes_needed > bytes.size()) throw bad("truncated");
+        torch::Tensor t = torch::empty(shape);
+        std::memcpy(t.data_ptr<float>(), bytes.data() + at, bytes_needed);
+        at += bytes_needed;
+        s.weights_[slot.at("name").get<std::string>()] = t;
+      }
+    } catch (const nlohmann::json::exception& e) {
+      throw bad(fmt::format("damaged header ({})", e.what()));
+    }
+    if (at != bytes.size()) throw bad("trailing bytes after the last tensor");
+    return s;
+  }
+
+ private:
+  std::map<std::string, torch::Tensor> weights_;
+};
+
+struct Candidate {
+  Arch arch;
+  Network trained;  // the proxy task's network
+  int64_t params = 0;
+};
+
+Candidate make_candidate(const SearchSpace& space, const std::string& where, const Arch& a, const ClassifierShape& shape) {
+  const ModelSpec spec = to_model_spec(space, a);
+  Candidate c{a, classifier_network(spec, expand(spec, where), shape), 0};
+  for (const Layer& l : c.trained.layers) c.params += layer_params(c.trained, l);
+  return c;
+}
+
+SupernetReport train(const SearchSpace& space, const std::string& where, const SupernetOptions& o) {
+  if (o.steps < 1) throw input_error("supernet: expected at least 1 training step, got {}", o.steps);
+  if (o.pool < 2) throw input_error("supernet: expected a pool of at least 2 candidates, got {}", o.pool);
+  const auto t0 = std::chrono::steady_clock::now();
+  const ScorerOptions& task = o.task;
+  const ClassifierShape shape = classifier_shape(task);
+  use_threads(task.threads);
+
+  // Every layer's largest shape over the pool; the sandwich's largest and smallest candidates.
+  std::mt19937_64 rng(o.seed);
+  std::map<std::string, Shape4> slots;
+  Candidate largest, smallest;
+  for (int i = 0; i < o.pool; ++i) {
+    Candidate c = make_candidate(space, where, random_arch(space, rng), shape);
+    collect_slots(c.trained, slots);
+    if (i == 0 || c.params > largest.params) largest = c;
+    if (i == 0 || c.params < smallest.params) smallest = c;
+  }
+  Supernet net(slots, o.seed);
+  torch::optim::SGD sgd(net.parameters(),
+                        torch::optim::SGDOptions(task.learning_rate).momentum(0.9).nesterov(true).weight_decay(5e-5));
+  const ImageSet& data = fashion_mnist(task.data_dir, /*train=*/true);
+  Shuffler order(data.count, o.seed);
+  double loss_sum = 0;
+  for (int step = 0; step < o.steps; ++step) {
+    const double lr = 0.5 * task.learning_rate * (1 + std::cos(M_PI * step / o.steps));
+    static_cast<torch::optim::SGDOptions&>(sgd.param_groups()[0].options()).lr(lr);
+    const std::vector<int64_t> index = order.next(task.train_batch);
+    const torch::Tensor x = image_batch(data, index, task), y = label_batch(data, index);
+    sgd.zero_grad();
+    loss_sum = 0;
+    // The sandwich rule: the largest and the smallest candidate bound the space; two random
+    // ones train the middle. Gradients of the four add up on the shared weights.
+    const Candidate a = make_candidate(space, where, random_arch(space, rng), shape);
+    const Candidate b = make_candidate(space, where, random_arch(space, rng), shape);
+    for (const Candidate* c : std::initializer_list<const Candidate*>{&largest, &smallest, &a, &b}) {
+      GraphModule m = net.candidate(c->trained);
+      m->train();
+      torch::Tensor loss = torch::nn::functional::cross_entropy(m->forward(x), y);
+      const double v = loss.item<double>();
+      if (!std::isfinite(v)) throw std::runtime_error(fmt::format("supernet training diverged at step {}", step));
+      loss.backward();
+      loss_sum += v / 4;
+    }
+    sgd.step();
+    if (o.on_step) o.on_step(step + 1, loss_sum);
+  }
+  SupernetReport r;
+  r.weights = net.serialize(task);
+  r.tensors = net.tensors();
+  r.parameters = net.parameter_count();
+  r.final_loss = loss_sum;
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return r;
+}
+
+// "supernet": a candidate's accuracy from inherited weights, BN re-calibrated on
+// calibration_batches training batches drawn by the seed, on the first oracle_images test images.
+class SupernetScorer final : public AccuracyScorer {
+ public:
+  explicit SupernetScorer(const ScorerOptions& o) : o_(o) {
+    if (o_.supernet.empty())
+      throw input_error("accuracy scorer 'supernet' needs the trained weights: give --supernet FILE (nesim supernet "
+                        "--out FILE trains them)");
+    if (o_.oracle_images < 1) throw input_error("supernet: expected at least 1 test image, got {}", o_.oracle_images);
+    if (o_.calibration_batches < 1)
+      throw input_error("supernet: expected at least 1 calibration batch, got {}", o_.calibration_batches);
+    net_ = Supernet::parse(read_input_file(o_.supernet, "supernet"), o_.supernet, o_);
+  }
+  std::string name() const override { return "supernet"; }
+
+  AccuracyResult score(const ModelSpec& spec, const Network& net, uint64_t seed) const override {
+    use_threads(o_.threads);
+    const ImageSet& train = fashion_mnist(o_.data_dir, /*train=*/true);
+    const ImageSet& test = fashion_mnist(o_.data_dir, /*train=*/false, o_.oracle_images);
+    GraphModule m = net_.candidate(classifier_network(spec, net, classifier_shape(o_)));
+    Shuffler order(train.count, seed);
+    recalibrate_batch_norm(m, train, order, o_.calibration_batches, o_);
+    return {true, test_accuracy(m, test, o_), {}};
+  }
+
+ private:
+  ScorerOptions o_;  // the proxy task replaced by the one the supernet was trained on
+  Supernet net_;
+};
+
+const bool registered = [] {
+  register_scorer("supernet", [](const ScorerOptions& o) { return std::make_unique<SupernetScorer>(o); });
+  register_supernet_trainer(train);
+  return true;
+}();
+
+}  // namespace
+}  // namespace nesim::nas

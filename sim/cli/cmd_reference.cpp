@@ -1,0 +1,271 @@
+// `nesim reference`: the trained reference of a search space (nas/accuracy/reference.h). Each of
+// --archs architectures, spread over the space's size range, is trained on the proxy task for
+// --epochs with each of --seeds seeds and tested on the first --eval-images test images (default
+// all 10,000). Every finished run is appended to DIR/runs.jsonl at once, so a killed build loses
+// only the runs in flight: the same command resumes it. Runs go to --jobs forked workers or to the
+// ranks of an mpirun; the result never depends on which.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "nas/accuracy/reference.h"
+#include "nas/search/space.h"
+#include "sim/cli/cli_util.h"
+#include "sim/exec/executor.h"
+#include "sim/exec/rank.h"
+#include "sim/modelfmt/model_expand.h"
+#include "sim/report/output_file.h"
+#include "sim/report/run_files.h"
+#include "sim/util/error.h"
+#include "sim/util/hash.h"
+#include "sim/util/input_file.h"
+#include "sim/util/json_text.h"
+
+namespace nesim::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::ordered_json;
+
+// Fashion-MNIST's training set: an epoch is this many images.
+constexpr int kTrainImages = 60000;
+
+struct ReferenceCliOptions {
+  std::string space, hw, out;
+  int archs = 32, seeds = 2, pool = 2000, jobs = 1;
+  double epochs = 1;
+  bool list = false;
+  ScoringFlags flags;
+  ProgressFlags progress;
+};
+
+// Everything the journalled accuracies depend on. A folder started with other settings is refused.
+ordered_json plan_json(const ReferenceCliOptions& o, const std::string& space_text,
+                       const std::vector<nas::ReferenceArch>& archs) {
+  const nas::ScorerOptions& s = o.flags.scorer;
+  ordered_json p;
+  p["space"] = o.space;
+  p["space_hash"] = fmt::format("{:016x}", fnv1a64(space_text));
+  p["proxy_task"] = {{"dataset", "fashion-mnist"}, {"input_size", s.input_size}, {"in_channels", s.in_channels},
+                     {"classes", s.classes}, {"skip_strides", s.skip_strides}};
+  p["training"] = {{"epochs", o.epochs},
+                   {"steps", s.train_steps},
+                   {"batch", s.train_batch},
+                   {"optimizer", "SGD, Nesterov momentum 0.9, weight decay 5e-4, cosine decay to 0"},
+                   {"learning_rate", s.learning_rate},
+                   {"eval_images", s.eval_images}};
+  p["selection"] = {{"archs", o.archs}, {"pool", o.pool}, {"seed", o.flags.seed}};
+  std::vector<uint64_t> seeds;
+  for (int i = 0; i < o.seeds; ++i) seeds.push_back(o.flags.seed + static_cast<uint64_t>(i));
+  p["seeds"] = seeds;
+  ordered_json a = ordered_json::array();
+  for (const nas::ReferenceArch& r : archs) a.push_back(r.key);
+  p["arch_keys"] = a;
+  return p;
+}
+
+// The journal's finished runs, keyed by (key, seed). A torn last line (a kill mid-write) is cut
+// off the file, so that the next append starts a line of its own; any other damage is an input
+// error naming the line.
+void load_runs(const std::string& path, nas::ReferenceTable& t) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return;
+  const std::string text = read_input_file(path, "reference journal");
+  std::istringstream in(text);
+  std::string line;
+  int number = 0;
+  size_t consumed = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (consumed + line.size() + 1 > text.size()) {  // no '\n': torn by a kill
+      fs::resize_file(path, consumed);
+      break;
+    }
+    consumed += line.size() + 1;
+    if (line.empty()) continue;
+    nas::ReferenceRun r = nas::parse_reference_run(line, fmt::format("{}:{}", path, number));
+    t.runs[{r.key, r.seed}] = std::move(r);
+  }
+}
+
+int run_reference(ReferenceCliOptions o) {
+  const ProgressMode progress_style = o.progress.mode();
+  nas::check_scorer("train");  // re-runs the command in nesim-torch before anything is written
+  if (!(o.epochs > 0)) throw input_error("--epochs: expected a number > 0, got {}", o.epochs);
+  nas::ScorerOptions& sc = o.flags.scorer;
+  sc.train_steps = std::max(1, static_cast<int>(std::ceil(o.epochs * kTrainImages / sc.train_batch)));
+
+  const std::string space_text = read_input_file(o.space, "search space");
+  const nas::SearchSpace space = nas::load_space(o.space, read_hw(o.hw));
+  nas::ReferenceTable table;
+  table.archs = nas::spread_archs(space, o.space, nas::classifier_shape(sc), o.archs, o.pool, o.flags.seed);
+  for (int i = 0; i < o.seeds; ++i) table.seeds.push_back(o.flags.seed + static_cast<uint64_t>(i));
+  const ordered_json plan = plan_json(o, space_text, table.archs);
+  if (o.list) {
+    fmt::print("index,params,macs,arch\n");
+    for (size_t i = 0; i < table.archs.size(); ++i)
+      fmt::print("{},{},{},\"{}\"\n", i, table.archs[i].params, table.archs[i].macs, table.archs[i].desc);
+    return 0;
+  }
+
+  const fs::path dir(o.out);
+  const std::string plan_path = (dir / "plan.json").string(), journal_path = (dir / "runs.jsonl").string(),
+                    csv_path = (dir / "reference.csv").string(), json_path = (dir / "reference.json").string();
+  std::unique_ptr<RunLock> lock;
+  std::unique_ptr<Journal> journal;
+  if (exec::is_output_rank()) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) throw input_error("--out {}: cannot create the folder: {}", o.out, ec.message());
+    lock = std::make_unique<RunLock>(dir, "nesim reference build");
+    for (const std::string& p : {plan_path, journal_path, csv_path, json_path}) refuse_symlink(p);
+    if (fs::exists(plan_path)) {
+      const auto old = ordered_json::parse(read_input_file(plan_path, "reference plan"), nullptr, false);
+      if (old != plan)
+        throw input_error("{}: this folder holds a reference built with other settings (space, proxy task, training, "
+                          "selection or seeds); resume it with the same options, or choose another --out",
+                          plan_path);
+    } else {
+      OutputFiles out;
+      out.add(plan_path, json_text(plan, 2) + "\n");
+      out.commit();
+    }
+    load_runs(journal_path, table);
+    journal = std::make_unique<Journal>(journal_path);
+  }
+  // Under MPI every rank needs the same list of pending runs: the coordinator's journal decides.
+  const auto ex = exec::make_executor(o.jobs, "reference run");
+  const std::string done_keys = ex->from_coordinator([&] {
+    std::string s;
+    for (const auto& [k, r] : table.runs) s += k.first + " " + std::to_string(k.second) + "\n";
+    return s;
+  });
+  std::set<std::pair<std::string, uint64_t>> done;
+  {
+    std::istringstream in(done_keys);
+    std::string key;
+    uint64_t seed;
+    while (in >> key >> seed) done.insert({key, seed});
+  }
+  // Cheapest first (MACs of the trained network), both seeds of an architecture together: a
+  // partial build (the full one takes many core-hours, docs/benchmarks.md) already holds the
+  // test-retest pairs of as many architectures as its time allowed.
+  std::vector<size_t> by_cost(table.archs.size());
+  for (size_t a = 0; a < by_cost.size(); ++a) by_cost[a] = a;
+  std::stable_sort(by_cost.begin(), by_cost.end(),
+                   [&](size_t x, size_t y) { return table.archs[x].macs < table.archs[y].macs; });
+  std::vector<std::pair<size_t, uint64_t>> pending;
+  for (size_t a : by_cost)
+    for (uint64_t seed : table.seeds)
+      if (!done.count({table.archs[a].key, seed})) pending.push_back({a, seed});
+
+  const size_t total = table.archs.size() * table.seeds.size();
+  Progress progress("reference", total, "runs", progress_style);
+  progress.update(total - pending.size());
+  auto write_outputs = [&] {
+    ordered_json j;
+    j["schema"] = "nesim-reference-1";
+    j["plan"] = plan;
+    j["runs_done"] = table.runs.size();
+    j["runs_total"] = total;
+    j["complete"] = table.runs.size() == total;
+    const nas::RankAgreement tr = table.test_retest(o.flags.seed);
+    auto num = [](double v) { return std::isfinite(v) ? ordered_json(v) : ordered_json(nullptr); };
+    j["test_retest"] = {{"seeds", std::vector<uint64_t>(table.seeds.begin(), table.seeds.begin() + std::min<size_t>(2, table.seeds.size()))},
+                        {"n", tr.n},
+                        {"spearman", num(tr.spearman)},
+                        {"spearman_ci95", {num(tr.spearman_lo), num(tr.spearman_hi)}},
+                        {"kendall", num(tr.kendall)},
+                        {"kendall_ci95", {num(tr.kendall_lo), num(tr.kendall_hi)}}};
+    double seconds = 0;
+    for (const auto& [k, r] : table.runs) seconds += r.seconds;
+    j["train_seconds"] = seconds;
+    // Which trainer made the runs: nesim itself, or scripts/train_reference.py elsewhere.
+    std::map<std::string, int> trainers;
+    for (const auto& [k, r] : table.runs) ++trainers[r.trainer.empty() ? "nesim (libtorch, cpu)" : r.trainer];
+    j["trainers"] = trainers;
+    j["threads_per_run"] = sc.threads;
+    j["archs"] = table.archs_json();
+    OutputFiles out;
+    out.add(csv_path, table.csv());
+    out.add(json_path, json_text(j, 2) + "\n");
+    out.commit();
+  };
+  if (exec::is_output_rank()) write_outputs();
+
+  const std::string space_path = o.space;
+  ex->map(
+      pending.size(),
+      [&](size_t i) {
+        const auto [a, seed] = pending[i];
+        const nas::Arch arch = nas::parse_arch_key(table.archs[a].key);
+        const ModelSpec spec = nas::to_model_spec(space, arch);
+        const Network net = expand(spec, space_path);
+        std::unique_ptr<nas::AccuracyScorer> trainer = nas::make_scorer("train", sc);
+        const auto t0 = std::chrono::steady_clock::now();
+        const nas::AccuracyResult r = trainer->score(spec, net, seed);
+        nas::ReferenceRun run{table.archs[a].key, seed, r.ok, r.ok ? r.score : 0,
+                              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), r.error,
+                              "nesim (libtorch, cpu)"};
+        return nas::to_journal_line(run);
+      },
+      [&](const exec::JobDone& d) {
+        nas::ReferenceRun run = nas::parse_reference_run(d.bytes, "reference worker");
+        journal->append(d.bytes);
+        journal->sync();
+        progress.note(fmt::format("nesim: reference [{}/{}] seed {} {}: {} ({:.0f} s){}", d.done, pending.size(), run.seed,
+                                  table.archs[pending[d.index].first].desc,
+                                  run.ok ? fmt::format("{:.4f}", run.accuracy) : "failed: " + run.error, run.seconds,
+                                  d.where.empty() ? "" : " on " + d.where));
+        table.runs[{run.key, run.seed}] = std::move(run);
+        write_outputs();
+        progress.update(total - pending.size() + d.done);
+      });
+  if (!exec::is_output_rank()) return 0;
+  const nas::RankAgreement tr = table.test_retest(o.flags.seed);
+  progress.finish(fmt::format("reference: {} runs of {} architectures; test-retest Spearman {:.3f} [{:.3f}, {:.3f}] over "
+                              "{} architectures",
+                              table.runs.size(), table.archs.size(), tr.spearman, tr.spearman_lo, tr.spearman_hi, tr.n));
+  fmt::print("wrote {}, {}\n", csv_path, json_path);
+  return 0;
+}
+
+}  // namespace
+
+Command add_reference_command(CLI::App& parent) {
+  auto o = std::make_shared<ReferenceCliOptions>();
+  o->flags.scorer.eval_images = 10000;
+  CLI::App* app = parent.add_subcommand(
+      "reference", "Build (or resume) the trained reference of a search space: architectures spread over its size range, "
+                   "each trained on the proxy task with several seeds");
+  app->add_option("--space", o->space, "Search space file, e.g. nas/spaces/classifier.yaml")->required();
+  app->add_option("--hw", o->hw, "Engine the space's channel grid is resolved against")
+      ->default_val(std::string(NESIM_SOURCE_DIR) + "/hwconfigs/ne-pf16.yaml");
+  app->add_option("--out", o->out, "Folder: plan.json, runs.jsonl (the journal), reference.csv, reference.json")
+      ->required();
+  app->add_option("--archs", o->archs, "Architectures, spread over the space's size range")->check(CLI::Range(2, 10000));
+  app->add_option("--seeds", o->seeds, "Training seeds per architecture (--seed, --seed + 1, ...)")
+      ->check(CLI::Range(1, 100));
+  app->add_option("--pool", o->pool, "Random candidates the architectures are picked from by size")
+      ->check(CLI::Range(2, 1000000));
+  app->add_option("--epochs", o->epochs, "Training budget per run, in epochs of the 60,000 training images")
+      ->check(kPositive);
+  app->add_option("--jobs,-j", o->jobs, "Runs trained at once in forked workers (under mpirun: the ranks)")
+      ->check(CLI::Range(1, 1024));
+  app->add_flag("--list", o->list, "Print the architectures chosen (CSV: index, params, MACs, arch) and exit");
+  add_scoring_flags(app, o->flags);
+  app->get_option("--eval-images")->default_val(10000);
+  add_progress_flags(app, o->progress);
+  return {app, [o] { return run_reference(*o); }};
+}
+
+}  // namespace nesim::cli

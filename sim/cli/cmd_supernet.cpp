@@ -1,0 +1,65 @@
+// `nesim supernet`: trains the weight-sharing supernet of a search space on the proxy task
+// (nas/accuracy/supernet.h); `--accuracy supernet --supernet FILE` then scores candidates from it.
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "nas/accuracy/supernet.h"
+#include "nas/search/space.h"
+#include "sim/cli/cli_util.h"
+#include "sim/report/output_file.h"
+#include "sim/util/error.h"
+
+namespace nesim::cli {
+namespace {
+
+struct SupernetCliOptions {
+  std::string space, hw, out;
+  nas::SupernetOptions train;
+  ScoringFlags flags;
+  ProgressFlags progress;
+};
+
+int run_supernet(SupernetCliOptions o) {
+  const ProgressMode progress_style = o.progress.mode();
+  nas::check_scorer("supernet");  // re-runs the command in nesim-torch before anything is written
+  check_outputs({{"--out", o.out}});
+  const nas::SearchSpace space = nas::load_space(o.space, read_hw(o.hw));
+  o.train.task = o.flags.scorer;
+  o.train.seed = o.flags.seed;
+  Progress progress("supernet", static_cast<size_t>(o.train.steps), "steps", progress_style);
+  o.train.on_step = [&](int done, double loss) {
+    progress.update(static_cast<size_t>(done), fmt::format("loss {:.3f}", loss));
+  };
+  const nas::SupernetReport r = nas::train_supernet(space, o.space, o.train);
+  OutputFiles out;
+  out.add(o.out, r.weights);
+  out.commit();
+  progress.finish(fmt::format("supernet: {} steps in {:.1f} s, final loss {:.3f}; {} shared tensors, {} parameters",
+                              o.train.steps, r.seconds, r.final_loss, r.tensors, r.parameters));
+  fmt::print("wrote {} ({:.1f} MB)\n", o.out, static_cast<double>(r.weights.size()) / 1e6);
+  return 0;
+}
+
+}  // namespace
+
+Command add_supernet_command(CLI::App& parent) {
+  auto o = std::make_shared<SupernetCliOptions>();
+  CLI::App* app = parent.add_subcommand(
+      "supernet", "Train the weight-sharing supernet of a search space (the single-shot accuracy oracle)");
+  app->add_option("--space", o->space, "Search space file, e.g. nas/spaces/classifier.yaml")->required();
+  app->add_option("--hw", o->hw, "Engine the space's channel grid is resolved against")
+      ->default_val(std::string(NESIM_SOURCE_DIR) + "/hwconfigs/ne-pf16.yaml");
+  app->add_option("--out", o->out, "Weights file (read back by --supernet)")->required();
+  app->add_option("--steps", o->train.steps, "Sandwich steps (largest, smallest and two random candidates each)")
+      ->capture_default_str()->check(CLI::Range(1, 10000000));
+  app->add_option("--pool", o->train.pool, "Random candidates scanned for every layer's largest shape")
+      ->capture_default_str()->check(CLI::Range(2, 1000000));
+  add_scoring_flags(app, o->flags);
+  add_progress_flags(app, o->progress);
+  app->footer("Example:\n  nesim supernet --space nas/spaces/classifier.yaml --out supernet-classifier.bin --steps 3000\n"
+              "  nesim accuracy --model cand.yaml --proxy supernet --supernet supernet-classifier.bin");
+  return {app, [o] { return run_supernet(*o); }};
+}
+
+}  // namespace nesim::cli

@@ -1,0 +1,163 @@
+// accuracy: does `nesim reference` build the trained reference it promises, resume after a real
+// kill with the same numbers, and refuse a folder it cannot continue?
+#include <doctest/doctest.h>
+
+#ifdef NESIM_WITH_TORCH
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "tests/support/nesim_command.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+const std::string kRoot = NESIM_SOURCE_DIR;
+
+// Three widths of MobileNetV2-0.5 at 16 x 16: each run trains 2 steps and tests 40 images.
+std::string tiny_space(const nesim::test::ScratchDir& d) {
+  std::ofstream(d.path("space.yaml")) << "base: " << kRoot << "/models/mobilenet_v2_050.yaml\n"
+                                      << "width_multiplier: [0.25, 0.5, 0.75]\n";
+  return d.path("space.yaml");
+}
+
+std::string build_args(const std::string& space, const std::string& out, int jobs) {
+  return fmt::format("reference --space '{}' --out '{}' --archs 3 --seeds 2 --pool 30 --epochs 0.002 --train-batch 64 "
+                     "--eval-images 40 --input-size 16 --skip-strides 0 --threads 1 --jobs {} -q",
+                     space, out, jobs);
+}
+
+// Accuracy by arch key and seed: what a resumed build must reproduce exactly.
+json accuracies(const std::string& reference_json) {
+  const json j = json::parse(nesim::test::read_text(reference_json));
+  json out = json::object();
+  for (const json& a : j["archs"]) out[a["key"].get<std::string>()] = a["accuracy"];
+  return out;
+}
+
+size_t lines(const std::string& path) {
+  const std::string t = nesim::test::read_text(path);
+  return static_cast<size_t>(std::count(t.begin(), t.end(), '\n'));
+}
+
+}  // namespace
+
+TEST_CASE("reference: a build writes every run, the per-arch table and its test-retest figure") {
+  nesim::test::ScratchDir d("reference_build");
+  const nesim::test::CommandResult r = d.nesim(build_args(tiny_space(d), "ref", 2));
+  REQUIRE_MESSAGE(r.status == 0, r.err);
+  CHECK(lines(d.path("ref/runs.jsonl")) == 6);
+  const json j = json::parse(nesim::test::read_text(d.path("ref/reference.json")));
+  CHECK(j["complete"] == true);
+  CHECK(j["runs_done"] == 6);
+  CHECK(j["test_retest"]["n"] == 3);
+  CHECK(j["plan"]["proxy_task"]["skip_strides"] == 0);
+  CHECK(j["plan"]["training"]["steps"] == 2);  // ceil(0.002 * 60000 / 64)
+  REQUIRE(j["archs"].size() == 3);
+  CHECK(j["archs"][0]["params"].get<int64_t>() < j["archs"][2]["params"].get<int64_t>());  // spread by size
+  for (const json& a : j["archs"]) {
+    CHECK(a["accuracy"].size() == 2);
+    CHECK(a["mean"].get<double>() >= 0);
+    CHECK(a["mean"].get<double>() <= 1);
+  }
+  const std::string csv = nesim::test::read_text(d.path("ref/reference.csv"));
+  CHECK(csv.rfind("index,arch,key,params,macs,seeds_ok,accuracy_mean,accuracy_sd,accuracy_min,accuracy_max,"
+                  "train_seconds\n", 0) == 0);
+  CHECK(std::count(csv.begin(), csv.end(), '\n') == 4);
+
+  // Every signal scored against it, short-training budgets included, each with its interval.
+  const nesim::test::CommandResult pe = d.nesim(
+      "proxy-eval --space space.yaml --reference ref/reference.json --train-steps 2,3 --eval-images 40 "
+      "--input-size 16 --skip-strides 0 --threads 1 --out pe -q");
+  REQUIRE_MESSAGE(pe.status == 0, pe.err);
+  const json s = json::parse(nesim::test::read_text(d.path("pe/summary.json")));
+  CHECK(s["target"] == "reference");
+  for (const char* signal : {"params", "macs", "entropy", "naswot", "synflow", "snip", "grad_norm", "train2", "train3"}) {
+    CAPTURE(signal);
+    REQUIRE(s["signals"].contains(signal));
+    CHECK(s["signals"][signal]["n"] == 3);
+    CHECK(s["signals"][signal]["spearman_ci95"].size() == 2);
+    CHECK(s["signals"][signal]["seconds_per_candidate"].get<double>() >= 0);
+  }
+  CHECK(s["recommended_signal"].is_null());  // three architectures recommend nothing
+  CHECK(nesim::test::read_text(d.path("pe/proxy_eval.csv")).find(",train2,train3,reference_accuracy\n") !=
+        std::string::npos);
+}
+
+TEST_CASE("reference: killed with SIGKILL mid-build, the same command resumes it to the same accuracies") {
+  nesim::test::ScratchDir d("reference_kill");
+  const std::string space = tiny_space(d);
+  REQUIRE(d.nesim(build_args(space, "whole", 1)).status == 0);
+
+  const std::string out = d.path("killed");
+  const std::string cmd = fmt::format("cd '{}' && exec '{}' {} >/dev/null 2>&1", d.dir.string(), NESIM_BINARY,
+                                      build_args(space, out, 1));
+  const pid_t pid = fork();
+  if (pid == 0) {
+    setpgid(0, 0);  // its own group, so that the kill reaches nesim-torch too
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  setpgid(pid, pid);
+  // Kill once the first run is journalled, while the second is training.
+  const std::string journal = out + "/runs.jsonl";
+  int status = 0;
+  while (!fs::exists(journal) || lines(journal) < 1) {
+    REQUIRE(waitpid(pid, &status, WNOHANG) == 0);
+    usleep(5000);
+  }
+  kill(-pid, SIGKILL);
+  waitpid(pid, &status, 0);
+  const size_t done_before = lines(journal);
+  REQUIRE(done_before >= 1);
+  REQUIRE(done_before < 6);
+
+  const nesim::test::CommandResult resumed = d.nesim(build_args(space, out, 2));
+  REQUIRE_MESSAGE(resumed.status == 0, resumed.err);
+  CHECK(lines(journal) == 6);  // nothing trained twice, nothing lost
+  CHECK(accuracies(out + "/reference.json") == accuracies(d.path("whole/reference.json")));
+}
+
+TEST_CASE("reference: a folder it cannot continue is refused with exit 2; a torn last line is redone") {
+  nesim::test::ScratchDir d("reference_refuse");
+  const std::string space = tiny_space(d);
+  REQUIRE(d.nesim(build_args(space, "ref", 2)).status == 0);
+  const std::string journal = d.path("ref/runs.jsonl"), plan = nesim::test::read_text(d.path("ref/plan.json"));
+
+  // Other settings: refused, nothing rewritten.
+  nesim::test::CommandResult other = d.nesim(build_args(space, "ref", 2) + " --lr 0.1");
+  CHECK(other.status == 2);
+  CHECK(other.err.find("plan.json: this folder holds a reference built with other settings") != std::string::npos);
+  CHECK(nesim::test::read_text(d.path("ref/plan.json")) == plan);
+
+  // What a kill during an append leaves: the last line without its newline. Dropped and redone.
+  std::string text = nesim::test::read_text(journal);
+  text.pop_back();
+  std::ofstream(journal, std::ios::trunc) << text.substr(0, text.rfind('\n') + 1) << "{\"key\":\"0.";
+  REQUIRE(lines(journal) == 5);
+  nesim::test::CommandResult torn = d.nesim(build_args(space, "ref", 2));
+  REQUIRE_MESSAGE(torn.status == 0, torn.err);
+  CHECK(json::parse(nesim::test::read_text(d.path("ref/reference.json")))["runs_done"] == 6);
+  CHECK(lines(journal) == 6);
+  CHECK(nesim::test::read_text(journal).find("{\"key\":\"0.{") == std::string::npos);  // the torn part was cut
+
+  // A damaged complete line: refused, naming the file and line.
+  std::ofstream(journal, std::ios::app) << "{\"key\": 3}\n";
+  nesim::test::CommandResult damaged = d.nesim(build_args(space, "ref", 2));
+  CHECK(damaged.status == 2);
+  CHECK(damaged.err.find("runs.jsonl:") != std::string::npos);
+  CHECK(damaged.err.find("expected a string 'key'") != std::string::npos);
+}
+
+#endif  // NESIM_WITH_TORCH
