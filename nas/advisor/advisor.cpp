@@ -88,7 +88,7 @@ LayerGroup group_of(const SimResult& sim, const HwConfig& hw, const std::vector<
     g.cycles += r.total_cycles;
     g.macs += r.macs;
   }
-  if (g.cycles > 0) g.utilisation = static_cast<double>(g.macs) / (static_cast<double>(g.cycles) * hw.macs_per_cycle());
+  if (g.cycles > 0) g.utilisation = static_cast<double>(g.macs) / (static_cast<double>(g.cycles) * hw.peak_macs_per_cycle());
   return g;
 }
 

@@ -1,7 +1,9 @@
 #pragma once
 // Maps a network onto an engine: fusion (conv+BN+act always; IBN / fused-IBN blocks when their
-// intermediate tensors fit in SRAM), tiling that fits SRAM with double buffering, a loop order
-// that minimises DRAM traffic, and residency of tensors that the next kernel consumes.
+// intermediate tensors fit in SRAM and the block runs faster fused), tiling that fits SRAM with
+// double buffering, and residency of tensors that the next kernel consumes. Every choice goes to
+// the plan the engine runs in the fewest cycles (the engine's pipeline replayed,
+// sim/timing/pipeline_replay.h), then the least DRAM traffic, then the fewest tiles.
 #include <cstddef>
 #include <cstdint>
 #include <memory>

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <utility>
 
+#include "sim/timing/pipeline_replay.h"
 #include "sim/timing/unit_timing.h"
 #include "sim/util/checked.h"
 #include "sim/util/error.h"
@@ -132,6 +133,7 @@ KernelSummary summarize_kernel(const Kernel& k, const HwConfig& hw) {
     load_end = l, comp_end = ce, store_end = se;
   }
   s.pipeline_cycles = store_end;
+  s.engine_cycles = replay_kernel_cycles(k, hw);
   return s;
 }
 

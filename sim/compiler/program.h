@@ -68,6 +68,9 @@ struct KernelSummary {
   int64_t last_store_cycles = 0;
   // The double-buffered load -> compute -> store pipeline without DRAM contention.
   int64_t pipeline_cycles = 0;
+  // The engine's cycles for the kernel on an idle engine: replay_kernel_cycles()
+  // (sim/timing/pipeline_replay.h), what the compiler ranks plans by.
+  int64_t engine_cycles = 0;
   bool operator==(const KernelSummary&) const = default;
 };
 

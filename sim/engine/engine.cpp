@@ -75,7 +75,7 @@ void fill_layer_records(const Program& p, const std::vector<engine::KernelSpan>&
   const HwConfig& hw = p.hw;
   double cycle_s = 1e-6 / hw.clock_mhz;
   double static_pj_per_cycle = hw.energy.static_mw * 1e-3 * cycle_s * 1e12;
-  auto peak = static_cast<double>(hw.macs_per_cycle());
+  auto peak = static_cast<double>(hw.peak_macs_per_cycle());
   for (size_t k = 0; k < p.kernels.size(); ++k) {
     const Kernel& kern = p.kernels[k];
     const engine::KernelSpan& span = spans[k];
@@ -148,7 +148,7 @@ SimResult Engine::run(const Program& program, const RunOptions& opt) {
   }
   r.energy_uj = energy_pj * 1e-6;
   r.mac_utilization =
-      r.total_cycles > 0 ? static_cast<double>(r.macs) / (r.total_cycles * static_cast<double>(hw.macs_per_cycle())) : 0;
+      r.total_cycles > 0 ? static_cast<double>(r.macs) / (r.total_cycles * static_cast<double>(hw.peak_macs_per_cycle())) : 0;
   if (opt.trace) r.trace = std::move(act.events);
   return r;
 }

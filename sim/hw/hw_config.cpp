@@ -417,6 +417,12 @@ int64_t HwConfig::macs_per_cycle() const {
   return int64_t{mac_array.pf} * mac_array.pf;
 }
 
+int64_t HwConfig::peak_macs_per_cycle() const {
+  int64_t macs = macs_per_cycle();
+  if (depthwise.mode == DepthwiseMode::Dedicated) macs += int64_t{depthwise.lanes} * depthwise.macs_per_lane;
+  return macs;
+}
+
 double HwConfig::dram_bytes_per_cycle() const { return dram.bandwidth_gbps * 1e3 / clock_mhz; }
 
 int64_t HwConfig::dram_latency_cycles() const {
@@ -433,10 +439,7 @@ int64_t HwConfig::sram_bytes() const {
 }
 
 double HwConfig::area_proxy() const {
-  int64_t macs = macs_per_cycle();
-  if (depthwise.mode == DepthwiseMode::Dedicated)
-    macs += int64_t{depthwise.lanes} * depthwise.macs_per_lane;
-  return static_cast<double>(macs) + static_cast<double>(sram_bytes()) / 1024.0;
+  return static_cast<double>(peak_macs_per_cycle()) + static_cast<double>(sram_bytes()) / 1024.0;
 }
 
 const std::vector<HwKey>& hw_keys() {

@@ -77,7 +77,10 @@ struct HwConfig {
 
   // Derived quantities (no state: computed from the fields above).
   int bytes_per_element() const { return precision == Precision::Int8 ? 1 : 2; }
-  int64_t macs_per_cycle() const;           // peak: pf*pf, or rows*cols
+  int64_t macs_per_cycle() const;           // the MAC array's peak: pf*pf, or rows*cols
+  // The engine's peak, what utilisation is measured against: the MAC array plus the dedicated
+  // depthwise unit (lanes * macs_per_lane) when depthwise.mode is dedicated.
+  int64_t peak_macs_per_cycle() const;
   double dram_bytes_per_cycle() const;      // bandwidth_gbps * 1e3 / clock_mhz
   int64_t dram_latency_cycles() const;      // ceil(latency_ns * clock_mhz / 1e3)
   int64_t sram_bytes() const;               // total capacity in bytes

@@ -16,7 +16,7 @@ struct LayerRecord {
   int64_t dram_read_bytes = 0, dram_write_bytes = 0;
   int64_t sram_peak_bytes = 0;
   int64_t macs = 0, params = 0;
-  double mac_utilization = 0;    // macs / (total_cycles * peak MACs per cycle)
+  double mac_utilization = 0;    // macs / (total_cycles * HwConfig::peak_macs_per_cycle()): MAC array + dedicated depthwise unit
   double energy_pj = 0;
 };
 

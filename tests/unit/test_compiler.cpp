@@ -1,9 +1,13 @@
 // unit: does the compiler fuse, tile and place tensors the way its contract says?
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "sim/compiler/compiler.h"
+#include "sim/compiler/tiler.h"
 #include "sim/graph/stats.h"
 #include "sim/util/error.h"
 #include "tests/support/network_builders.h"
@@ -68,7 +72,10 @@ TEST_SUITE("unit: compiler") {
     Network net = with_input({32, 28, 28});
     add_ibn(net, 0, 32, "b1");
     net.infer_shapes("test");
-    Program p = compile(net, hw16());
+    // 256 KiB holds a band of the block but not the 6x expanded tensor twice over, so layer by
+    // layer it would round-trip through DRAM (with 512 KiB it stays resident, and the layers run
+    // faster one by one: the next test).
+    Program p = compile(net, hw16(256));
     REQUIRE(p.kernels.size() == 1);
     CHECK(p.kernels[0].name == "b1");
     CHECK(p.kernels[0].kind == "ibn");
@@ -79,9 +86,27 @@ TEST_SUITE("unit: compiler") {
     CHECK(total(p, &Tile::load_ifmap_bytes) >= 32 * 28 * 28);
     CHECK(total(p, &Tile::load_ifmap_bytes) <= 32 * 28 * 28 + 32 * 28 * 2 * static_cast<int64_t>(p.kernels[0].tiles.size()));
 
-    Program unfused = compile(net, hw16(), CompileOptions{false, false});
+    Program unfused = compile(net, hw16(256), CompileOptions{false, false});
     CHECK(unfused.kernels.size() == 4);
     CHECK(total(unfused, &Tile::store_bytes) > 6 * total(p, &Tile::store_bytes));
+  }
+
+  TEST_CASE("a block is fused only where the engine runs it faster than layer by layer") {
+    Network net = with_input({32, 28, 28});
+    add_ibn(net, 0, 32, "b1");
+    net.infer_shapes("test");
+    auto engine_cycles = [](const Program& p) {
+      int64_t sum = 0;
+      for (const Kernel& k : p.kernels) sum += k.summary->engine_cycles;
+      return sum;
+    };
+    for (int64_t kib : {256, 512, 1024}) {
+      CAPTURE(kib);
+      Program chosen = compile(net, hw16(kib));
+      Program layers = compile(net, hw16(kib), CompileOptions{false, true});
+      CHECK(engine_cycles(chosen) <= engine_cycles(layers));
+      if (chosen.kernels.size() > 1) CHECK(chosen == layers);
+    }
   }
 
   TEST_CASE("a block too big to stream falls back to one kernel per layer") {
@@ -108,6 +133,38 @@ TEST_SUITE("unit: compiler") {
         for (const ComputeStep& s : t.steps) macs += s.macs();
       CHECK(macs == layer_macs(net, net.layers[1]));
     }
+  }
+
+  TEST_CASE("depthwise weights and pools split by channel where a row of every channel does not fit") {
+    // 1152 channels of 5x5 depthwise weights (38 KiB with their parameters) on 32 KiB; then a
+    // 3x3 max pool whose three input rows of 64 x 112 (21 KiB, twice buffered) do not fit either.
+    Network dw = with_input({1152, 7, 7});
+    dw.add(conv("dw", 0, 1152, 5, 1, 1152, Act::Relu));
+    dw.infer_shapes("test");
+    Network pool = with_input({64, 112, 112});
+    Layer mp = test::layer("pool", Op::MaxPool, {0});
+    mp.kernel_h = mp.kernel_w = 3;
+    mp.stride_h = mp.stride_w = 2;
+    mp.pad_top = mp.pad_bottom = mp.pad_left = mp.pad_right = 1;
+    pool.add(mp);
+    pool.infer_shapes("test");
+    for (const Network* net : {&dw, &pool}) {
+      CAPTURE(net->layers[1].name);
+      Program p = compile(*net, hw16(32), CompileOptions{true, false});
+      REQUIRE(p.kernels.size() == 1);
+      CHECK(p.kernels[0].sram_peak_bytes <= 32 * 1024);
+      CHECK(total(p, &Tile::store_bytes) == net->layers[1].out.elements());
+      // Every input byte is read once per band it feeds (no channel is read twice by a band).
+      CHECK(total(p, &Tile::load_ifmap_bytes) >= net->layers[0].out.elements());
+      int64_t elements = 0, macs = 0;
+      for (const Tile& t : p.kernels[0].tiles)
+        for (const ComputeStep& s : t.steps) elements += s.elements, macs += s.macs();
+      if (net == &dw) CHECK(macs == layer_macs(*net, net->layers[1]));
+      if (net == &pool) CHECK(elements == net->layers[1].out.elements());
+    }
+    // The weights are loaded once in all: each chunk's before its first band.
+    Program p = compile(dw, hw16(32), CompileOptions{true, false});
+    CHECK(total(p, &Tile::load_weight_bytes) == 1152 * 25 + 1152 * 8);
   }
 
   TEST_CASE("less SRAM never means less DRAM traffic") {
@@ -178,6 +235,24 @@ TEST_SUITE("unit: compiler") {
       std::string msg = e.what();
       CHECK(msg.find("huge_fc") != std::string::npos);
       CHECK(msg.find("bytes") != std::string::npos);
+    }
+  }
+}
+
+TEST_SUITE("unit: tiling strategies") {
+  TEST_CASE("every strategy file registers itself, and an unknown name lists the known ones") {
+    const std::vector<std::string> names = planner::tiler_names();
+    for (const char* name : {"block_chain", "conv", "conv_split", "squeeze_excite", "systolic", "vector"})
+      CHECK(std::find(names.begin(), names.end(), name) != names.end());
+    CHECK(std::is_sorted(names.begin(), names.end()));
+    Network net = test::with_input({8, 4, 4}, "t");
+    HwConfig hw;
+    planner::LayerWork work(net, hw);
+    try {
+      planner::make_tiler("cnov", work);
+      FAIL("an unknown strategy was made");
+    } catch (const std::logic_error& e) {
+      CHECK(std::string(e.what()).find("unknown tiling strategy 'cnov' (known: block_chain, conv,") != std::string::npos);
     }
   }
 }

@@ -1,0 +1,103 @@
+// The cost estimate that ranks plans: what the tiling strategies minimise and what fusion and
+// the choice between strategies compare. The objective is the engine's cycles for the kernel, as
+// replay_kernel_cycles() replays the engine's own pipeline (exact on channel-parallel engines,
+// tests/module/test_pipeline_replay.cpp); ties go to less DRAM traffic, then to fewer tiles.
+// Strategies search many tile shapes, too many to build and replay each: a closed form
+// (pipeline_estimate()) ranks them, and the best kReplayedCandidates are built and replayed.
+#include <algorithm>
+#include <cmath>
+#include <tuple>
+
+#include "sim/compiler/kernel_summary.h"
+#include "sim/compiler/planner.h"
+#include "sim/timing/pipeline_replay.h"
+#include "sim/timing/unit_timing.h"
+
+namespace nesim::planner {
+
+// The engine's pipeline in closed form: the first tile's loads, then one tile per period of its
+// slowest stage, then the last store. A stage's period: the computer's compute; the loader's
+// transfer (it waits for a tile's loads before it issues the next tile's: latency is paid per
+// tile, hidden only behind compute); the storer's likewise; the DRAM bus, which loads and stores
+// share; with one channel, every transfer in turn.
+int64_t LayerWork::pipeline_estimate(int64_t tiles, int64_t first_load_bytes, int64_t load_bytes,
+                                     int64_t store_bytes, int64_t compute_cycles, int64_t load_transfers,
+                                     int64_t first_load_transfers) const {
+  int64_t overhead = hw_.dma.setup_cycles + hw_.dram_latency_cycles();
+  auto transfer = [&](int64_t bytes) { return bytes > 0 ? overhead + busy_cycles(bytes) : 0; };
+  int64_t compute = ceil_div(compute_cycles, tiles);
+  int64_t rest = tiles > 1 ? ceil_div(load_bytes - first_load_bytes, tiles - 1) : 0;
+  int64_t store = ceil_div(store_bytes, tiles);
+  // Transfers per tile after the first, in hundredths, so that a load every few tiles counts.
+  int64_t rest_transfers = tiles > 1 ? 100 * (load_transfers - first_load_transfers) / (tiles - 1) : 0;
+  int64_t store_transfers = store_bytes > 0 ? 100 : 0;
+  int64_t bus = busy_cycles(rest + store);
+  int64_t period;
+  if (hw_.dma.channels == 1) {
+    period = std::max(compute, bus + (rest_transfers + store_transfers) * overhead / 100);
+  } else {
+    int64_t loader = busy_cycles(rest) + std::min<int64_t>(rest_transfers, 100) * overhead / 100;
+    int64_t storer = store > 0 ? overhead + busy_cycles(store) : 0;
+    period = std::max({compute, bus, loader, storer});
+  }
+  int64_t first_load = first_load_transfers > 1 && hw_.dma.channels > 1
+                           ? overhead + busy_cycles(first_load_bytes)
+                           : (first_load_transfers > 1 ? overhead : 0) + transfer(first_load_bytes);
+  return first_load + compute + transfer(store) + (tiles - 1) * period;
+}
+
+int64_t LayerWork::busy_cycles(int64_t bytes) const {
+  if (bytes <= 0) return 0;
+  const int64_t burst = hw_.dma.burst_bytes;
+  const double cycles = static_cast<double>(ceil_div(bytes, burst) * burst) / dram_bytes_per_cycle_;
+  if (!(cycles > 0 && cycles < 1e15)) return dram_busy_cycles(hw_, bytes);  // it names the problem
+  // As dram_busy_cycles(): a quotient within rounding error of a whole number is that number.
+  const double nearest = std::round(cycles);
+  return static_cast<int64_t>(std::abs(cycles - nearest) <= 1e-9 * std::max(1.0, cycles) ? nearest
+                                                                                          : std::ceil(cycles));
+}
+
+int64_t LayerWork::kernel_estimate(const Kernel& k) const {
+  return k.summary ? k.summary->engine_cycles : replay_kernel_cycles(k, hw_);
+}
+
+PlanCost LayerWork::plan_cost(Kernel& k) const {
+  if (!k.summary) k.summary = summarize_kernel(k, hw_);
+  PlanCost c;
+  c.cycles = k.summary->engine_cycles;
+  for (const Tile& t : k.tiles) c.dram_bytes += t.load_ifmap_bytes + t.load_weight_bytes + t.store_bytes;
+  c.tiles = static_cast<int64_t>(k.tiles.size());
+  return c;
+}
+
+bool operator<(const PlanCost& a, const PlanCost& b) {
+  return std::tie(a.cycles, a.dram_bytes, a.tiles) < std::tie(b.cycles, b.dram_bytes, b.tiles);
+}
+
+std::optional<Kernel> LayerWork::best_of(std::vector<Candidate>& candidates,
+                                         const std::function<Kernel(const Candidate&)>& build) const {
+  if (candidates.empty()) return std::nullopt;
+  std::stable_sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
+    return std::tie(a.cycles, a.dram_bytes, a.tiles) < std::tie(b.cycles, b.dram_bytes, b.tiles);
+  });
+  std::optional<Kernel> best;
+  PlanCost best_cost;
+  int built = 0;
+  for (const Candidate& c : candidates) {
+    if (c.tiles > kMaxKernelTiles) continue;  // built only if nothing else fits (below)
+    // The closed form is within a few percent of the replay where it matters: a candidate it
+    // puts well behind the best replayed one is not worth building.
+    if (best && c.cycles > best_cost.cycles + best_cost.cycles / 16) break;
+    Kernel k = build(c);
+    PlanCost cost = plan_cost(k);
+    if (!best || cost < best_cost) {
+      best = std::move(k);
+      best_cost = cost;
+    }
+    if (++built == kReplayedCandidates) break;
+  }
+  if (!best) return build(candidates.front());  // throws: too many tiles (check_tile_count())
+  return best;
+}
+
+}  // namespace nesim::planner

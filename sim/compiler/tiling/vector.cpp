@@ -1,0 +1,154 @@
+#include <algorithm>
+#include <limits>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "sim/compiler/tiler.h"
+#include "sim/timing/unit_timing.h"
+
+namespace nesim::planner {
+
+namespace {
+
+// Pooling, elementwise, resize, activation: row bands through the vector unit.
+class VectorTiler : public Tiler {
+ public:
+  using Tiler::Tiler;
+  bool applies(const Group& g) const override {
+    return !g.fused && layer(g.front()).op != Op::Conv2d && layer(g.front()).op != Op::FullyConnected &&
+           layer(g.front()).op != Op::SqueezeExcite;
+  }
+  std::optional<Kernel> plan(const Group& g, const Resident& resident_in, bool out_resident) const override {
+    int li = g.front();
+    const Layer& l = layer(li);
+    Kernel k;
+    k.name = l.name;
+    k.layers = {li};
+    switch (l.op) {
+      case Op::MaxPool:
+      case Op::AvgPool:
+      case Op::GlobalAvgPool: k.kind = "pool"; break;
+      case Op::Resize: k.kind = "resize"; break;
+      case Op::Activation: k.kind = "activation"; break;
+      default: k.kind = "eltwise"; break;
+    }
+    if (l.op == Op::Concat) {  // producers write straight into the concatenated buffer
+      k.kind = "concat";
+      k.output_to_dram = true;
+      return k;
+    }
+    int64_t reserved = reserved_bytes(li, resident_in, out_resident);
+    int64_t out_rows = l.op == Op::GlobalAvgPool ? 1 : l.out.h;
+    auto in_bytes = [&](RowRange out) {
+      int64_t bytes = 0;
+      for (size_t j = 0; j < l.inputs.size(); ++j) {
+        int in = l.inputs[j];
+        if (resident_in.count(in)) continue;
+        const Shape& s = layer(in).out;
+        RowRange r = l.op == Op::GlobalAvgPool ? RowRange{0, s.h} : input_rows(li, out);
+        if (s.h == 1) r = {0, 1};  // broadcast operand (SE gate)
+        const int64_t channels = l.op == Op::ChannelSlice ? l.out.c : s.c;  // a slice reads only its channels
+        bytes += r.size() * s.w * channels * bpe_;
+      }
+      return bytes;
+    };
+    // Every band height that fits is built and replayed (vector layers have few rows and cheap
+    // tiles): one band saves transfers, more bands overlap loads, compute and stores.
+    std::optional<Kernel> best;
+    PlanCost best_cost;
+    auto consider = [&](Kernel&& candidate) {
+      PlanCost cost = plan_cost(candidate);
+      if (!best || cost < best_cost) {
+        best = std::move(candidate);
+        best_cost = cost;
+      }
+    };
+    // Global pooling needs every input row but produces one: stream input bands instead.
+    if (l.op == Op::GlobalAvgPool) {
+      const Shape& s = in_shape(li);
+      for (int64_t n = 1; n <= s.h; ++n) {
+        int64_t h = ceil_div(s.h, n);
+        if (ceil_div(s.h, h) != n) continue;  // same bands as a smaller count
+        WorkingSet ws;
+        bool res = resident_in.count(l.inputs[0]) > 0;
+        ws.in = res ? 0 : (n > 1 ? 2 : 1) * h * s.w * s.c * bpe_;
+        ws.out = tensor_bytes(li);
+        if (!fits(ws, reserved)) continue;
+        Kernel c = k;
+        for (int64_t b = 0; b * h < s.h; ++b) {
+          Tile t;
+          int64_t rows = std::min(s.h, (b + 1) * h) - b * h;
+          if (!res) t.load_ifmap_bytes = rows * s.w * s.c * bpe_;
+          ComputeStep st;
+          st.layer = li;
+          st.unit = Unit::Vector;
+          st.elements = rows * s.w * s.c;
+          st.sram_bytes = st.elements * bpe_;
+          t.steps.push_back(st);
+          c.tiles.push_back(std::move(t));
+        }
+        if (!out_resident) c.tiles.back().store_bytes = tensor_bytes(li);
+        c.input_from_dram = !res;
+        c.output_to_dram = !out_resident;
+        c.sram_peak_bytes = ws.total() + reserved;
+        consider(std::move(c));
+      }
+      return best;
+    }
+    // Row bands of `chunk` channels at a time (chunks outer): every operand of these layers is
+    // per channel, so a chunk reads and writes only its channels.
+    const int64_t channels = l.out.c;
+    auto plan_bands = [&](int64_t chunk) {
+      auto share = [&](int64_t bytes, int64_t c) { return bytes / channels * c; };
+      for (int64_t n = 1; n <= out_rows; ++n) {
+        int64_t h = ceil_div(out_rows, n);
+        if (ceil_div(out_rows, h) != n) continue;  // same bands as a smaller count
+        int64_t n_chunks = ceil_div(channels, chunk);
+        int64_t buffers = n * n_chunks > 1 ? 2 : 1;
+        WorkingSet ws;
+        ws.in = buffers * share(in_bytes({0, h}), chunk);
+        ws.out = out_resident ? 0 : buffers * h * l.out.w * chunk * bpe_;
+        if (!fits(ws, reserved)) continue;
+        Kernel c = k;
+        for (int64_t j = 0; j < n_chunks; ++j) {
+          int64_t cc = std::min(chunk, channels - j * chunk);
+          for (int64_t b = 0; b * h < out_rows; ++b) {
+            RowRange rows{b * h, std::min(out_rows, (b + 1) * h)};
+            Tile t;
+            t.load_ifmap_bytes = share(in_bytes(rows), cc);
+            if (!out_resident) t.store_bytes = rows.size() * l.out.w * cc * bpe_;
+            t.steps = vector_steps(li, rows.size());
+            for (ComputeStep& s : t.steps) {
+              s.elements = s.elements / channels * cc;
+              s.sram_bytes = s.sram_bytes / channels * cc;
+            }
+            c.tiles.push_back(std::move(t));
+          }
+        }
+        c.input_from_dram = in_bytes({0, out_rows}) > 0;
+        c.output_to_dram = !out_resident;
+        c.sram_peak_bytes = ws.total() + reserved;
+        consider(std::move(c));
+      }
+    };
+    plan_bands(channels);
+    // Where not even one row of every channel fits (pools on a small SRAM), the widest channel
+    // chunk for which some band fits.
+    // LayerNorm normalises across channels, a shuffle or slice moves them: not per channel.
+    bool per_channel = channels > 1 && l.op != Op::Concat && l.op != Op::LayerNorm && l.op != Op::ChannelShuffle &&
+                       l.op != Op::ChannelSlice;
+    for (size_t j = 0; j < l.inputs.size(); ++j) per_channel &= layer(l.inputs[j]).out.c == channels;
+    for (int64_t n = 2; !best && per_channel && n <= channels; ++n) {
+      int64_t chunk = ceil_div(channels, n);
+      if (ceil_div(channels, chunk) == n) plan_bands(chunk);
+    }
+    return best;
+  }
+};
+
+}  // namespace
+
+}  // namespace nesim::planner
+
+NESIM_REGISTER_TILER(vector, nesim::planner::VectorTiler)

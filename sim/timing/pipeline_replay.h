@@ -1,0 +1,20 @@
+#pragma once
+// The engine controller's tile pipeline (sim/engine/controller.h), replayed in plain C++ over one
+// kernel: the loader issues a tile's loads on the DMA channels in turn and waits for them, at most
+// two tiles ahead of the computer (two input buffers); the computer runs a tile once it is loaded
+// and the tile two before it is stored (two output buffers); the storer stores each computed tile.
+// Channels serve their transfers in order (setup, then DRAM latency and the shared bus, reserved
+// first come, first served). A kernel starts on an idle engine (its first load waits for every
+// earlier store), so a network's cycles are the sum of its kernels' replays. The compiler ranks
+// plans with it; tests/module checks it against the SystemC engine.
+#include <cstdint>
+
+#include "sim/compiler/program.h"
+#include "sim/hw/hw_config.h"
+
+namespace nesim {
+
+// Cycles from the kernel's first load to its last store on an idle engine (0 for no tiles).
+int64_t replay_kernel_cycles(const Kernel& k, const HwConfig& hw);
+
+}  // namespace nesim
