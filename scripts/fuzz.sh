@@ -9,7 +9,8 @@
 #   scripts/fuzz.sh --target journal      # one target (repeatable)
 #
 # Seeds: models/*.yaml, hwconfigs/*.yaml, ../shared/data/scalesim/{configs,topologies},
-# nas/spaces/*.yaml, fuzz/seeds/journal/, plus every kept crash in fuzz/regressions/<target>/.
+# nas/spaces/*.yaml, fuzz/seeds/journal/, tests/onnx/fixtures/*.onnx, plus every kept crash in
+# fuzz/regressions/<target>/.
 # A crash leaves its input in build-fuzz/crashes/; keep it in fuzz/regressions/<target>/ once fixed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,7 +31,7 @@ while [[ $# -gt 0 ]]; do
     *) echo "fuzz.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
-[[ ${#targets[@]} -gt 0 ]] || targets=(model_yaml hw_yaml hw_cfg topology space journal)
+[[ ${#targets[@]} -gt 0 ]] || targets=(model_yaml hw_yaml hw_cfg topology space journal onnx)
 # With --seconds alone, run until the time is up.
 [[ "$seconds" != 0 && "$runs" == 20000 ]] && runs=-1
 
@@ -55,6 +56,7 @@ seeds() {
     topology) ls "$shared"/topologies/*.csv 2>/dev/null || true ;;
     space) ls nas/spaces/*.yaml ;;
     journal) ls fuzz/seeds/journal/* ;;
+    onnx) ls tests/onnx/fixtures/*.onnx ;;
   esac
 }
 
@@ -76,9 +78,11 @@ for t in "${targets[@]}"; do
   [[ -d "fuzz/regressions/$t" ]] && dirs+=("fuzz/regressions/$t")
   log="$build/logs/$t.log"
   start=$(date +%s)
+  dict=()
+  [[ -f "fuzz/dict/$t.dict" ]] && dict=(-dict="fuzz/dict/$t.dict")  # binary formats (onnx) have none
   set +e
   "$build/fuzz/fuzz_$t" -seed=1 -runs="$runs" -max_total_time="$seconds" -max_len=4096 -timeout=10 \
-    -rss_limit_mb=2048 -print_final_stats=1 -dict="fuzz/dict/$t.dict" \
+    -rss_limit_mb=2048 -print_final_stats=1 "${dict[@]}" \
     -artifact_prefix="$build/crashes/$t-" "${dirs[@]}" >"$log" 2>&1
   rc=$?
   set -e
