@@ -25,6 +25,13 @@ class Tiler : protected LayerWork {
   // layer (the caller fills them); `summary` is unset or what plan_cost() filled in. Throws
   // InputError only for plans too big to hold (check_tile_count()).
   virtual std::optional<Kernel> plan(const Group& g, const Resident& resident_in, bool out_resident) const = 0;
+
+ protected:
+  // One unfused conv or FC layer: what the MAC-array tilers (conv, conv_split, systolic) map.
+  bool single_mac_layer(const Group& g) const {
+    const Op op = layer(g.front()).op;
+    return !g.fused && (op == Op::Conv2d || op == Op::FullyConnected);
+  }
 };
 
 using TilerFactory = std::unique_ptr<Tiler> (*)(const LayerWork&);

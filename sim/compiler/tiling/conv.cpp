@@ -17,8 +17,7 @@ class ConvTiler : public Tiler {
  public:
   using Tiler::Tiler;
   bool applies(const Group& g) const override {
-    return !g.fused && (layer(g.front()).op == Op::Conv2d || layer(g.front()).op == Op::FullyConnected) &&
-           hw_.mac_array.kind != ArrayKind::Systolic;
+    return single_mac_layer(g) && hw_.mac_array.kind != ArrayKind::Systolic;
   }
   std::optional<Kernel> plan(const Group& g, const Resident& resident_in, bool out_resident) const override {
     int li = g.front();
