@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace nesim::nas {
 
 struct RankAgreement {
@@ -20,5 +22,9 @@ struct RankAgreement {
 // Example: RankAgreement a = rank_agreement(proxy, accuracy, 1);  // a.spearman_lo > 0.6 ?
 RankAgreement rank_agreement(const std::vector<double>& x, const std::vector<double>& y, uint64_t seed,
                              int resamples = 2000);
+
+// {n, spearman, spearman_ci95: [lo, hi], kendall, kendall_ci95: [lo, hi]}, NaN as null: how
+// reference.json, proxy-eval's summary.json and a search's training_checks report an agreement.
+nlohmann::ordered_json agreement_json(const RankAgreement& a);
 
 }  // namespace nesim::nas

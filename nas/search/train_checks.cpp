@@ -82,9 +82,7 @@ json Search::training_summary() const {
   }
   out["checks"] = checks;
   const RankAgreement a = rank_agreement(estimate, trained, o_.seed);
-  auto num = [](double v) { return std::isfinite(v) ? json(v) : json(nullptr); };
-  out["agreement"] = {{"n", a.n}, {"spearman", num(a.spearman)}, {"spearman_ci95", {num(a.spearman_lo), num(a.spearman_hi)}},
-                      {"kendall", num(a.kendall)}, {"kendall_ci95", {num(a.kendall_lo), num(a.kendall_hi)}}};
+  out["agreement"] = json(agreement_json(a));
   // An error in accuracy points only where the signal is an accuracy; a rank figure otherwise.
   out["mean_abs_error"] = accuracy_scale(o_.accuracy) && a.n > 0 ? json(abs_err / static_cast<double>(a.n)) : json(nullptr);
   return out;

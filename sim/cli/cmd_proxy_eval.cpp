@@ -215,13 +215,9 @@ int run_proxy_eval(const ProxyEvalOptions& o) {
     rank[s.name] = {a.spearman, a.kendall};
     names.push_back(s.name);
     xs.push_back(s.values);
-    auto num = [](double v) { return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr); };
-    summary["signals"][s.name] = {{"n", a.n},
-                                  {"spearman", num(a.spearman)},
-                                  {"spearman_ci95", {num(a.spearman_lo), num(a.spearman_hi)}},
-                                  {"kendall", num(a.kendall)},
-                                  {"kendall_ci95", {num(a.kendall_lo), num(a.kendall_hi)}},
-                                  {"seconds_per_candidate", cost}};
+    nlohmann::ordered_json figures = nas::agreement_json(a);
+    figures["seconds_per_candidate"] = cost;
+    summary["signals"][s.name] = figures;
     if (std::isfinite(a.spearman) && (best.empty() || a.spearman > rank[best].first)) best = s.name;
     // The rule docs/accuracy.md states: the cheapest signal whose whole interval lies above 0.6,
     // over enough architectures for the interval to mean something.

@@ -195,13 +195,10 @@ int run_reference(ReferenceCliOptions o) {
     j["runs_total"] = total;
     j["complete"] = table.runs.size() == total;
     const nas::RankAgreement tr = table.test_retest(o.flags.seed);
-    auto num = [](double v) { return std::isfinite(v) ? ordered_json(v) : ordered_json(nullptr); };
-    j["test_retest"] = {{"seeds", std::vector<uint64_t>(table.seeds.begin(), table.seeds.begin() + std::min<size_t>(2, table.seeds.size()))},
-                        {"n", tr.n},
-                        {"spearman", num(tr.spearman)},
-                        {"spearman_ci95", {num(tr.spearman_lo), num(tr.spearman_hi)}},
-                        {"kendall", num(tr.kendall)},
-                        {"kendall_ci95", {num(tr.kendall_lo), num(tr.kendall_hi)}}};
+    ordered_json retest;
+    retest["seeds"] = std::vector<uint64_t>(table.seeds.begin(), table.seeds.begin() + std::min<size_t>(2, table.seeds.size()));
+    retest.update(nas::agreement_json(tr));
+    j["test_retest"] = retest;
     double seconds = 0;
     for (const auto& [k, r] : table.runs) seconds += r.seconds;
     j["train_seconds"] = seconds;
