@@ -91,6 +91,12 @@ TEST_CASE("reference: a build writes every run, the per-arch table and its test-
     CHECK(s["signals"][signal]["seconds_per_candidate"].get<double>() >= 0);
   }
   CHECK(s["recommended_signal"].is_null());  // three architectures recommend nothing
+
+  // A file that is not a reference: one message naming it, exit 2.
+  std::ofstream(d.path("not_ref.json")) << "{\"archs\": [{\"key\": 3}]}\n";
+  const nesim::test::CommandResult bad = d.nesim("proxy-eval --space space.yaml --reference not_ref.json --out pe2 -q");
+  CHECK(bad.status == 2);
+  CHECK(bad.err.find("not_ref.json: archs[0]: expected key, arch, params, macs and mean") != std::string::npos);
   CHECK(nesim::test::read_text(d.path("pe/proxy_eval.csv")).find(",train2,train3,reference_accuracy\n") !=
         std::string::npos);
 }
