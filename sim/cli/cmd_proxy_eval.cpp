@@ -124,7 +124,7 @@ int run_proxy_eval(const ProxyEvalOptions& o) {
   std::vector<Signal> signals;
   for (const std::string& n : nas::scorer_names())
     if (n != "train" && n != "cmd" && (n != "supernet" || !o.flags.scorer.supernet.empty()))
-      signals.push_back({n, nas::make_scorer(n, o.flags.scorer)});
+      signals.push_back({n, nas::make_scorer(n, o.flags.scorer), 0, 0, {}});
   size_t trained_so_far = 0;
   std::optional<Progress> progress;
   auto trainer = [&](int steps) {
@@ -138,7 +138,7 @@ int run_proxy_eval(const ProxyEvalOptions& o) {
   std::unique_ptr<nas::AccuracyScorer> target_trainer;
   if (against_reference) {
     for (int steps : budgets)
-      if (steps > 0) signals.push_back({fmt::format("train{}", steps), trainer(steps), steps});
+      if (steps > 0) signals.push_back({fmt::format("train{}", steps), trainer(steps), steps, 0, {}});
   } else {
     if (budgets[0] < 1) throw input_error("--train-steps: expected a positive budget, got {}", budgets[0]);
     target_trainer = trainer(budgets[0]);

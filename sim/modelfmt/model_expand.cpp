@@ -311,6 +311,13 @@ void expand_channel_op(BlockExpander& x, Op op) {
   if (op == Op::ChannelSlice) {
     l.slice_begin = x.require(&B::begin);
     l.slice_end = x.require(&B::end);
+    // `of` names the input width the range was written for; a scaled input (a width multiplier)
+    // scales the range with it, so ShuffleNetV2's halves stay halves.
+    if (const std::optional<int64_t> of = x.find(&B::of); of && *of != x.in().c) {
+      if (l.slice_end > *of) x.fail("end", fmt::format("{} is past 'of' ({} channels)", l.slice_end, *of));
+      auto scale = [&](int64_t v) { return (v * x.in().c + *of / 2) / *of; };
+      l.slice_begin = scale(l.slice_begin), l.slice_end = scale(l.slice_end);
+    }
   }
   x.push(std::move(l));
 }

@@ -56,6 +56,7 @@ const std::vector<BlockKey>& block_keys() {
       {"ceil_mode", &B::ceil_mode, R::Any, 0, "pooling output extent rounds up (torch's ceil_mode)"},
       {"begin", &B::begin, R::NonNegative, kDim, "first channel of a channel_slice"},
       {"end", &B::end, R::Positive, kDim, "one past the last channel of a channel_slice"},
+      {"of", &B::of, R::Positive, kDim, "channel_slice: the input's channel count begin and end refer to"},
       {"fixed", &B::fixed, R::Any, 0, "ignore the width multiplier"},
       {"width_min", &B::width_min, R::Positive, kRatio, "lower bound of the channel scale"},
   };
@@ -91,7 +92,7 @@ const std::vector<BlockType>& block_types() {
       {"layernorm", {}, {}, "layer norm over the channels at each position"},
       {"channel_scale", {}, {}, "learned per-channel scale (layer scale)"},
       {"channel_shuffle", {"groups"}, {"groups"}, "ShuffleNet channel shuffle"},
-      {"channel_slice", {"begin", "end"}, {"begin", "end"}, "channels [begin, end) of the input"},
+      {"channel_slice", {"begin", "end", "of"}, {"begin", "end"}, "channels [begin, end) of the input"},
   };
   return types;
 }

@@ -33,6 +33,7 @@ struct BlockSpec {
   std::optional<SeBase> se_base;
   std::optional<bool> bn, bias, residual, ceil_mode;
   std::optional<int64_t> begin, end;           // channel_slice's channel range
+  std::optional<int64_t> of;                   // channel_slice: the input channels begin/end count in
   std::optional<std::array<int64_t, 2>> size;  // resize target [h, w]
   std::optional<std::string> like;             // resize to this block's / layer's H x W
   std::optional<ResizeMode> mode;

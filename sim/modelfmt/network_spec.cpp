@@ -88,6 +88,7 @@ class BlockWriter {
         b.type = "channel_slice";
         b.begin = l.slice_begin;
         b.end = l.slice_end;
+        b.of = net_.in_shape(l).c;  // so that the range follows its input when a width multiplier scales it
         break;
     }
     const bool act_allowed = l.op == Op::Conv2d || l.op == Op::FullyConnected || l.op == Op::Add ||

@@ -11,7 +11,9 @@
 
 #include "sim/graph/network.h"
 #include "sim/graph/stats.h"
+#include "sim/modelfmt/model_expand.h"
 #include "sim/modelfmt/model_loader.h"
+#include "sim/modelfmt/model_spec.h"
 
 namespace nesim {
 namespace {
@@ -53,6 +55,12 @@ const std::vector<Published>& zoo() {
        "MobileNetV2 paper (Sandler et al. 2018) Table 6, SSDLite at 320x320: 4.3M params, 0.8B MAdds"},
       {"lraspp_mobilenet_v3_large.yaml", 3'221'538, true, ParamCount::Torchvision, 2.086e9,
        "torchvision LRASPP_MobileNet_V3_Large_Weights.COCO_WITH_VOC_LABELS_V1 meta, 520x520"},
+      // Imported from ONNX (nesim import): channel shuffle and split, LayerNorm, layer scale, GELU.
+      {"shufflenet_v2_x1_0.yaml", 2'278'604, true, ParamCount::Torchvision, 146e6,
+       "torchvision ShuffleNet_V2_X1_0_Weights.IMAGENET1K_V1 meta (params); ShuffleNetV2 paper, "
+       "Table 5: 146M FLOPs (multiply-adds) for 1x"},
+      {"convnext_tiny.yaml", 28'589'128, true, ParamCount::Torchvision, 4.456e9,
+       "torchvision ConvNeXt_Tiny_Weights.IMAGENET1K_V1 meta"},
   };
   return table;
 }
@@ -113,7 +121,8 @@ TEST_SUITE("fidelity: do zoo models match published sizes?") {
 
   TEST_CASE("classifiers end in one 1000-class output") {
     for (const std::string file : {"mobilenet_v2.yaml", "resnet18.yaml", "mobilenet_v3_large.yaml", "mobilenet_v3_small.yaml",
-                                   "resnet50.yaml", "efficientnet_b0.yaml", "mnasnet1_0.yaml", "mobilenet_v2_050.yaml"}) {
+                                   "resnet50.yaml", "efficientnet_b0.yaml", "mnasnet1_0.yaml", "mobilenet_v2_050.yaml",
+                                   "shufflenet_v2_x1_0.yaml", "convnext_tiny.yaml"}) {
       CAPTURE(file);
       const Network net = load_zoo(file);
       const std::vector<int> outs = net.output_indices();
@@ -156,6 +165,27 @@ TEST_SUITE("fidelity: do zoo models match published sizes?") {
     CHECK(net.layers.at(outs[0]).out == Shape{21, 520, 520});
     CHECK(output_shape(net, "c2.project") == Shape{40, 65, 65});  // low-level features, stride 8
     CHECK(output_shape(net, "high") == Shape{960, 33, 33});        // dilated last stage, stride 16
+  }
+
+  TEST_CASE("an imported ShuffleNetV2 scaled by a width multiplier keeps its channel splits at halves") {
+    // The import writes each channel_slice with `of:` (its input's channels), so the range
+    // follows the input when the width multiplier rounds the branches to other channel counts.
+    ModelSpec spec = load_model_spec(std::string(NESIM_SOURCE_DIR) + "/models/shufflenet_v2_x1_0.yaml");
+    for (double w : {0.35, 0.5, 1.25}) {
+      CAPTURE(w);
+      spec.width_multiplier = w;
+      const Network net = expand(spec, "shufflenet_v2_x1_0.yaml");
+      int slices = 0;
+      for (const Layer& l : net.layers) {
+        if (l.op != Op::ChannelSlice) continue;
+        ++slices;
+        const int64_t c = net.in_shape(l).c;
+        CAPTURE(l.name);
+        CHECK(l.slice_end - l.slice_begin == c / 2);
+        CHECK((l.slice_begin == 0 || l.slice_end == c));
+      }
+      CHECK(slices == 26);  // 13 stride-1 units, each splitting its input in two
+    }
   }
 }
 
