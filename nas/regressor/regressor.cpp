@@ -182,6 +182,11 @@ double Regressor::kernel_cycles(const Kernel& k, const HwConfig& hw) const {
 }
 
 std::vector<double> Regressor::kernel_cycles(const Program& program) const {
+  // Trained on one image per run: a batch's kernels repeat their tiles, which no row of the
+  // training data did (sim/compiler/batch.h).
+  if (program.batch > 1)
+    throw input_error("{}: batch {}: the latency regressor predicts one image per run; simulate a batch with nesim "
+                      "simulate or sweep", program.model, program.batch);
   size_t cols = feature_names().size();
   std::vector<float> x;
   std::vector<double> pipeline;

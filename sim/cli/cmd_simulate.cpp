@@ -4,6 +4,7 @@
 
 #include "sim/cli/cli_util.h"
 #include "sim/engine/engine.h"
+#include "sim/graph/limits.h"
 #include "sim/report/output_file.h"
 #include "sim/report/result_writers.h"
 #include "sim/util/json_text.h"
@@ -15,12 +16,14 @@ namespace {
 struct SimulateOptions {
   std::string model, hw, csv, json, trace;
   std::vector<std::string> set;
+  int64_t batch = 0;  // 0: the model's own `batch` (1 unless it says)
 };
 
 int run_simulate(const SimulateOptions& o) {
   check_outputs({{"--csv", o.csv}, {"--json", o.json}, {"--trace", o.trace}});
   std::vector<HwOverride> overrides = parse_overrides(o.set, /*allow_lists=*/false);
   Network net = read_model(o.model);
+  if (o.batch > 0) net.batch = o.batch;
   HwConfig hw = apply_overrides(read_hw(o.hw), overrides, std::vector<size_t>(overrides.size(), 0));
 
   RunOptions run;
@@ -52,6 +55,9 @@ Command add_simulate_command(CLI::App& parent) {
   app->add_option("--hw", o->hw, "Hardware config (.yaml, or SCALE-Sim .cfg)")->required();
   app->add_option("--set", o->set, "Override a hardware key, e.g. --set mac_array.pf=32 (repeatable)")
       ->allow_extra_args(false);
+  app->add_option("--batch", o->batch,
+                  "Images per run (default: the model's 'batch' key, else 1); totals cover the whole batch")
+      ->check(CLI::Range(int64_t{1}, limits::kMaxBatch));
   app->add_option("--csv", o->csv, "Write one row per layer to this CSV file ('-': stdout)");
   app->add_option("--json", o->json, "Write totals and per-layer records as JSON ('-': stdout)");
   app->add_option("--trace", o->trace,

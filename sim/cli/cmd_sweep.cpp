@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "sim/cli/cli_util.h"
+#include "sim/graph/limits.h"
 #include "sim/exec/executor.h"
 #include "sim/engine/engine.h"
 #include "sim/report/output_file.h"
@@ -24,6 +25,7 @@ namespace {
 struct SweepOptions {
   std::vector<std::string> models, hws, set;
   int jobs = 0;
+  int64_t batch = 0;  // 0: each model's own `batch`
   std::string csv, json, html;
   ProgressFlags progress;
   bool strict = false;
@@ -73,6 +75,8 @@ int run_sweep(const SweepOptions& o) {
   std::vector<Variant> variants = grid(hws, overrides);
   std::vector<Network> nets;
   for (const std::string& path : o.models) nets.push_back(read_model(path));
+  if (o.batch > 0)
+    for (Network& n : nets) n.batch = o.batch;
 
   const size_t n_jobs = nets.size() * variants.size();
   auto model_of = [&](size_t job) { return job / variants.size(); };
@@ -167,6 +171,8 @@ Command add_sweep_command(CLI::App& parent) {
       "sweep", "Simulate models x hardware files x --set value lists in parallel; print Pareto fronts");
   app->add_option("--model,-m", o->models, "Model files (repeat the flag or list several)")->required();
   app->add_option("--hw", o->hws, "Hardware configs (repeat the flag or list several)")->required();
+  app->add_option("--batch", o->batch, "Images per run for every model (default: each model's 'batch', else 1)")
+      ->check(CLI::Range(int64_t{1}, limits::kMaxBatch));
   app->add_option("--set", o->set,
                   "Sweep a hardware key over values, e.g. --set mac_array.pf=8,16,32 (repeatable)");
   app->add_option("--jobs,-j", o->jobs, "Worker processes (default: number of cores)")

@@ -17,6 +17,7 @@
 #include <string>
 #include <utility>
 
+#include "sim/compiler/batch.h"
 #include "sim/compiler/compiler_impl.h"
 #include "sim/compiler/kernel_summary.h"
 #include "sim/graph/stats.h"
@@ -151,11 +152,19 @@ Program compile(const Network& net, const HwConfig& hw, const CompileOptions& op
 }
 
 Program compile(const Network& net, const HwConfig& hw, const CompileOptions& opt, PlanCache& cache) {
-  return planner::Compiler(net, hw, opt, cache.impl_.get()).run();
+  if (net.batch <= 1) return planner::Compiler(net, hw, opt, cache.impl_.get()).run();
+  CompileOptions batched = opt;
+  batched.keep_resident = false;  // a resident output would have to hold the whole batch (batch.h)
+  Program p = planner::Compiler(net, hw, batched, cache.impl_.get()).run();
+  batch_kernels(p, net.batch);
+  return p;
 }
 
 std::vector<PlannedKernel> plan_kernels(const Network& net, const HwConfig& hw, const CompileOptions& opt,
                                         PlanCache& cache) {
+  if (net.batch > 1)
+    throw input_error("{}: batch {}: the latency regressor and the search plan one image at a time; simulate a "
+                      "batch with nesim simulate or sweep (docs/model-format.md, batch)", net.name, net.batch);
   return planner::Compiler(net, hw, opt, cache.impl_.get()).planned_kernels();
 }
 

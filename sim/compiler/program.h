@@ -103,6 +103,7 @@ struct Program {
   HwConfig hw;
   std::vector<LayerInfo> layer_info;
   std::vector<Kernel> kernels;    // execution order
+  int64_t batch = 1;              // images run (batch.h); layer_info's MACs count all of them
   bool operator==(const Program&) const = default;
 };
 

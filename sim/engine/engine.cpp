@@ -137,6 +137,7 @@ SimResult Engine::run(const Program& program, const RunOptions& opt) {
   const auto& spans = impl_->controller.spans();
   r.total_cycles = spans.empty() ? 0 : spans.back().end_cycle;
   r.latency_ms = r.total_cycles / (hw.clock_mhz * 1e3);
+  r.batch = program.batch;
   fill_layer_records(program, spans, act, r);
   double energy_pj = 0;
   for (const LayerRecord& l : r.layers) {

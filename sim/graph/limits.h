@@ -14,6 +14,8 @@ inline constexpr int64_t kMaxLayerWeights = int64_t{1} << 40;     // parameters 
 inline constexpr int64_t kMaxLayerMacs = int64_t{1} << 50;        // multiply-accumulates of one layer
 inline constexpr int64_t kMaxLayers = 100'000;                    // layers after expansion
 inline constexpr int64_t kMaxRepeat = 10'000;                     // a block's `repeat`
+inline constexpr int64_t kMaxBatchedTiles = int64_t{1} << 22;   // tiles of a compiled batch, all images
+inline constexpr int64_t kMaxBatch = 4096;                       // images per run (a model's `batch`, --batch)
 inline constexpr double kMaxRatio = 1024;                         // expand, se, scale, width_multiplier
 
 }  // namespace nesim::limits

@@ -95,6 +95,7 @@ class Network {
   std::string name;
   std::vector<Layer> layers;     // topological order; layers[0] is the Input (its `out` is the input shape)
   std::vector<int> outputs;      // indices of output layers; empty means "the last layer"
+  int64_t batch = 1;             // images per run (the model's `batch`, or --batch); shapes are per image
 
   // Appends a layer and returns its index. Shapes are not inferred until infer_shapes().
   int add(Layer layer);

@@ -411,8 +411,11 @@ Network expand(const ModelSpec& spec, const std::string& where) {
     check_repeats(spec.stages[s].blocks, fmt::format("stages[{}].blocks", s));
   check_repeats(spec.head, "head");
 
+  if (spec.batch < 1 || spec.batch > limits::kMaxBatch)
+    throw input_error("{}: key 'batch': expected an integer in 1..{}, got {}", where, limits::kMaxBatch, spec.batch);
   Network net;
   net.name = spec.name.empty() ? std::filesystem::path(where).stem().string() : spec.name;
+  net.batch = spec.batch;
   Layer input;
   input.name = "input";
   input.op = Op::Input;

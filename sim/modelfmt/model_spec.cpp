@@ -128,7 +128,7 @@ const char* se_base_name(SeBase b) { return b == SeBase::Expanded ? "expanded" :
 const char* mode_name(ResizeMode m) { return m == ResizeMode::Nearest ? "nearest" : "bilinear"; }
 
 const char* const kTopKeys[] = {"name",     "source", "input", "width_multiplier", "channel_divisor",
-                                "defaults", "stem",   "stages", "head",            "outputs"};
+                                "batch",    "defaults", "stem", "stages",          "head", "outputs"};
 const char* const kCommonKeys[] = {"type", "name", "from", "repeat", "fixed", "width_min"};
 
 std::string describe(const YAML::Node& n) {
@@ -178,6 +178,8 @@ class Parser {
         spec.width_multiplier = read_double(v, ctx, KeyRange::Positive, limits::kMaxRatio);
       } else if (key == "channel_divisor") {
         spec.channel_divisor = read_int(v, ctx, KeyRange::Positive, limits::kMaxDimension);
+      } else if (key == "batch") {
+        spec.batch = read_int(v, ctx, KeyRange::Positive, limits::kMaxBatch);
       } else if (key == "defaults") {
         spec.defaults = parse_defaults(v);
       } else if (key == "stem" || key == "head") {
@@ -494,6 +496,7 @@ std::string to_yaml(const ModelSpec& spec) {
       << spec.input.w << YAML::EndSeq;
   out << YAML::Key << "width_multiplier" << YAML::Value << format_double(spec.width_multiplier, true);
   out << YAML::Key << "channel_divisor" << YAML::Value << spec.channel_divisor;
+  if (spec.batch != 1) out << YAML::Key << "batch" << YAML::Value << spec.batch;
   bool any_default = false;
   for (const BlockKey& key : block_keys())
     std::visit([&](auto ptr) { any_default |= (spec.defaults.*ptr).has_value(); }, key.field);

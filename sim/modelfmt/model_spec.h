@@ -52,6 +52,7 @@ struct ModelSpec {
   Shape input;                    // C x H x W
   double width_multiplier = 1.0;
   int64_t channel_divisor = 8;
+  int64_t batch = 1;               // images per run: the compiler runs every kernel on each (batch.h)
   BlockSpec defaults;             // type is empty; only keys some block type accepts
   std::vector<BlockSpec> stem;
   std::vector<StageSpec> stages;

@@ -31,6 +31,7 @@ struct SimResult {
   std::string model, hw;
   double clock_mhz = 0;
   int64_t total_cycles = 0;
+  int64_t batch = 1;                // images in the run: cycles, MACs, traffic and energy cover all of them
   double latency_ms = 0, energy_uj = 0;
   int64_t macs = 0, params = 0;
   int64_t dram_read_bytes = 0, dram_write_bytes = 0;

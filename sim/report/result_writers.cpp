@@ -70,6 +70,10 @@ ojson result_json(const SimResult& r, const std::vector<std::pair<std::string, s
   j["clock_mhz"] = r.clock_mhz;
   j["total_cycles"] = r.total_cycles;
   j["latency_ms"] = r.latency_ms;
+  if (r.batch > 1) {
+    j["batch"] = r.batch;
+    j["images_per_s"] = static_cast<double>(r.batch) * 1e3 / r.latency_ms;
+  }
   j["energy_uj"] = r.energy_uj;
   j["macs"] = r.macs;
   j["params"] = r.params;
@@ -213,6 +217,9 @@ std::string result_table(const SimResult& r) {
   out += fmt::format("layers         {}\n", r.layers.size());
   out += fmt::format("cycles         {}\n", group_digits(r.total_cycles));
   out += fmt::format("latency        {:.4f} ms\n", r.latency_ms);
+  if (r.batch > 1)
+    out += fmt::format("batch          {} images: {:.4f} ms per image, {:.1f} images/s\n", r.batch,
+                       r.latency_ms / static_cast<double>(r.batch), static_cast<double>(r.batch) * 1e3 / r.latency_ms);
   out += fmt::format("energy         {:.3f} µJ\n", r.energy_uj);
   out += fmt::format("MACs           {}\n", group_digits(r.macs));
   out += fmt::format("params         {}\n", group_digits(r.params));

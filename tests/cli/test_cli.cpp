@@ -154,6 +154,33 @@ TEST_SUITE("cli: help and version") {
   }
 }
 
+TEST_SUITE("cli: batch") {
+  TEST_CASE("--batch N: totals for the batch, per image on the console, batch fields in --json") {
+    Scratch s("batch");
+    std::string model = tiny_model(s);
+    Run one = s.nesim(fmt::format("simulate --model {} --hw {} --json {}", model, kHw, s.path("1.json")));
+    REQUIRE_MESSAGE(one.status == 0, one.err);
+    CHECK(one.out.find("images/s") == std::string::npos);
+    Run three = s.nesim(fmt::format("simulate --model {} --hw {} --batch 3 --json {}", model, kHw, s.path("3.json")));
+    REQUIRE_MESSAGE(three.status == 0, three.err);
+    CHECK(three.out.find("batch          3 images") != std::string::npos);
+    json j1 = json::parse(slurp(s.path("1.json"))), j3 = json::parse(slurp(s.path("3.json")));
+    CHECK_FALSE(j1.contains("batch"));
+    CHECK(j3["batch"] == 3);
+    CHECK(j3["macs"].get<int64_t>() == 3 * j1["macs"].get<int64_t>());
+    CHECK(j3["images_per_s"].get<double>() > 0);
+
+    Run zero = s.nesim(fmt::format("simulate --model {} --hw {} --batch 0", model, kHw));
+    CHECK(zero.status == 2);
+    CHECK(zero.err.find("--batch") != std::string::npos);
+    spit(s.path("b.yaml"), "input: [3, 16, 16]\nbatch: 2\nstem: [{type: conv, out: 8}]\n");
+    Run predict = s.nesim(fmt::format("predict --regressor {}/traces/regressor-ne-pf.json --model {} --hw {}", kRoot,
+                                      s.path("b.yaml"), kHw));
+    CHECK(predict.status == 2);
+    CHECK(predict.err.find("batch 2") != std::string::npos);
+  }
+}
+
 TEST_SUITE("cli: info") {
   TEST_CASE("summary on stdout, contract fields in --json") {
     Scratch s("info");
