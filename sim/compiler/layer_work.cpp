@@ -75,7 +75,9 @@ ComputeStep LayerWork::conv_step(int li, int64_t rows_out, int64_t chunk) const 
     s.out_pixels = 1;
     s.in_channels = in.elements();
     s.out_channels = chunk;
-    s.sram_bytes = in.elements() * bpe_ + weight_bytes(li, chunk) + chunk * bpe_;
+    s.sram_in_bytes = in.elements() * bpe_;
+    s.sram_weight_bytes = weight_bytes(li, chunk);
+    s.sram_out_bytes = chunk * bpe_;
     return s;
   }
   s.out_pixels = rows_out * l.out.w;
@@ -92,7 +94,9 @@ ComputeStep LayerWork::conv_step(int li, int64_t rows_out, int64_t chunk) const 
   int64_t out_ch = s.out_channels * s.groups;
   int64_t in_ch = s.in_channels * s.groups;
   int64_t rows_in = input_rows(li, {0, rows_out}).size();
-  s.sram_bytes = (rows_in * in.w * in_ch + s.out_pixels * out_ch) * bpe_ + weight_bytes(li, chunk);
+  s.sram_in_bytes = rows_in * in.w * in_ch * bpe_;
+  s.sram_weight_bytes = weight_bytes(li, chunk);
+  s.sram_out_bytes = s.out_pixels * out_ch * bpe_;
   return s;
 }
 
@@ -108,7 +112,8 @@ std::vector<ComputeStep> LayerWork::vector_steps(int li, int64_t rows_out) const
     s.elements = elements;
     s.ops_per_element = ops;
     s.special_fn = special;
-    s.sram_bytes = elements * 2 * bpe_;
+    s.sram_in_bytes = elements * bpe_;
+    s.sram_out_bytes = elements * bpe_;
     steps.push_back(s);
   };
   int64_t out_elems = rows_out * l.out.w * l.out.c;
