@@ -152,6 +152,8 @@ class ConvSplitTiler : public Tiler {
             if (!out_resident) t.store_bytes = rows.size() * (fc ? 1 : l.out.w) * co * bpe_;
             for (auto& v : vector_steps(li, rows.size())) {
               v.elements = v.elements * co / l.out.c;
+              v.sram_in_bytes = v.sram_in_bytes * co / l.out.c;
+              v.sram_out_bytes = v.sram_out_bytes * co / l.out.c;
               t.steps.push_back(v);
             }
           }
