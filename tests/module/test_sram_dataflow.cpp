@@ -3,12 +3,16 @@
 // 97.8 % of 256 MACs on an 8 B/cycle SRAM port, as if the array reused every operand perfectly.
 #include <doctest/doctest.h>
 
+#include <map>
 #include <string>
 
+#include "sim/compiler/compiler.h"
 #include "sim/engine/engine.h"
 #include "sim/hw/hw_config.h"
 #include "sim/modelfmt/model_expand.h"
+#include "sim/modelfmt/model_loader.h"
 #include "sim/modelfmt/model_spec.h"
+#include "sim/timing/pipeline_replay.h"
 
 using namespace nesim;
 
@@ -59,6 +63,32 @@ TEST_SUITE("module: SRAM traffic in the engine") {
     CHECK(l.sram_weight_bytes >= 4096 * (3136 / 16));
     CHECK(l.sram_psum_bytes == 0);
     CHECK(l.sram_output_bytes == 3136 * 64);
+  }
+
+  TEST_CASE("SRAM-bound steps: the planner's replay still gives the engine's cycles, kernel by kernel") {
+    for (const char* set : {"sram.bytes_per_cycle=8", "sram.banks=1", "sram.banks=2"})
+      for (const char* model : {"mobilenet_v2", "resnet18"}) {
+        HwConfig hw = load_hw_config(kSource + "/hwconfigs/ne-pf16.yaml");
+        const std::string kv = set;
+        set_hw_key(hw, kv.substr(0, kv.find('=')), kv.substr(kv.find('=') + 1), "test");
+        const Program p = compile(load_model(kSource + "/models/" + model + ".yaml"), hw);
+        const SimResult r = Engine::instance().run(p);
+        std::map<std::string, std::pair<int64_t, int64_t>> span;  // kernel -> first start, last end
+        for (const LayerRecord& l : r.layers) {
+          auto [it, fresh] = span.try_emplace(l.kernel, l.start_cycle, l.end_cycle);
+          if (!fresh) it->second.second = l.end_cycle;
+        }
+        CAPTURE(set);
+        CAPTURE(model);
+        int64_t sum = 0;
+        for (const Kernel& k : p.kernels) {
+          CAPTURE(k.name);
+          const int64_t replay = replay_kernel_cycles(k, hw);
+          CHECK(replay == span[k.name].second - span[k.name].first);
+          sum += replay;
+        }
+        CHECK(sum == r.total_cycles);
+      }
   }
 
   TEST_CASE("one bank serialises the streams: never faster than eight") {
