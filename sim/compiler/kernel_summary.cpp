@@ -23,10 +23,10 @@ struct TileCost {
 
 // Bytewise over the two runs of int64 fields, which is what makes the per-tile check cheap.
 // A new ComputeStep field must be added here: the size check below stops the build until it is.
-static_assert(sizeof(ComputeStep) == 112, "ComputeStep changed: update same_step()");
+static_assert(sizeof(ComputeStep) == 136, "ComputeStep changed: update same_step()");
 bool same_step(const ComputeStep& a, const ComputeStep& b) {
   constexpr size_t kRun1 = offsetof(ComputeStep, out_pixels), kLen1 = offsetof(ComputeStep, special_fn) - kRun1;
-  constexpr size_t kRun2 = offsetof(ComputeStep, sram_bytes), kLen2 = offsetof(ComputeStep, closes_layer) - kRun2;
+  constexpr size_t kRun2 = offsetof(ComputeStep, sram_in_bytes), kLen2 = offsetof(ComputeStep, closes_layer) - kRun2;
   auto bytes = [](const ComputeStep& s) { return reinterpret_cast<const char*>(&s); };
   return a.unit == b.unit && a.special_fn == b.special_fn && a.closes_layer == b.closes_layer &&
          std::memcmp(bytes(a) + kRun1, bytes(b) + kRun1, kLen1) == 0 &&

@@ -75,7 +75,9 @@ ComputeStep LayerWork::conv_step(int li, int64_t rows_out, int64_t chunk) const 
     s.out_pixels = 1;
     s.in_channels = in.elements();
     s.out_channels = chunk;
-    s.sram_bytes = in.elements() * bpe_ + weight_bytes(li, chunk) + chunk * bpe_;
+    s.sram_in_bytes = in.elements() * bpe_;
+    s.sram_weight_bytes = weight_bytes(li, chunk);
+    s.sram_out_bytes = chunk * bpe_;
     return s;
   }
   s.out_pixels = rows_out * l.out.w;
@@ -92,7 +94,9 @@ ComputeStep LayerWork::conv_step(int li, int64_t rows_out, int64_t chunk) const 
   int64_t out_ch = s.out_channels * s.groups;
   int64_t in_ch = s.in_channels * s.groups;
   int64_t rows_in = input_rows(li, {0, rows_out}).size();
-  s.sram_bytes = (rows_in * in.w * in_ch + s.out_pixels * out_ch) * bpe_ + weight_bytes(li, chunk);
+  s.sram_in_bytes = rows_in * in.w * in_ch * bpe_;
+  s.sram_weight_bytes = weight_bytes(li, chunk);
+  s.sram_out_bytes = s.out_pixels * out_ch * bpe_;
   return s;
 }
 
@@ -101,35 +105,50 @@ std::vector<ComputeStep> LayerWork::vector_steps(int li, int64_t rows_out) const
   const Layer& l = layer(li);
   const Shape& in = in_shape(li);
   std::vector<ComputeStep> steps;
-  auto push = [&](int64_t elements, int64_t ops, bool special) {
+  int64_t out_elems = rows_out * l.out.w * l.out.c;
+  const int64_t out_bytes = out_elems * bpe_;
+  // Each input element crosses the SRAM port once and each result once: pools and resizes read
+  // their input rows through a line buffer; a global pool writes only its sums.
+  auto push = [&](int64_t elements, int64_t ops, bool special, int64_t in_bytes, int64_t result_bytes) {
     ComputeStep s;
     s.layer = li;
     s.unit = Unit::Vector;
     s.elements = elements;
     s.ops_per_element = ops;
     s.special_fn = special;
-    s.sram_bytes = elements * 2 * bpe_;
+    s.sram_in_bytes = in_bytes;
+    s.sram_out_bytes = result_bytes;
     steps.push_back(s);
   };
-  int64_t out_elems = rows_out * l.out.w * l.out.c;
+  auto in_rows_bytes = [&](int k) {
+    const Shape& sk = in_shape(li, k);
+    if (sk.h == 1 && sk.w == 1) return sk.c * bpe_;  // a broadcast per-channel vector
+    return input_rows(li, {0, rows_out}).size() * sk.w * sk.c * bpe_;
+  };
+  int64_t all_inputs_bytes = 0;
+  for (size_t k = 0; k < l.inputs.size(); ++k) all_inputs_bytes += in_rows_bytes(static_cast<int>(k));
   bool special_act = l.act == Act::Sigmoid || l.act == Act::Swish || l.act == Act::Gelu;
   switch (l.op) {
     case Op::MaxPool:
-    case Op::AvgPool: push(out_elems, int64_t{l.kernel_h} * l.kernel_w, false); break;
-    case Op::GlobalAvgPool: push(in.elements(), 1, false); break;
-    case Op::Add: push(out_elems, static_cast<int64_t>(l.inputs.size()) - 1, false); break;
-    case Op::Mul: push(out_elems, 1, false); break;
-    case Op::Resize: push(out_elems, l.resize_mode == ResizeMode::Bilinear ? 4 : 1, false); break;
-    case Op::Activation: push(out_elems, 1, special_act); break;
-    case Op::BatchNorm: push(out_elems, 2, false); break;  // scale, shift
-    case Op::LayerNorm:  // mean, variance, normalise, scale, shift; one reciprocal sqrt per position
-      push(out_elems, 5, false);
-      push(rows_out * l.out.w, 1, true);
+    case Op::AvgPool: push(out_elems, int64_t{l.kernel_h} * l.kernel_w, false, in_rows_bytes(0), out_bytes); break;
+    case Op::GlobalAvgPool: push(in.elements(), 1, false, in.elements() * bpe_, l.out.c * bpe_); break;
+    case Op::Add:
+      push(out_elems, static_cast<int64_t>(l.inputs.size()) - 1, false, all_inputs_bytes, out_bytes);
       break;
-    case Op::ChannelScale: push(out_elems, 1, false); break;
+    case Op::Mul: push(out_elems, 1, false, all_inputs_bytes, out_bytes); break;
+    case Op::Resize:
+      push(out_elems, l.resize_mode == ResizeMode::Bilinear ? 4 : 1, false, in_rows_bytes(0), out_bytes);
+      break;
+    case Op::Activation: push(out_elems, 1, special_act, out_bytes, out_bytes); break;
+    case Op::BatchNorm: push(out_elems, 2, false, out_bytes, out_bytes); break;  // scale, shift
+    case Op::LayerNorm:  // mean, variance, normalise, scale, shift; one reciprocal sqrt per position
+      push(out_elems, 5, false, out_bytes, out_bytes);
+      push(rows_out * l.out.w, 1, true, 0, 0);  // on the statistics, held in the unit
+      break;
+    case Op::ChannelScale: push(out_elems, 1, false, out_bytes, out_bytes); break;
     default: break;  // ChannelShuffle, ChannelSlice: the tile's DMA load and store re-lay the channels
   }
-  if (l.op != Op::Activation && special_act) push(out_elems, 1, true);
+  if (l.op != Op::Activation && special_act) push(out_elems, 1, true, out_bytes, out_bytes);
   return steps;
 }
 

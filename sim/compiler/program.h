@@ -30,7 +30,14 @@ struct ComputeStep {
   int64_t elements = 0;
   int64_t ops_per_element = 1;
   bool special_fn = false;      // sigmoid / swish / bilinear weights: uses the LUT path
-  int64_t sram_bytes = 0;       // operand bytes this step reads+writes in SRAM
+  // What the step's tile holds in SRAM, per operand (distinct bytes, halo included). The unit's
+  // loop nest turns these and the geometry above into SRAM accesses (sim/timing/sram_traffic.h).
+  int64_t sram_in_bytes = 0;      // input activations (all inputs of an elementwise step)
+  int64_t sram_weight_bytes = 0;  // weights and per-channel parameters
+  int64_t sram_out_bytes = 0;     // final outputs, written once (0 when the step leaves psums)
+  // Partial sums read back from and spilled to SRAM at accumulator width (reads + writes), when
+  // a layer's input channels are split over tiles (conv_split); 0 otherwise.
+  int64_t sram_psum_bytes = 0;
   // Systolic arrays: the step runs folds [fold_begin, fold_end) of the fold_total folds of its
   // layer's GEMM (M=out_pixels, N=out_channels, K=in_channels*taps, repeated per group), in
   // SCALE-Sim's order; closes_layer marks the step with the layer's last fold. fold_total == 0:

@@ -10,6 +10,7 @@
 #include "sim/compiler/program.h"
 #include "sim/engine/clock.h"
 #include "sim/engine/trace.h"
+#include "sim/timing/sram_traffic.h"
 #include "sim/timing/unit_timing.h"
 
 namespace nesim::engine {
@@ -30,7 +31,7 @@ class ComputeUnit : public sc_core::sc_module {
     activity_.compute_cycles[l] += n;
     activity_.executed_macs[l] += step.unit == Unit::Vector ? 0 : step.macs();
     activity_.vector_ops[l] += step.unit == Unit::Vector ? step.elements * step.ops_per_element : 0;
-    activity_.sram_bytes[l] += step.sram_bytes;
+    activity_.sram[l] += sram_traffic(*hw_, step);
     if (activity_.tracing) activity_.events.push_back({track_, label, start - activity_.base_cycle, n, 0});
     return n;
   }

@@ -11,6 +11,7 @@
 
 #include "sim/compiler/compiler.h"
 #include "sim/engine/controller.h"
+#include "sim/timing/sram_traffic.h"
 #include "sim/util/error.h"
 
 // libsystemc's own main() wants an sc_main; nesim drives the kernel itself, from any main.
@@ -107,9 +108,15 @@ void fill_layer_records(const Program& p, const std::vector<engine::KernelSpan>&
       rec.macs = p.layer_info[li].macs;
       rec.params = p.layer_info[li].params;
       rec.mac_utilization = rec.total_cycles > 0 ? static_cast<double>(rec.macs) / (rec.total_cycles * peak) : 0;
+      const SramTraffic& sram = act.sram[li];
+      rec.sram_input_bytes = sram.input, rec.sram_weight_bytes = sram.weight;
+      rec.sram_psum_bytes = sram.psum, rec.sram_output_bytes = sram.output;
       int64_t dram_bytes = rec.dram_read_bytes + rec.dram_write_bytes;
+      // DMA loads write the input-side buffer and stores read the output buffer (the records do
+      // not split loads into inputs and weights, so weight loads are charged as input-side bytes).
+      SramTraffic dma_side{rec.dram_read_bytes, 0, 0, rec.dram_write_bytes};
       rec.energy_pj = act.executed_macs[li] * hw.energy.mac_pj + act.vector_ops[li] * hw.energy.vector_op_pj +
-                      (act.sram_bytes[li] + dram_bytes) * hw.energy.sram_pj_per_byte +
+                      sram_energy_pj(hw, sram) + sram_energy_pj(hw, dma_side) +
                       dram_bytes * hw.energy.dram_pj_per_byte + rec.total_cycles * static_pj_per_cycle;
       r.layers.push_back(std::move(rec));
     }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "sim/report/records.h"
+#include "sim/timing/sram_traffic.h"
 
 namespace nesim::engine {
 
@@ -15,7 +16,7 @@ struct Activity {
   std::vector<int64_t> compute_cycles;    // per network layer
   std::vector<int64_t> executed_macs;     // per network layer, halo recompute included
   std::vector<int64_t> vector_ops;        // per network layer
-  std::vector<int64_t> sram_bytes;        // per network layer, compute side
+  std::vector<SramTraffic> sram;          // per network layer: the units' SRAM accesses
   std::vector<TraceEvent> events;
 
   void reset(size_t layers, int64_t base) {
@@ -23,7 +24,7 @@ struct Activity {
     compute_cycles.assign(layers, 0);
     executed_macs.assign(layers, 0);
     vector_ops.assign(layers, 0);
-    sram_bytes.assign(layers, 0);
+    sram.assign(layers, SramTraffic{});
     events.clear();
   }
 };

@@ -239,7 +239,8 @@ const std::vector<KeyDef>& key_table() {
         int64_t{1} << 22, "Split layout: output feature map buffer (must be 0 when unified)"));
     t.push_back(int_key(
         "sram.banks", "banks", [](auto& h) -> auto& { return h.sram.banks; }, 1, 1024,
-        "Number of SRAM banks"));
+        "Single-ported SRAM banks; a step's operand streams (input, weight, psum read, psum "
+        "write, output) each need one, and with fewer banks than streams they take turns"));
     t.push_back(int_key(
         "sram.bytes_per_cycle", "B/cycle", [](auto& h) -> auto& { return h.sram.bytes_per_cycle; },
         1, 1 << 20, "Aggregate read+write bandwidth between SRAM and the datapath"));
@@ -266,7 +267,12 @@ const std::vector<KeyDef>& key_table() {
     t.push_back(number_key(
         "energy.sram_pj_per_byte", "pJ/B",
         [](auto& h) -> auto& { return h.energy.sram_pj_per_byte; }, 0, 1e6,
-        "Energy per byte read or written in SRAM"));
+        "Energy per byte read or written in a 32 KiB SRAM buffer; larger buffers cost more "
+        "(energy.sram_size_exponent)"));
+    t.push_back(number_key(
+        "energy.sram_size_exponent", "exponent", [](auto& h) -> auto& { return h.energy.sram_size_exponent; },
+        0, 2, "SRAM energy per byte scales as (buffer KiB / 32)^this; 0.5 fits Horowitz's 45 nm "
+        "8 KB / 32 KB / 1 MB figures, 0 makes it independent of capacity"));
     t.push_back(number_key(
         "energy.dram_pj_per_byte", "pJ/B",
         [](auto& h) -> auto& { return h.energy.dram_pj_per_byte; }, 0, 1e6,

@@ -68,7 +68,8 @@ struct HwConfig {
 
   struct Energy {
     double mac_pj = 0.2;
-    double sram_pj_per_byte = 1.0;
+    double sram_pj_per_byte = 1.0;    // at a 32 KiB buffer (kSramReferenceKib)
+    double sram_size_exponent = 0.5;  // pJ/B grows as (capacity / 32 KiB)^this
     double dram_pj_per_byte = 20.0;
     double vector_op_pj = 0.1;
     double static_mw = 20.0;

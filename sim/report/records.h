@@ -18,6 +18,9 @@ struct LayerRecord {
   int64_t macs = 0, params = 0;
   double mac_utilization = 0;    // macs / (total_cycles * HwConfig::peak_macs_per_cycle()): MAC array + dedicated depthwise unit
   double energy_pj = 0;
+  // SRAM bytes the units moved for this layer, by operand (sim/timing/sram_traffic.h); DMA fills
+  // and drains are not in these (they are dram_read_bytes / dram_write_bytes).
+  int64_t sram_input_bytes = 0, sram_weight_bytes = 0, sram_psum_bytes = 0, sram_output_bytes = 0;
 };
 
 struct TraceEvent {

@@ -41,18 +41,19 @@ bool is_legacy_schema_line(std::string_view line, std::string_view kind) {
 std::string layers_csv_header() {
   return "model,hw,name,op,kernel,unit,start_cycle,end_cycle,total_cycles,compute_cycles,"
          "stall_cycles,dram_read_bytes,dram_write_bytes,sram_peak_bytes,mac_utilization,energy_pj,"
-         "macs,params";
+         "macs,params,sram_input_bytes,sram_weight_bytes,sram_psum_bytes,sram_output_bytes";
 }
 
 std::string layers_csv(const SimResult& r) {
   std::string out = layers_csv_header() + "\n";
   for (const LayerRecord& l : r.layers) {
-    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_field(r.model),
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_field(r.model),
                        csv_field(r.hw), csv_field(l.name), csv_field(l.op), csv_field(l.kernel),
                        csv_field(l.unit), l.start_cycle, l.end_cycle, l.total_cycles,
                        l.compute_cycles, l.stall_cycles, l.dram_read_bytes, l.dram_write_bytes,
                        l.sram_peak_bytes, format_number(l.mac_utilization),
-                       format_number(l.energy_pj), l.macs, l.params);
+                       format_number(l.energy_pj), l.macs, l.params, l.sram_input_bytes,
+                       l.sram_weight_bytes, l.sram_psum_bytes, l.sram_output_bytes);
   }
   return out;
 }
@@ -97,7 +98,11 @@ ojson result_json(const SimResult& r, const std::vector<std::pair<std::string, s
                       {"mac_utilization", l.mac_utilization},
                       {"energy_pj", l.energy_pj},
                       {"macs", l.macs},
-                      {"params", l.params}});
+                      {"params", l.params},
+                      {"sram_input_bytes", l.sram_input_bytes},
+                      {"sram_weight_bytes", l.sram_weight_bytes},
+                      {"sram_psum_bytes", l.sram_psum_bytes},
+                      {"sram_output_bytes", l.sram_output_bytes}});
   }
   j["layers"] = std::move(layers);
   return j;

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "sim/timing/sram_traffic.h"
 #include "sim/util/checked.h"
 #include "sim/util/error.h"
 
@@ -111,7 +112,15 @@ int64_t vector_cycles(const HwConfig& hw, const ComputeStep& step) {
 }
 
 int64_t sram_cycles(const HwConfig& hw, const ComputeStep& step) {
-  return ceil_div(step.sram_bytes, hw.sram.bytes_per_cycle, "sram.bytes_per_cycle");
+  const SramTraffic traffic = sram_traffic(hw, step);
+  const int64_t streams = traffic.streams();
+  if (streams == 0) return 0;
+  ceil_div(1, hw.sram.banks, "sram.banks");  // names the key if it is not positive
+  // Each stream needs a bank each cycle it moves data; with fewer banks than streams they take
+  // turns, and the port runs at banks / streams of its width.
+  const int64_t usable = std::min<int64_t>(streams, hw.sram.banks);
+  return ceil_div(traffic.total() * streams,
+                  int64_t{hw.sram.bytes_per_cycle} * usable, "sram.bytes_per_cycle");
 }
 
 int64_t step_cycles(const HwConfig& hw, const ComputeStep& step) {

@@ -17,7 +17,8 @@ int64_t mac_array_cycles(const HwConfig& hw, const ComputeStep& step);
 int64_t depthwise_unit_cycles(const HwConfig& hw, const ComputeStep& step);
 // ceil(elements * ops_per_element / lanes), plus the LUT cost for special functions.
 int64_t vector_cycles(const HwConfig& hw, const ComputeStep& step);
-// Cycles the SRAM needs to move a step's operands: ceil(sram_bytes / bytes_per_cycle).
+// Cycles the SRAM needs to move a step's accesses (sram_traffic.h): ceil(bytes * S / (bytes_per_cycle *
+// min(S, banks))) for its S operand streams, so fewer banks than streams serialise them.
 int64_t sram_cycles(const HwConfig& hw, const ComputeStep& step);
 // What the engine charges for a step: max(unit cycles, SRAM cycles).
 int64_t step_cycles(const HwConfig& hw, const ComputeStep& step);

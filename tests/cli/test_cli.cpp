@@ -333,6 +333,10 @@ TEST_SUITE("cli: simulate") {
     check_input_error(sim("--set mac_array.pf=8,16"), "sweep");
     check_input_error(sim("--set mac_array.pf"), "mac_array.pf");
     check_input_error(sim("--set mac_array.pf=8 --set mac_array.pf=16"), "twice");
+    // Banks gate the SRAM streams (a step's cycles divide by them): none is not a config.
+    check_input_error(sim("--set sram.banks=0"), "sram.banks");
+    check_input_error(sim("--set sram.banks=1.5"), "sram.banks");
+    check_input_error(sim("--set energy.sram_size_exponent=-1"), "energy.sram_size_exponent");
     CHECK(s.files() == 1);  // only the model: nothing was written
 
     check_input_error(s.nesim(fmt::format("simulate --model {} --hw {} --csv {}", model, kHw,

@@ -71,7 +71,8 @@ const std::vector<Ladder>& ladders() {
       {"dma.channels", {"1", "2", "4"}},
       {"dram.bandwidth_gbps", {"4", "8", "16"}},
       {"mac_array.pf", {"8", "16", "32"}},
-      {"sram.bytes_per_cycle", {"32", "64", "128"}},
+      {"sram.bytes_per_cycle", {"8", "32", "64", "128"}},
+      {"sram.banks", {"1", "2", "4", "8"}},
       {"vector_unit.lanes", {"8", "16", "32"}},
       {"clock_mhz", {"400", "800", "1600"}, true},
   };

@@ -207,7 +207,7 @@ TEST_SUITE("unit: hardware config") {
       CHECK(!k.default_value.empty());
       CHECK(!k.accepted.empty());
     }
-    CHECK(paths.size() == 32);
+    CHECK(paths.size() == 33);
     CHECK(paths.count("mac_array.pf"));
     CHECK(paths.count("energy.static_mw"));
     CHECK(paths.count("description"));

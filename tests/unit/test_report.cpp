@@ -55,6 +55,7 @@ SimResult two_layer_result() {
   a.params = 90;
   a.mac_utilization = 0.1;
   a.energy_pj = 1e6;
+  a.sram_input_bytes = 11, a.sram_weight_bytes = 22, a.sram_psum_bytes = 33, a.sram_output_bytes = 44;
   LayerRecord b = a;
   b.name = "head, \"odd\" name";  // needs CSV quoting
   b.op = "add";
@@ -125,7 +126,7 @@ TEST_SUITE("unit: report writers") {
     CHECK(lines[0].rfind("model,hw,name,op,kernel,unit,start_cycle,end_cycle,total_cycles,", 0) == 0);
     CHECK(lines[1] ==
           "tiny,ne-test,stem0.conv,conv2d,stem0,mac_array,0,1000,1000,700,300,200,0,4096,0.1,"
-          "1000000,1000,90");
+          "1000000,1000,90,11,22,33,44");
     CHECK(lines[2].rfind("tiny,ne-test,\"head, \"\"odd\"\" name\",add,head,vector,1000,1600,", 0) == 0);
     CsvTable t = parse_csv(layers_csv(r));
     for (const auto& row : t.rows) CHECK(row.size() == t.header.size());
@@ -152,8 +153,10 @@ TEST_SUITE("unit: report writers") {
     REQUIRE(j["layers"].size() == 2);
     for (const char* key : {"name", "op", "kernel", "unit", "start_cycle", "end_cycle", "total_cycles",
                             "compute_cycles", "stall_cycles", "dram_read_bytes", "dram_write_bytes",
-                            "sram_peak_bytes", "mac_utilization", "energy_pj", "macs", "params"})
+                            "sram_peak_bytes", "mac_utilization", "energy_pj", "macs", "params", "sram_input_bytes",
+                            "sram_weight_bytes", "sram_psum_bytes", "sram_output_bytes"})
       CHECK_MESSAGE(j["layers"][1].contains(key), key);
+    CHECK(j["layers"][0]["sram_psum_bytes"] == 33);
     CHECK(j["layers"][0]["name"] == "stem0.conv");  // execution order kept
     CHECK(j["layers"][1]["name"] == "head, \"odd\" name");
     CHECK(j["layers"][1]["dram_write_bytes"] == 40);

@@ -114,13 +114,14 @@ TEST_SUITE("unit: closed-form unit timing") {
   TEST_CASE("a step is charged the slower of its unit and the SRAM") {
     const HwConfig hw = test_hw();
     ComputeStep v = vector_step(100, 1, false);  // ceil(100/16) = 7 cycles on the unit
-    v.sram_bytes = 10000;                        // ceil(10000/64) = 157 cycles in SRAM
+    v.sram_in_bytes = 10000;                     // ceil(10000/64) = 157 cycles in SRAM
     CHECK(vector_cycles(hw, v) == 7);
     CHECK(sram_cycles(hw, v) == 157);
     CHECK(step_cycles(hw, v) == 157);
 
     ComputeStep c = conv(10, 17, 16, 9);  // 188 cycles on the array (above)
-    c.sram_bytes = 640;                   // 10 cycles in SRAM
+    c.sram_weight_bytes = 17 * 16 * 9;    // 1530 input + 2448 weight bytes: 63 cycles in SRAM
+    CHECK(sram_cycles(hw, c) == 63);
     CHECK(step_cycles(hw, c) == 188);
   }
 
@@ -162,7 +163,7 @@ TEST_SUITE("unit: closed-form unit timing") {
     hw = test_hw();
     hw.sram.bytes_per_cycle = 0;
     ComputeStep v = vector_step(10, 1, false);
-    v.sram_bytes = 10;
+    v.sram_in_bytes = 10;
     CHECK_THROWS_WITH_AS(step_cycles(hw, v), doctest::Contains("sram.bytes_per_cycle"),
                          std::invalid_argument);
     hw = test_hw();

@@ -168,7 +168,10 @@ class ConvTiler : public Tiler {
       if (!out_resident) t.store_bytes = out_bytes_for(rows.size(), c);
       t.steps.push_back(conv_step(li, rows.size(), c));
       for (auto& v : vector_steps(li, rows.size())) {
-        v.elements = v.elements * (l.groups == 1 || fc ? c : c * (l.out_channels / l.groups)) / l.out.c;
+        const int64_t chunk_channels = l.groups == 1 || fc ? c : c * (l.out_channels / l.groups);
+        v.elements = v.elements * chunk_channels / l.out.c;
+        v.sram_in_bytes = v.sram_in_bytes * chunk_channels / l.out.c;  // this chunk's share
+        v.sram_out_bytes = v.sram_out_bytes * chunk_channels / l.out.c;
         t.steps.push_back(v);
       }
       k.tiles.push_back(std::move(t));

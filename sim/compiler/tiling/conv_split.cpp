@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "sim/compiler/tiler.h"
+#include "sim/timing/sram_traffic.h"
 #include "sim/timing/unit_timing.h"
 
 namespace nesim::planner {
@@ -66,7 +67,7 @@ class ConvSplitTiler : public Tiler {
           ws.in = 2 * in_slice;
           ws.weights = 2 * w_slice;
           int64_t out_px = h * (fc ? 1 : l.out.w);
-          ws.out = co * out_px * 4 + (out_resident ? 0 : 2 * co * out_px * bpe_);
+          ws.out = co * out_px * kPsumBytes + (out_resident ? 0 : 2 * co * out_px * bpe_);
           if (!fits(ws, reserved)) continue;
           // The largest slice that fits is the one to take (smaller ones cost more SRAM for the
           // same traffic); all input channels at once is the conv strategy's tiling.
@@ -79,7 +80,11 @@ class ConvSplitTiler : public Tiler {
           int64_t tiles = n_bands * n_co * ceil_div(cin, ci);
           ComputeStep st = conv_step(li, std::min(h, out_rows), co);
           st.in_channels = ci;
-          st.sram_bytes = in_slice + w_slice + out_px * co * 4;
+          // A middle slice: its partial sums read back and written again, no final output.
+          st.sram_in_bytes = first_rows * row_bytes * ci * bpe_;
+          st.sram_weight_bytes = w_slice;
+          st.sram_out_bytes = 0;
+          st.sram_psum_bytes = 2 * out_px * co * kPsumBytes;
           int64_t per_tile_loads = in_res ? 1 : 2;
           int64_t cycles = pipeline_estimate(tiles, in_slice + w_slice, traffic - store, store,
                                              tiles * step_cycles(hw_, st), tiles * per_tile_loads, per_tile_loads);
@@ -135,12 +140,20 @@ class ConvSplitTiler : public Tiler {
           t.load_weight_bytes = co * ci * taps * bpe_ + (i == 0 ? co * kChannelParamBytes : 0);
           ComputeStep st = conv_step(li, rows.size(), co);
           st.in_channels = ci;
-          st.sram_bytes = t.load_ifmap_bytes + t.load_weight_bytes + rows.size() * (fc ? 1 : l.out.w) * co * 4;
+          st.sram_in_bytes = rows_in(rows) * row_bytes * ci * bpe_;
+          st.sram_weight_bytes = t.load_weight_bytes;
+          // Partial sums: read back after the first slice, spilled before the last, which
+          // writes the output instead.
+          const int64_t psum_bytes = rows.size() * (fc ? 1 : l.out.w) * co * kPsumBytes;
+          st.sram_psum_bytes = (i > 0 ? psum_bytes : 0) + (i + 1 < n_ci ? psum_bytes : 0);
+          if (i + 1 < n_ci) st.sram_out_bytes = 0;
           t.steps.push_back(st);
           if (i + 1 == n_ci) {
             if (!out_resident) t.store_bytes = rows.size() * (fc ? 1 : l.out.w) * co * bpe_;
             for (auto& v : vector_steps(li, rows.size())) {
               v.elements = v.elements * co / l.out.c;
+              v.sram_in_bytes = v.sram_in_bytes * co / l.out.c;
+              v.sram_out_bytes = v.sram_out_bytes * co / l.out.c;
               t.steps.push_back(v);
             }
           }

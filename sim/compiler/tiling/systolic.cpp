@@ -59,7 +59,6 @@ class SystolicTiler : public Tiler {
         t.load_weight_bytes = share(w_bytes, i, n);
         t.store_bytes = share(out_bytes, i, n);
         ComputeStep s = whole;
-        s.sram_bytes = 0;  // SCALE-Sim's SRAM ports keep up with the array
         s.fold_begin = folds * i / n;
         s.fold_end = folds * (i + 1) / n;
         s.fold_total = folds;
@@ -67,6 +66,8 @@ class SystolicTiler : public Tiler {
         t.steps.push_back(s);
         for (auto& v : vector_steps(li, l.out.h)) {
           v.elements = share(v.elements, i, n);
+          v.sram_in_bytes = share(v.sram_in_bytes, i, n);
+          v.sram_out_bytes = share(v.sram_out_bytes, i, n);
           t.steps.push_back(v);
         }
         k.tiles.push_back(std::move(t));

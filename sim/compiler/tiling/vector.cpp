@@ -84,7 +84,7 @@ class VectorTiler : public Tiler {
           st.layer = li;
           st.unit = Unit::Vector;
           st.elements = rows * s.w * s.c;
-          st.sram_bytes = st.elements * bpe_;
+          st.sram_in_bytes = st.elements * bpe_;  // the sums stay in the unit until the last band
           t.steps.push_back(st);
           c.tiles.push_back(std::move(t));
         }
@@ -121,7 +121,8 @@ class VectorTiler : public Tiler {
             t.steps = vector_steps(li, rows.size());
             for (ComputeStep& s : t.steps) {
               s.elements = s.elements / channels * cc;
-              s.sram_bytes = s.sram_bytes / channels * cc;
+              s.sram_in_bytes = s.sram_in_bytes / channels * cc;
+              s.sram_out_bytes = s.sram_out_bytes / channels * cc;
             }
             c.tiles.push_back(std::move(t));
           }
