@@ -9,7 +9,9 @@
 #include <fmt/format.h>
 
 #include "nas/advisor/advisor.h"
+#include "sim/engine/engine.h"
 #include "sim/exec/rank.h"
+#include "sim/modelfmt/model_expand.h"
 #include "sim/hw/hw_config.h"
 #include "sim/modelfmt/model_spec.h"
 #include "sim/report/output_file.h"
@@ -30,7 +32,8 @@ std::string under(const ExperimentOptions& o, const std::string& rel) { return (
 
 // One search of a study: the options every study shares, then its own.
 SearchResult search(const ExperimentOptions& o, const std::string& space, const std::string& sub,
-                     const std::string& channels = "", int default_budget = 2000, uint64_t seed = 0) {
+                     const std::string& channels = "", int default_budget = 2000, uint64_t seed = 0,
+                     const std::string& strategy = "evolution") {
   SearchOptions s;
   s.space_path = under(o, space);
   s.channels = channels;
@@ -38,7 +41,7 @@ SearchResult search(const ExperimentOptions& o, const std::string& space, const 
   s.hw = load_hw_config(under(o, kHw));
   s.regressor_path = under(o, kRegressor);
   s.accuracy = o.accuracy;
-  s.strategy = "evolution";
+  s.strategy = strategy;
   s.budget = o.budget > 0 ? o.budget : default_budget;
   s.seed = seed ? seed : o.seed;
   s.jobs = o.jobs;
@@ -64,9 +67,9 @@ ExperimentResult detector(const ExperimentOptions& o) {
     const char* space;
   };
   const std::vector<Variant> variants = {
-      {"V1", "depth multipliers (global width, channels per stage)", "nas/spaces/detector_width.yaml"},
-      {"V2", "fused-IBN placement (block type and expansion per stage)", "nas/spaces/detector_fused.yaml"},
-      {"V3", "both", "nas/spaces/detector.yaml"},
+      {"V1", "depth multipliers only (global width, channels per stage)", "nas/spaces/detector_width.yaml"},
+      {"V2", "fused-IBN placement only (block type per stage)", "nas/spaces/detector_fused.yaml"},
+      {"V3", "both (the union of V1 and V2)", "nas/spaces/detector_both.yaml"},
   };
   ExperimentResult out;
   json rows = json::array();
@@ -100,8 +103,23 @@ ExperimentResult detector(const ExperimentOptions& o) {
 // ---- 2. classifier ----------------------------------------------------------------------------
 
 ExperimentResult classifier(const ExperimentOptions& o) {
-  SearchResult r = search(o, "nas/spaces/classifier.yaml", "search");
+  // NSGA-II over (memory, latency): evolution would rank by latency alone.
+  SearchResult r = search(o, "nas/spaces/classifier.yaml", "search", "", 2000, 0, "nsga2");
   const HwConfig hw = load_hw_config(under(o, kHw));
+  // The study minimises memory (params + peak activation): its winner is the feasible candidate
+  // with the least memory (ties: lower latency, then lower id), not the search's latency-best.
+  const CandidateRecord* winner = nullptr;
+  for (const CandidateRecord& c : r.candidates) {
+    if (!c.eval.ok || c.violation > 0) continue;
+    if (!winner || c.eval.memory_bytes < winner->eval.memory_bytes ||
+        (c.eval.memory_bytes == winner->eval.memory_bytes &&
+         (c.latency_ms < winner->latency_ms || (c.latency_ms == winner->latency_ms && c.id < winner->id))))
+      winner = &c;
+  }
+  if (!winner) throw input_error("classifier study: no feasible candidate to minimise memory over");
+  ModelSpec winner_spec = to_model_spec(r.space, winner->arch);
+  winner_spec.name = "classifier_search_best";
+  const double winner_ms = simulate(expand(winner_spec, "classifier_search_best"), hw).latency_ms;
   AdviseOptions a;
   a.objective = AdviseObjective::Memory;
   a.accuracy = o.accuracy;
@@ -109,10 +127,10 @@ ExperimentResult classifier(const ExperimentOptions& o) {
   a.seed = o.seed;
   if (o.progress != ProgressMode::Quiet)
     a.progress = [](const std::string& line) { fmt::print(stderr, "advise: {}\n", line); };
-  AdviceResult adv = advise(r.best_spec, hw, a);
+  AdviceResult adv = advise(winner_spec, hw, a);
   ModelSpec final_spec = adv.model;
   final_spec.name = "classifier_best";
-  final_spec.source = r.best_spec.source + "; then nesim advise --objective memory --iso-accuracy";
+  final_spec.source = winner_spec.source + "; then nesim advise --objective memory --iso-accuracy";
 
   const json& base = r.summary["baseline"];
   const int64_t base_mem = base["memory_bytes"].get<int64_t>();
@@ -134,9 +152,13 @@ ExperimentResult classifier(const ExperimentOptions& o) {
       "simulated latency (ms) | accuracy score (entropy) |\n|---|---:|---:|---:|---:|---:|---:|\n";
   md += row("baseline (MobileNetV2 1.0, 224×224)", base["params"].get<int64_t>(),
             base["peak_activation_bytes"].get<int64_t>(), base_mem, base["latency_ms"].get<double>(), base_acc);
-  const json& best = r.summary["best"];
-  md += row("NAS (memory objective, evolution)", best["params"].get<int64_t>(), best["peak_activation_bytes"].get<int64_t>(),
-            best["memory_bytes"].get<int64_t>(), best["latency_ms"].get<double>(), best["accuracy_score"].get<double>());
+  const SearchEvaluation& w = winner->eval;
+  md += row("NAS (least memory among feasible candidates)", w.params, w.peak_activation_bytes, w.memory_bytes, winner_ms,
+            w.accuracy);
+  const json best = {{"id", winner->id},          {"description", winner->description},
+                     {"latency_ms", winner_ms},   {"memory_bytes", w.memory_bytes},
+                     {"params", w.params},        {"peak_activation_bytes", w.peak_activation_bytes},
+                     {"macs", w.macs},            {"accuracy_score", w.accuracy}};
   md += row("NAS + advisor", adv.final.params, adv.final.peak_activation_bytes, adv.final.memory_bytes,
             adv.final.latency_ms, adv.final.accuracy);
 
@@ -146,7 +168,8 @@ ExperimentResult classifier(const ExperimentOptions& o) {
   out.summary["best"] = {{"latency_ms", adv.final.latency_ms}, {"memory_bytes", adv.final.memory_bytes},
                          {"params", adv.final.params}, {"peak_activation_bytes", adv.final.peak_activation_bytes},
                          {"macs", adv.final.macs}, {"accuracy_score", adv.final.accuracy}, {"model", "final.yaml"}};
-  out.summary["search_best"] = best;
+  out.summary["search_best"] = best;  // least memory among the search's feasible candidates
+  out.summary["search_latency_best"] = r.summary["best"];
   out.summary["memory_reduction_pct"] = pct_less(static_cast<double>(adv.final.memory_bytes), static_cast<double>(base_mem));
   out.summary["latency_reduction_pct"] = pct_less(adv.final.latency_ms, base["latency_ms"].get<double>());
   out.summary["iso_accuracy"] = adv.final.accuracy >= base_acc;

@@ -43,7 +43,7 @@ std::string load_error(const std::string& text) {
 
 TEST_CASE("every shipped space: random, mutated and crossed candidates expand and compile on ne-pf16") {
   const HwConfig hw = pf16();
-  for (const char* name : {"detector", "detector_width", "detector_fused", "classifier", "classifier_fine", "segmenter"}) {
+  for (const char* name : {"detector", "detector_width", "detector_fused", "detector_both", "classifier", "classifier_fine", "segmenter"}) {
     CAPTURE(name);
     const SearchSpace s = load_space(kSource + "/nas/spaces/" + name + ".yaml", hw);
     std::mt19937_64 rng(7);
@@ -101,6 +101,30 @@ TEST_CASE("the base architecture reproduces the base model's choices") {
   CHECK(a.layers.size() == base.layers.size());
   for (size_t i = 0; i < a.layers.size(); ++i) CHECK(a.layers[i].name == base.layers[i].name);
   CHECK(parse_arch_key(arch_key(b)) == b);
+}
+
+TEST_CASE("the detector ablation isolates its factors: V1 width only, V2 block type only, V3 their union") {
+  // Case study 1 (nas/experiments): V1 and V2 must each vary only their own factor, or the
+  // ablation cannot say which factor a gain comes from.
+  auto decisions = [](const char* name) {
+    std::set<std::string> names;
+    std::set<DecisionKind> kinds;
+    for (const Decision& d : load_space(kSource + "/nas/spaces/" + name + ".yaml", pf16()).decisions) {
+      names.insert(d.name);
+      kinds.insert(d.kind);
+    }
+    return std::pair{names, kinds};
+  };
+  const auto [v1, v1_kinds] = decisions("detector_width");
+  const auto [v2, v2_kinds] = decisions("detector_fused");
+  const auto [v3, v3_kinds] = decisions("detector_both");
+  CHECK(v1_kinds == std::set<DecisionKind>{DecisionKind::Width, DecisionKind::Out});
+  CHECK(v2_kinds == std::set<DecisionKind>{DecisionKind::Type});
+  CHECK(v1.size() == 7);  // width, and s2..s7 channels
+  CHECK(v2.size() == 6);  // s2..s7 block type
+  std::set<std::string> both = v1;
+  both.insert(v2.begin(), v2.end());
+  CHECK(v3 == both);
 }
 
 TEST_CASE("a fused stage keeps the detector head's reference to its expansion") {
