@@ -8,7 +8,11 @@
 
 #include <fmt/format.h>
 
+#include "nas/accuracy/scorer.h"
 #include "nas/advisor/advisor.h"
+#include "nas/experiments/comparison.h"
+#include "nas/regressor/regressor.h"
+#include "nas/search/space.h"
 #include "sim/engine/engine.h"
 #include "sim/exec/rank.h"
 #include "sim/modelfmt/model_expand.h"
@@ -58,6 +62,61 @@ double pct_less(double after, double before) { return (1 - after / before) * 100
 std::string mb(int64_t bytes) { return fmt::format("{:.2f}", static_cast<double>(bytes) / 1e6); }
 
 
+// ---- controls ---------------------------------------------------------------------------------
+
+// The evaluator the scaled controls are scored with: the study's regressor, scorer and seed, as
+// its searches use them.
+struct StudyEvaluator {
+  std::shared_ptr<const AccuracyScorer> scorer;
+  std::unique_ptr<Evaluator> eval;
+};
+
+StudyEvaluator study_evaluator(const ExperimentOptions& o) {
+  StudyEvaluator e;
+  auto regressor = std::make_shared<const Regressor>(Regressor::load(under(o, kRegressor)));
+  e.scorer = std::shared_ptr<const AccuracyScorer>(make_scorer(o.accuracy, ScorerOptions{}));
+  e.eval = std::make_unique<Evaluator>(load_hw_config(under(o, kHw)), regressor, e.scorer, o.seed, 20'000);
+  return e;
+}
+
+// A latency study's winner: the search's simulator-verified best.
+Winner latency_winner(const SearchResult& r) {
+  const json& s = r.summary;
+  Winner w;
+  w.evaluations = s["evaluations"].get<int>();
+  w.description = s["best"]["description"].get<std::string>();
+  w.latency_ms = s["best"]["latency_ms"].get<double>();
+  w.memory_bytes = s["best"]["memory_bytes"].get<int64_t>();
+  w.accuracy = s["best"]["accuracy_score"].get<double>();
+  w.reduction_pct = s["latency_reduction_pct"].get<double>();
+  return w;
+}
+
+std::string controls_table(const std::vector<ScaledControl>& controls, double base_ms, int64_t base_mem) {
+  std::string md = "| scaled control | simulated latency (ms) | latency reduction | memory (MB) | memory reduction | "
+                   "accuracy score |\n|---|---:|---:|---:|---:|---:|\n";
+  for (const ScaledControl& c : controls) {
+    if (!c.ok) {
+      md += fmt::format("| {} | does not map: {} | | | | |\n", c.name, c.error);
+      continue;
+    }
+    md += fmt::format("| {} | {:.3f} | {:.1f} % | {} | {:.1f} % | {:.2f} |\n", c.name, c.latency_ms,
+                      pct_less(c.latency_ms, base_ms), mb(c.memory_bytes),
+                      pct_less(static_cast<double>(c.memory_bytes), static_cast<double>(base_mem)), c.accuracy);
+  }
+  return md;
+}
+
+json controls_json(const std::vector<ScaledControl>& controls) {
+  json a = json::array();
+  for (const ScaledControl& c : controls) a.push_back(to_json(c));
+  return a;
+}
+
+const char* kTrainedNote =
+    "not measured: the trained proxy-task accuracy of baseline, winners and controls waits on issue 10's "
+    "reference (docs/accuracy.md); every accuracy here is the signal named in accuracy_measure";
+
 // ---- 1. detector ------------------------------------------------------------------------------
 
 ExperimentResult detector(const ExperimentOptions& o) {
@@ -71,55 +130,105 @@ ExperimentResult detector(const ExperimentOptions& o) {
       {"V2", "fused-IBN placement only (block type per stage)", "nas/spaces/detector_fused.yaml"},
       {"V3", "both (the union of V1 and V2)", "nas/spaces/detector_both.yaml"},
   };
+  const StudyEvaluator se = study_evaluator(o);
+  const SearchSpace space = load_space(under(o, variants[0].space), se.eval->hw());
+  // A dense task: the controls scale the input resolution too.
+  const std::vector<ScaledControl> controls = scaled_controls(space.base, *se.eval, {224, 256, 288});
   ExperimentResult out;
   json rows = json::array();
-  std::string md =
-      "| variant | searched | evaluations | simulated latency (ms) | latency reduction | accuracy score (entropy) "
-      "| memory (MB) |\n|---|---|---:|---:|---:|---:|---:|\n";
+  std::string md = fmt::format(
+      "| variant | searched | evaluations | NAS: latency reduction, median [range] over {} seeds | random search, same "
+      "budget and seeds | NAS winners above the latency-matched scaled control | accuracy score (seed {}) | memory (MB) |\n"
+      "|---|---|---:|---:|---:|---:|---:|---:|\n",
+      o.seeds, o.seed);
   json v3;
-  bool first = true;
-  for (const Variant& v : variants) {
-    SearchResult r = search(o, v.space, v.id, "", 4000);
-    const json& s = r.summary;
-    if (first) {
-      md += fmt::format("| baseline | SSDLite person detector, MobileNetV2 backbone, 320×320 | – | {:.3f} | – | {:.2f} | {} |\n",
-                        s["baseline"]["latency_ms"].get<double>(), s["baseline"]["accuracy_score"].get<double>(),
-                        mb(s["baseline"]["memory_bytes"].get<int64_t>()));
-      first = false;
+  std::vector<PlotSeries> series;
+  const char* colours[] = {"#1f77b4", "#2ca02c", "#d62728"};
+  double base_ms = 0, base_acc = 0;
+  int64_t base_mem = 0;
+  for (size_t i = 0; i < variants.size(); ++i) {
+    const Variant& v = variants[i];
+    json first;
+    auto run = [&](uint64_t seed, bool random) {
+      SearchResult r = search(o, v.space, fmt::format("{}/{}seed{}", v.id, random ? "random-" : "", seed), "", 4000,
+                              seed, random ? "random" : "evolution");
+      if (!random && seed == o.seed) first = r.summary;
+      return r;
+    };
+    const Comparison c = compare_with_controls("latency", o.seed, o.seeds, run, latency_winner, controls);
+    if (i == 0) {
+      base_ms = first["baseline"]["latency_ms"].get<double>();
+      base_acc = first["baseline"]["accuracy_score"].get<double>();
+      base_mem = first["baseline"]["memory_bytes"].get<int64_t>();
+      md += fmt::format("| baseline | SSDLite person detector, MobileNetV2 backbone, 320×320 | – | – | – | – | {:.2f} | {} |\n",
+                        base_acc, mb(base_mem));
     }
-    md += fmt::format("| {} | {} | {} | {:.3f} | **{:.1f} %** | {:.2f} | {} |\n", v.id, v.what,
-                      s["evaluations"].get<int>(), s["best"]["latency_ms"].get<double>(),
-                      s["latency_reduction_pct"].get<double>(), s["best"]["accuracy_score"].get<double>(),
-                      mb(s["best"]["memory_bytes"].get<int64_t>()));
-    rows.push_back({{"variant", v.id}, {"searched", v.what}, {"space", v.space}, {"summary", s}});
-    if (std::string(v.id) == "V3") v3 = s;
+    md += fmt::format("| {} | {} | {} | **{}** | {} | {} | {:.2f} | {} |\n", v.id, v.what,
+                      first["evaluations"].get<int>(), reduction_cell(c.nas), reduction_cell(c.random), gain_cell(c.nas),
+                      first["best"]["accuracy_score"].get<double>(), mb(first["best"]["memory_bytes"].get<int64_t>()));
+    rows.push_back({{"variant", v.id}, {"searched", v.what}, {"space", v.space}, {"summary", first},
+                    {"comparison", to_json(c)}});
+    series.push_back({fmt::format("{} winners", v.id), colours[i], c.nas});
+    if (i == 2) series.push_back({"V3 random search", "#ff7f0e", c.random});
+    if (std::string(v.id) == "V3") v3 = first;
   }
   out.summary = v3;
   out.summary["ablation"] = rows;
-  out.markdown = md;
+  out.summary["seeds"] = o.seeds;
+  out.summary["controls"] = controls_json(controls);
+  out.summary["trained_accuracy"] = kTrainedNote;
+  out.files.emplace_back("accuracy_latency.svg",
+                         comparison_svg("latency", o.accuracy, controls, series, base_ms, base_acc));
+  out.markdown = md + "\n" + controls_table(controls, base_ms, base_mem) +
+                 "\n![accuracy signal against simulated latency: scaled controls, winners, baseline](accuracy_latency.svg)\n";
   return out;
 }
 
 // ---- 2. classifier ----------------------------------------------------------------------------
 
-ExperimentResult classifier(const ExperimentOptions& o) {
-  // NSGA-II over (memory, latency): evolution would rank by latency alone.
-  SearchResult r = search(o, "nas/spaces/classifier.yaml", "search", "", 2000, 0, "nsga2");
-  const HwConfig hw = load_hw_config(under(o, kHw));
-  // The study minimises memory (params + peak activation): its winner is the feasible candidate
-  // with the least memory (ties: lower latency, then lower id), not the search's latency-best.
-  const CandidateRecord* winner = nullptr;
+// The study minimises memory (params + peak activation): its winner is the feasible candidate
+// with the least memory (ties: lower latency, then lower id), simulated.
+Winner memory_winner(const SearchResult& r, const Evaluator& eval, ModelSpec* spec_out = nullptr) {
+  const CandidateRecord* best = nullptr;
   for (const CandidateRecord& c : r.candidates) {
     if (!c.eval.ok || c.violation > 0) continue;
-    if (!winner || c.eval.memory_bytes < winner->eval.memory_bytes ||
-        (c.eval.memory_bytes == winner->eval.memory_bytes &&
-         (c.latency_ms < winner->latency_ms || (c.latency_ms == winner->latency_ms && c.id < winner->id))))
-      winner = &c;
+    if (!best || c.eval.memory_bytes < best->eval.memory_bytes ||
+        (c.eval.memory_bytes == best->eval.memory_bytes &&
+         (c.latency_ms < best->latency_ms || (c.latency_ms == best->latency_ms && c.id < best->id))))
+      best = &c;
   }
-  if (!winner) throw input_error("classifier study: no feasible candidate to minimise memory over");
-  ModelSpec winner_spec = to_model_spec(r.space, winner->arch);
-  winner_spec.name = "classifier_search_best";
-  const double winner_ms = simulate(expand(winner_spec, "classifier_search_best"), hw).latency_ms;
+  if (!best) throw input_error("classifier study: no feasible candidate to minimise memory over");
+  ModelSpec spec = to_model_spec(r.space, best->arch);
+  spec.name = "classifier_search_best";
+  Winner w;
+  w.evaluations = r.summary["evaluations"].get<int>();
+  w.description = best->description;
+  w.latency_ms = eval.simulate(spec).latency_ms;
+  w.memory_bytes = best->eval.memory_bytes;
+  w.accuracy = best->eval.accuracy;
+  w.reduction_pct = pct_less(static_cast<double>(w.memory_bytes), r.summary["baseline"]["memory_bytes"].get<double>());
+  if (spec_out) *spec_out = spec;
+  return w;
+}
+
+ExperimentResult classifier(const ExperimentOptions& o) {
+  const StudyEvaluator se = study_evaluator(o);
+  const HwConfig& hw = se.eval->hw();
+  const SearchSpace space = load_space(under(o, "nas/spaces/classifier.yaml"), hw);
+  const std::vector<ScaledControl> controls = scaled_controls(space.base, *se.eval);
+  SearchResult first;
+  ModelSpec winner_spec;
+  // NSGA-II over (memory, latency): evolution would rank by latency alone. Random search samples
+  // the same space at the same budget.
+  auto run = [&](uint64_t seed, bool random) {
+    SearchResult r = search(o, "nas/spaces/classifier.yaml", fmt::format("{}seed{}", random ? "random-" : "", seed),
+                            "", 2000, seed, random ? "random" : "nsga2");
+    if (!random && seed == o.seed) first = r;
+    return r;
+  };
+  const Comparison c = compare_with_controls(
+      "memory", o.seed, o.seeds, run, [&](const SearchResult& r) { return memory_winner(r, *se.eval); }, controls);
+  const Winner w = memory_winner(first, *se.eval, &winner_spec);
   AdviseOptions a;
   a.objective = AdviseObjective::Memory;
   a.accuracy = o.accuracy;
@@ -132,7 +241,7 @@ ExperimentResult classifier(const ExperimentOptions& o) {
   final_spec.name = "classifier_best";
   final_spec.source = winner_spec.source + "; then nesim advise --objective memory --iso-accuracy";
 
-  const json& base = r.summary["baseline"];
+  const json& base = first.summary["baseline"];
   const int64_t base_mem = base["memory_bytes"].get<int64_t>();
   const double base_acc = base["accuracy_score"].get<double>();
   int kept = 0;
@@ -143,75 +252,110 @@ ExperimentResult classifier(const ExperimentOptions& o) {
       steps.push_back({{"block", st.block}, {"rule", st.rule}, {"change", st.change}, {"reason", st.reason},
                        {"memory_delta_bytes", st.after.memory_bytes - st.before.memory_bytes}});
     }
-  const auto row = [&](const char* what, int64_t params, int64_t peak, int64_t mem, double lat, double acc) {
+  const auto row = [&](const std::string& what, int64_t params, int64_t peak, int64_t mem, double lat, double acc) {
     return fmt::format("| {} | {} | {} | {} | {:.1f} % | {:.3f} | {:.2f} |\n", what, mb(params), mb(peak), mb(mem),
                        pct_less(static_cast<double>(mem), static_cast<double>(base_mem)), lat, acc);
   };
   std::string md =
       "| model | params (M, = MB at int8) | peak activation (MB) | params + peak (MB) | memory reduction | "
-      "simulated latency (ms) | accuracy score (entropy) |\n|---|---:|---:|---:|---:|---:|---:|\n";
+      "simulated latency (ms) | accuracy score |\n|---|---:|---:|---:|---:|---:|---:|\n";
   md += row("baseline (MobileNetV2 1.0, 224×224)", base["params"].get<int64_t>(),
             base["peak_activation_bytes"].get<int64_t>(), base_mem, base["latency_ms"].get<double>(), base_acc);
-  const SearchEvaluation& w = winner->eval;
-  md += row("NAS (least memory among feasible candidates)", w.params, w.peak_activation_bytes, w.memory_bytes, winner_ms,
-            w.accuracy);
-  const json best = {{"id", winner->id},          {"description", winner->description},
-                     {"latency_ms", winner_ms},   {"memory_bytes", w.memory_bytes},
-                     {"params", w.params},        {"peak_activation_bytes", w.peak_activation_bytes},
-                     {"macs", w.macs},            {"accuracy_score", w.accuracy}};
+  const CandidateRecord* wc = nullptr;
+  for (const CandidateRecord& cand : first.candidates)
+    if (cand.description == w.description) wc = &cand;
+  md += row(fmt::format("NAS, seed {} (least memory, NSGA-II)", o.seed), wc->eval.params, wc->eval.peak_activation_bytes,
+            w.memory_bytes, w.latency_ms, w.accuracy);
   md += row("NAS + advisor", adv.final.params, adv.final.peak_activation_bytes, adv.final.memory_bytes,
             adv.final.latency_ms, adv.final.accuracy);
+  md += fmt::format(
+      "\nOver {} seeds: NAS memory reduction **{}**, random search at the same budget {}; NAS winners above the "
+      "memory-matched scaled control: {}.\n\n",
+      o.seeds, reduction_cell(c.nas), reduction_cell(c.random), gain_cell(c.nas));
 
   ExperimentResult out;
   out.files.emplace_back("final.yaml", to_yaml(final_spec));
-  out.summary = r.summary;
+  out.files.emplace_back("accuracy_memory.svg",
+                         comparison_svg("memory", o.accuracy, controls,
+                                        {{"NAS winners", "#1f77b4", c.nas}, {"random search", "#ff7f0e", c.random}},
+                                        static_cast<double>(base_mem) / 1e6, base_acc));
+  out.summary = first.summary;
   out.summary["best"] = {{"latency_ms", adv.final.latency_ms}, {"memory_bytes", adv.final.memory_bytes},
                          {"params", adv.final.params}, {"peak_activation_bytes", adv.final.peak_activation_bytes},
                          {"macs", adv.final.macs}, {"accuracy_score", adv.final.accuracy}, {"model", "final.yaml"}};
-  out.summary["search_best"] = best;  // least memory among the search's feasible candidates
-  out.summary["search_latency_best"] = r.summary["best"];
+  out.summary["search_best"] = {{"description", w.description}, {"latency_ms", w.latency_ms},
+                                {"memory_bytes", w.memory_bytes}, {"accuracy_score", w.accuracy}};
+  out.summary["search_latency_best"] = first.summary["best"];
   out.summary["memory_reduction_pct"] = pct_less(static_cast<double>(adv.final.memory_bytes), static_cast<double>(base_mem));
   out.summary["latency_reduction_pct"] = pct_less(adv.final.latency_ms, base["latency_ms"].get<double>());
   out.summary["iso_accuracy"] = adv.final.accuracy >= base_acc;
   out.summary["advisor_kept"] = steps;
   out.summary["advisor_tried"] = adv.steps.size();
-  out.markdown = md + fmt::format("\nThe advisor tried {} changes on the searched model and kept {}.\n",
-                                  adv.steps.size(), kept);
+  out.summary["seeds"] = o.seeds;
+  out.summary["comparison"] = to_json(c);
+  out.summary["controls"] = controls_json(controls);
+  out.summary["trained_accuracy"] = kTrainedNote;
+  out.markdown = md + controls_table(controls, base["latency_ms"].get<double>(), base_mem) +
+                 fmt::format("\nThe advisor tried {} changes on the searched model and kept {}.\n\n"
+                             "![accuracy signal against memory: scaled controls, winners, baseline](accuracy_memory.svg)\n",
+                             adv.steps.size(), kept);
   return out;
 }
 
 // ---- 3. segmenter -----------------------------------------------------------------------------
 
 ExperimentResult segmenter(const ExperimentOptions& o) {
-  SearchResult r = search(o, "nas/spaces/segmenter.yaml", "search", "", 3000);
-  // The five best simulated candidates (the driver simulates the top of its ranking as it goes).
+  const StudyEvaluator se = study_evaluator(o);
+  const SearchSpace space = load_space(under(o, "nas/spaces/segmenter.yaml"), se.eval->hw());
+  const std::vector<ScaledControl> controls = scaled_controls(space.base, *se.eval, {320, 384, 448});
+  SearchResult r;
+  auto run = [&](uint64_t seed, bool random) {
+    SearchResult x = search(o, "nas/spaces/segmenter.yaml", fmt::format("{}seed{}", random ? "random-" : "", seed), "",
+                            3000, seed, random ? "random" : "evolution");
+    if (!random && seed == o.seed) r = x;
+    return x;
+  };
+  const Comparison c = compare_with_controls("latency", o.seed, o.seeds, run, latency_winner, controls);
+  // The five best simulated candidates of the first seed's search.
   std::vector<const CandidateRecord*> sims;
-  for (const CandidateRecord& c : r.candidates)
-    if (c.simulated_ms && c.violation == 0) sims.push_back(&c);
+  for (const CandidateRecord& cand : r.candidates)
+    if (cand.simulated_ms && cand.violation == 0) sims.push_back(&cand);
   std::sort(sims.begin(), sims.end(), [](const CandidateRecord* a, const CandidateRecord* b) {
     return *a->simulated_ms != *b->simulated_ms ? *a->simulated_ms < *b->simulated_ms : a->id < b->id;
   });
   if (sims.size() > 5) sims.resize(5);
   const double base_ms = r.summary["baseline"]["latency_ms"].get<double>();
-  std::string md =
-      "| rank | candidate | simulated latency (ms) | latency reduction | memory (MB) | accuracy score (entropy) |\n"
-      "|---:|---|---:|---:|---:|---:|\n";
-  md += fmt::format("| – | baseline: {} | {:.3f} | – | {} | {:.2f} |\n", r.space.base.name, base_ms,
-                    mb(r.summary["baseline"]["memory_bytes"].get<int64_t>()),
-                    r.summary["baseline"]["accuracy_score"].get<double>());
+  const int64_t base_mem = r.summary["baseline"]["memory_bytes"].get<int64_t>();
+  const double base_acc = r.summary["baseline"]["accuracy_score"].get<double>();
+  std::string md = fmt::format(
+      "Over {} seeds: NAS latency reduction **{}**, random search at the same budget {}; NAS winners above the "
+      "latency-matched scaled control: {}.\n\nSeed {}'s five best simulated candidates:\n\n",
+      o.seeds, reduction_cell(c.nas), reduction_cell(c.random), gain_cell(c.nas), o.seed);
+  md += "| rank | candidate | simulated latency (ms) | latency reduction | memory (MB) | accuracy score |\n"
+        "|---:|---|---:|---:|---:|---:|\n";
+  md += fmt::format("| – | baseline: {} | {:.3f} | – | {} | {:.2f} |\n", r.space.base.name, base_ms, mb(base_mem), base_acc);
   json top = json::array();
   for (size_t i = 0; i < sims.size(); ++i) {
-    const CandidateRecord& c = *sims[i];
-    md += fmt::format("| {} | `{}` | {:.3f} | {:.1f} % | {} | {:.2f} |\n", i + 1, c.description, *c.simulated_ms,
-                      pct_less(*c.simulated_ms, base_ms), mb(c.eval.memory_bytes), c.eval.accuracy);
-    top.push_back({{"id", c.id}, {"description", c.description}, {"simulated_latency_ms", *c.simulated_ms},
-                   {"latency_reduction_pct", pct_less(*c.simulated_ms, base_ms)},
-                   {"memory_bytes", c.eval.memory_bytes}, {"accuracy_score", c.eval.accuracy}});
+    const CandidateRecord& cand = *sims[i];
+    md += fmt::format("| {} | `{}` | {:.3f} | {:.1f} % | {} | {:.2f} |\n", i + 1, cand.description, *cand.simulated_ms,
+                      pct_less(*cand.simulated_ms, base_ms), mb(cand.eval.memory_bytes), cand.eval.accuracy);
+    top.push_back({{"id", cand.id}, {"description", cand.description}, {"simulated_latency_ms", *cand.simulated_ms},
+                   {"latency_reduction_pct", pct_less(*cand.simulated_ms, base_ms)},
+                   {"memory_bytes", cand.eval.memory_bytes}, {"accuracy_score", cand.eval.accuracy}});
   }
   ExperimentResult out;
   out.summary = r.summary;
   out.summary["top5"] = top;
-  out.markdown = md;
+  out.summary["seeds"] = o.seeds;
+  out.summary["comparison"] = to_json(c);
+  out.summary["controls"] = controls_json(controls);
+  out.summary["trained_accuracy"] = kTrainedNote;
+  out.files.emplace_back("accuracy_latency.svg",
+                         comparison_svg("latency", o.accuracy, controls,
+                                        {{"NAS winners", "#1f77b4", c.nas}, {"random search", "#ff7f0e", c.random}},
+                                        base_ms, base_acc));
+  out.markdown = md + "\n" + controls_table(controls, base_ms, base_mem) +
+                 "\n![accuracy signal against simulated latency: scaled controls, winners, baseline](accuracy_latency.svg)\n";
   return out;
 }
 

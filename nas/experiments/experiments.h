@@ -27,7 +27,7 @@ struct ExperimentOptions {
   std::string root = ".";          // the repository: spaces, hwconfigs and traces are found under it
   uint64_t seed = 1;
   int budget = 0;                  // evaluations per search; 0 = the study's own default
-  int seeds = 5;                   // curation: seeds per channel mode
+  int seeds = 3;                   // seeds per search (NAS and random search alike; curation: per channel mode)
   int jobs = 1;
   ParallelMap parallel;            // as in SearchOptions
   bool resume = false;             // continue the searches journalled under out_dir

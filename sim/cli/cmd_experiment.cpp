@@ -24,7 +24,7 @@ Command add_experiment_command(CLI::App& parent) {
   app->add_option("--seed", o->seed, "Random seed (same seed, same result)")->capture_default_str();
   app->add_option("--budget", o->budget, "Evaluations per search (default: each study's own)")
       ->check(kPositive);
-  app->add_option("--seeds", o->seeds, "curation: seeds per channel mode")->capture_default_str()
+  app->add_option("--seeds", o->seeds, "Seeds per search: every study runs NAS and random search on each and reports median and range")->capture_default_str()
       ->check(kPositive);
   app->add_option("--jobs,-j", o->jobs, "Worker processes (results do not depend on it)")->capture_default_str()
       ->check(kPositive);

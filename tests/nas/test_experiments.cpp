@@ -52,7 +52,13 @@ TEST_CASE("detector: three ablation rows against one simulated baseline, each be
   }
   CHECK(r.summary["best"] == r.summary["ablation"][2]["summary"]["best"]);  // summary.json holds V3
   CHECK(read_json(o.out_dir + "/summary.json")["experiment"] == "detector");
-  CHECK(std::filesystem::exists(o.out_dir + "/V3/best.yaml"));
+  CHECK(std::filesystem::exists(o.out_dir + "/V3/seed1/best.yaml"));
+  CHECK(std::filesystem::exists(o.out_dir + "/V3/random-seed2/best.yaml"));
+  CHECK(std::filesystem::exists(o.out_dir + "/accuracy_latency.svg"));
+  for (const auto& row : r.summary["ablation"]) {
+    CHECK(row["comparison"]["nas"].size() == 2);
+    CHECK(row["comparison"]["random"].size() == 2);
+  }
   CHECK(r.markdown.find("| V3 | both (the union of V1 and V2) |") != std::string::npos);
 }
 
@@ -78,6 +84,47 @@ TEST_CASE("curation: both channel modes over the seeds, with a target 5 % above 
     CHECK(r.summary["modes"][mode]["evaluations_to_target"].size() == 2);
   }
   CHECK(std::filesystem::exists(o.out_dir + "/curation.svg"));
+}
+
+TEST_CASE("every study carries its seeds, its scaled controls and the accuracy measure in summary.json") {
+  for (const char* name : {"detector", "classifier", "segmenter"}) {
+    CAPTURE(name);
+    const ExperimentOptions o = small(name, std::string("nesim_exp_controls_") + name);
+    run_experiment(o);
+    const nlohmann::json s = read_json(o.out_dir + "/summary.json");
+    CHECK(s["accuracy_measure"] == "entropy");
+    CHECK(s["seeds"] == 2);
+    CHECK(s.contains("trained_accuracy"));
+    // Width-scaled controls, and for the dense tasks input-scaled ones too; each simulated.
+    const auto& controls = s["controls"];
+    REQUIRE(controls.size() >= 4);
+    bool narrower = false, smaller_input = false;
+    for (const auto& c : controls) {
+      if (!c["ok"].get<bool>()) continue;
+      CHECK(c["latency_ms"].get<double>() > 0);
+      narrower = narrower || c["width"].get<double>() < 1;
+      smaller_input = smaller_input || c["input"].get<int64_t>() > 0;
+    }
+    CHECK(narrower);
+    CHECK(smaller_input == (std::string(name) != "classifier"));
+    // NAS and random search over the same seeds, each winner matched against the controls.
+    const auto& cmp = std::string(name) == "detector" ? s["ablation"][2]["comparison"] : s["comparison"];
+    CHECK(cmp["nas"].size() == 2);
+    CHECK(cmp["random"].size() == 2);
+    for (const auto& w : cmp["nas"]) {
+      CHECK(w.contains("beats_matched_control"));
+      if (!w["matched_control"].is_null()) {
+        // The matched control is no slower (no larger) than the winner it is matched to.
+        const std::string by = cmp["objective"];
+        for (const auto& c : controls)
+          if (c["name"] == w["matched_control"])
+            CHECK(c[by == "memory" ? "memory_bytes" : "latency_ms"].get<double>() <=
+                  w[by == "memory" ? "memory_bytes" : "latency_ms"].get<double>());
+      }
+    }
+    CHECK(cmp["nas_reduction_pct"]["min"].get<double>() <= cmp["nas_reduction_pct"]["median"].get<double>());
+    CHECK(cmp["nas_reduction_pct"]["median"].get<double>() <= cmp["nas_reduction_pct"]["max"].get<double>());
+  }
 }
 
 TEST_CASE("bad experiment options are input errors") {
