@@ -1,5 +1,7 @@
 #include "nas/experiments/comparison.h"
 
+#include <cmath>
+
 #include <fmt/format.h>
 
 #include "sim/report/svg_plot.h"
@@ -103,6 +105,67 @@ std::string comparison_svg(const std::string& objective, const std::string& accu
   }
   p.highlights.push_back({"baseline", "#000", svg::Mark::Square, {baseline_x, baseline_accuracy, "baseline"}});
   return svg::scatter_svg(p);
+}
+
+std::string trained_comparison(const ModelSpec& baseline, const std::vector<std::pair<std::string, const Comparison*>>& runs,
+                               const std::vector<ScaledControl>& controls, const TrainingPlan& plan,
+                               const std::string& out_dir, const ParallelMap& parallel, nlohmann::json& summary) {
+  if (plan.seeds <= 0) {
+    summary = "not measured (--train-seeds 0): every accuracy here is the signal named in accuracy_measure";
+    return "Trained accuracy: not measured in this run (`--train-seeds 0`); the accuracy columns above are the "
+           "signal named in `accuracy_measure`, not trained networks.\n";
+  }
+  std::vector<ModelToTrain> models = {{"baseline", baseline}};
+  models.back().spec.name = baseline.name.empty() ? "baseline" : baseline.name;
+  struct Row {
+    std::string label;
+    size_t winner, control;  // indices into models; control == 0: none matched
+  };
+  std::vector<Row> rows;
+  for (const auto& [label, c] : runs)
+    for (const Winner& w : c->nas) {
+      models.push_back({fmt::format("{} seed {}", label, w.seed), w.spec});
+      models.back().spec.name = fmt::format("{}_seed{}", label.empty() ? "winner" : label, w.seed);
+      const size_t winner = models.size() - 1;
+      size_t control = 0;
+      for (const ScaledControl& sc : controls)
+        if (sc.ok && sc.name == w.matched) {
+          models.push_back({"control " + sc.name, sc.spec});
+          control = models.size() - 1;
+        }
+      rows.push_back({models[winner].role, winner, control});
+    }
+  const std::vector<TrainedModel> t = train_models(models, plan, out_dir, parallel);
+  const TrainedModel& base = t.front();
+  std::string md = fmt::format(
+      "Trained proxy-task accuracy (Fashion-MNIST at 56 × 56, {} training steps of batch {}, tested on {} images; "
+      "mean ± sd over {} seeds; detector and segmenter networks as classifiers of their backbones):\n\n"
+      "| model | trained accuracy | matched scaled control | its trained accuracy | iso-accuracy | NAS gain |\n"
+      "|---|---:|---|---:|---|---|\n| baseline | {} | | | | |\n",
+      plan.trainer.train_steps, plan.trainer.train_batch, plan.trainer.eval_images, plan.seeds, mean_sd(base));
+  nlohmann::json verdicts = nlohmann::json::array();
+  for (const Row& r : rows) {
+    const TrainedModel& w = t[r.winner];
+    const bool iso = !std::isnan(w.mean) && (w.mean >= base.mean || !beyond_noise(w, base));
+    const TrainedModel* c = r.control ? &t[r.control] : nullptr;
+    const bool gain = c ? (w.mean > c->mean && beyond_noise(w, *c)) : false;
+    md += fmt::format("| {} | {} | {} | {} | {} | {} |\n", r.label, mean_sd(w), c ? c->role.substr(8) : "none as fast",
+                      c ? mean_sd(*c) : "", iso ? "yes" : "**no**",
+                      c ? (gain ? "yes" : "no: not beyond seed noise of the scaled control") : "no control to compare");
+    verdicts.push_back({{"model", r.label}, {"iso_accuracy", iso}, {"nas_gain", gain},
+                        {"matched_control", c ? nlohmann::json(c->role.substr(8)) : nlohmann::json(nullptr)}});
+  }
+  nlohmann::json trained = nlohmann::json::array();
+  for (const TrainedModel& m : t) trained.push_back(to_json(m));
+  summary = {{"proxy_task", "fashion-mnist 56x56, 10 classes"},
+             {"train_steps", plan.trainer.train_steps},
+             {"batch", plan.trainer.train_batch},
+             {"eval_images", plan.trainer.eval_images},
+             {"seeds", plan.seeds},
+             {"noise_rule", "|mean_a - mean_b| > sd_a + sd_b"},
+             {"models", trained},
+             {"verdicts", verdicts}};
+  return md;
 }
 
 }  // namespace nesim::nas

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "nas/experiments/controls.h"
+#include "nas/experiments/trained.h"
 #include "nas/search/driver.h"
 
 namespace nesim::nas {
@@ -26,6 +27,7 @@ struct Winner {
   std::string matched;         // the matched scaled control's name ("" when none is as fast / small)
   double matched_accuracy = 0;
   bool beats_control = false;  // accuracy above the matched control's (or no control is as fast / small)
+  ModelSpec spec;              // the winner itself, for training
 };
 
 struct Comparison {
@@ -54,5 +56,14 @@ struct PlotSeries {
 std::string comparison_svg(const std::string& objective, const std::string& accuracy_label,
                            const std::vector<ScaledControl>& controls, const std::vector<PlotSeries>& series,
                            double baseline_x, double baseline_accuracy);
+
+// The trained half of the comparison (trained.h): baseline, every NAS winner and the control
+// matched to it, `plan.seeds` trainings each. Returns the markdown table with each winner's
+// verdicts (iso-accuracy: within seed noise of the baseline or above it; NAS gain: above its
+// matched control beyond seed noise) and sets `summary` to what summary.json holds. With
+// plan.seeds == 0 nothing is trained and both say so.
+std::string trained_comparison(const ModelSpec& baseline, const std::vector<std::pair<std::string, const Comparison*>>& runs,
+                               const std::vector<ScaledControl>& controls, const TrainingPlan& plan,
+                               const std::string& out_dir, const ParallelMap& parallel, nlohmann::json& summary);
 
 }  // namespace nesim::nas

@@ -46,6 +46,7 @@ std::vector<ScaledControl> scaled_controls(const ModelSpec& base, const Evaluato
         }
       }
       c.memory_bytes = e.memory_bytes, c.params = e.params, c.macs = e.macs, c.accuracy = e.accuracy;
+      c.spec = spec;
       out.push_back(std::move(c));
     }
   return out;

@@ -23,6 +23,7 @@ struct ScaledControl {
   double accuracy = 0;         // the study's accuracy signal
   bool ok = true;              // false: the scaled model does not map (error says why)
   std::string error;
+  ModelSpec spec;              // the scaled model
 };
 
 // Widths {0.35, 0.5, 0.75, 1.0} of the base, and with `inputs` non-empty every width at each of

@@ -89,6 +89,7 @@ Winner latency_winner(const SearchResult& r) {
   w.memory_bytes = s["best"]["memory_bytes"].get<int64_t>();
   w.accuracy = s["best"]["accuracy_score"].get<double>();
   w.reduction_pct = s["latency_reduction_pct"].get<double>();
+  w.spec = r.best_spec;
   return w;
 }
 
@@ -112,10 +113,6 @@ json controls_json(const std::vector<ScaledControl>& controls) {
   for (const ScaledControl& c : controls) a.push_back(to_json(c));
   return a;
 }
-
-const char* kTrainedNote =
-    "not measured: the trained proxy-task accuracy of baseline, winners and controls waits on issue 10's "
-    "reference (docs/accuracy.md); every accuracy here is the signal named in accuracy_measure";
 
 // ---- 1. detector ------------------------------------------------------------------------------
 
@@ -143,6 +140,8 @@ ExperimentResult detector(const ExperimentOptions& o) {
       o.seeds, o.seed);
   json v3;
   std::vector<PlotSeries> series;
+  std::vector<Comparison> comparisons;
+  comparisons.reserve(variants.size());
   const char* colours[] = {"#1f77b4", "#2ca02c", "#d62728"};
   double base_ms = 0, base_acc = 0;
   int64_t base_mem = 0;
@@ -155,7 +154,8 @@ ExperimentResult detector(const ExperimentOptions& o) {
       if (!random && seed == o.seed) first = r.summary;
       return r;
     };
-    const Comparison c = compare_with_controls("latency", o.seed, o.seeds, run, latency_winner, controls);
+    const Comparison& c =
+        comparisons.emplace_back(compare_with_controls("latency", o.seed, o.seeds, run, latency_winner, controls));
     if (i == 0) {
       base_ms = first["baseline"]["latency_ms"].get<double>();
       base_acc = first["baseline"]["accuracy_score"].get<double>();
@@ -176,10 +176,12 @@ ExperimentResult detector(const ExperimentOptions& o) {
   out.summary["ablation"] = rows;
   out.summary["seeds"] = o.seeds;
   out.summary["controls"] = controls_json(controls);
-  out.summary["trained_accuracy"] = kTrainedNote;
+  const std::string trained =
+      trained_comparison(space.base, {{"V1", &comparisons[0]}, {"V2", &comparisons[1]}, {"V3", &comparisons[2]}},
+                         controls, o.training, o.out_dir, o.parallel, out.summary["trained_accuracy"]);
   out.files.emplace_back("accuracy_latency.svg",
                          comparison_svg("latency", o.accuracy, controls, series, base_ms, base_acc));
-  out.markdown = md + "\n" + controls_table(controls, base_ms, base_mem) +
+  out.markdown = md + "\n" + controls_table(controls, base_ms, base_mem) + "\n" + trained +
                  "\n![accuracy signal against simulated latency: scaled controls, winners, baseline](accuracy_latency.svg)\n";
   return out;
 }
@@ -207,6 +209,7 @@ Winner memory_winner(const SearchResult& r, const Evaluator& eval, ModelSpec* sp
   w.memory_bytes = best->eval.memory_bytes;
   w.accuracy = best->eval.accuracy;
   w.reduction_pct = pct_less(static_cast<double>(w.memory_bytes), r.summary["baseline"]["memory_bytes"].get<double>());
+  w.spec = spec;
   if (spec_out) *spec_out = spec;
   return w;
 }
@@ -294,8 +297,9 @@ ExperimentResult classifier(const ExperimentOptions& o) {
   out.summary["seeds"] = o.seeds;
   out.summary["comparison"] = to_json(c);
   out.summary["controls"] = controls_json(controls);
-  out.summary["trained_accuracy"] = kTrainedNote;
-  out.markdown = md + controls_table(controls, base["latency_ms"].get<double>(), base_mem) +
+  const std::string trained = trained_comparison(space.base, {{"NAS", &c}}, controls, o.training, o.out_dir, o.parallel,
+                                                 out.summary["trained_accuracy"]);
+  out.markdown = md + controls_table(controls, base["latency_ms"].get<double>(), base_mem) + "\n" + trained +
                  fmt::format("\nThe advisor tried {} changes on the searched model and kept {}.\n\n"
                              "![accuracy signal against memory: scaled controls, winners, baseline](accuracy_memory.svg)\n",
                              adv.steps.size(), kept);
@@ -349,12 +353,13 @@ ExperimentResult segmenter(const ExperimentOptions& o) {
   out.summary["seeds"] = o.seeds;
   out.summary["comparison"] = to_json(c);
   out.summary["controls"] = controls_json(controls);
-  out.summary["trained_accuracy"] = kTrainedNote;
+  const std::string trained = trained_comparison(space.base, {{"NAS", &c}}, controls, o.training, o.out_dir, o.parallel,
+                                                 out.summary["trained_accuracy"]);
   out.files.emplace_back("accuracy_latency.svg",
                          comparison_svg("latency", o.accuracy, controls,
                                         {{"NAS winners", "#1f77b4", c.nas}, {"random search", "#ff7f0e", c.random}},
                                         base_ms, base_acc));
-  out.markdown = md + "\n" + controls_table(controls, base_ms, base_mem) +
+  out.markdown = md + "\n" + controls_table(controls, base_ms, base_mem) + "\n" + trained +
                  "\n![accuracy signal against simulated latency: scaled controls, winners, baseline](accuracy_latency.svg)\n";
   return out;
 }
@@ -472,6 +477,7 @@ ExperimentResult run_experiment(const ExperimentOptions& o) {
     throw input_error("unknown experiment '{}': expected one of {}", o.name, fmt::join(names, ", "));
   if (o.out_dir.empty()) throw input_error("--out: expected a directory for the experiment's results");
   if (o.budget < 0) throw input_error("--budget: expected a positive number of evaluations, got {}", o.budget);
+  if (o.training.seeds > 0) check_scorer("train");  // may re-run the command in nesim-torch: before any file
   // The files every study reads, checked before --out is made: a wrong --root leaves nothing.
   read_input_file(under(o, kHw), "hardware");
   read_input_file(under(o, kRegressor), "regressor");

@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "nas/experiments/trained.h"
 #include "nas/search/driver.h"
 
 namespace nesim::nas {
@@ -33,6 +34,8 @@ struct ExperimentOptions {
   bool resume = false;             // continue the searches journalled under out_dir
   ProgressMode progress = ProgressMode::Quiet;  // each search's, and a line per search and advice rule
   std::string accuracy = "entropy";
+  // Trained accuracy of baseline, winners and matched controls (trained.h); seeds 0 = not measured.
+  TrainingPlan training;
 };
 
 struct ExperimentResult {

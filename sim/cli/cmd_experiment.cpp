@@ -1,5 +1,7 @@
 // `nesim experiment NAME`: one case study of accelerator-aware NAS end to end (nas/experiments),
 // its tables in OUT/report.md and OUT/summary.json; `make experiments` runs them all.
+#include <algorithm>
+#include <cmath>
 #include <iostream>
 #include <memory>
 
@@ -28,13 +30,27 @@ Command add_experiment_command(CLI::App& parent) {
       ->check(kPositive);
   app->add_option("--jobs,-j", o->jobs, "Worker processes (results do not depend on it)")->capture_default_str()
       ->check(kPositive);
+  auto epochs = std::make_shared<double>(1.0);
+  app->add_option("--train-seeds", o->training.seeds,
+                  "Train baseline, each winner and its matched scaled control this many times on the proxy task "
+                  "(0: report the accuracy signal only)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100));
+  app->add_option("--train-epochs", *epochs, "Their budget in epochs of Fashion-MNIST (default 1, the reference's)")
+      ->check(CLI::PositiveNumber);
+  app->add_option("--data-dir", o->training.trainer.data_dir, "Fashion-MNIST folder for the trainings")
+      ->capture_default_str();
   app->add_option("--accuracy", o->accuracy, "Accuracy scorer for the iso-accuracy constraints")->capture_default_str();
   app->add_option("--root", o->root, "Repository root holding nas/spaces, hwconfigs and traces")->capture_default_str();
   app->add_flag("--resume", o->resume, "Continue the searches journalled under --out");
   add_progress_flags(app, *progress);
   app->footer("Example:\n  nesim experiment detector --out runs/detector --jobs 2");
-  return {app, [o, progress] {
+  return {app, [o, progress, epochs] {
             o->progress = progress->mode();
+            o->training.first_seed = o->seed;
+            o->training.trainer.eval_images = 10000;
+            o->training.trainer.train_steps =
+                std::max(1, static_cast<int>(std::ceil(*epochs * 60000 / o->training.trainer.train_batch)));
             o->parallel = exec::make_executor(o->jobs, "search job");
             const nas::ExperimentResult r = nas::run_experiment(*o);
             std::cout << r.markdown << fmt::format("\nwrote {}/summary.json and {}/report.md\n", o->out_dir, o->out_dir);

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <stdexcept>
 
@@ -12,8 +13,33 @@
 
 #include "sim/util/error.h"
 #include "sim/util/fd_io.h"
+#include "sim/util/input_file.h"
 
 namespace nesim {
+
+std::vector<JournalLine> read_journal(const std::string& path, const std::string& what) {
+  std::vector<JournalLine> lines;
+  std::error_code ec;
+  if (!std::filesystem::exists(std::filesystem::symlink_status(path, ec))) return lines;
+  refuse_symlink(path);
+  std::string text = read_input_file(path, what);
+  const size_t last = text.rfind('\n');
+  const size_t complete = last == std::string::npos ? 0 : last + 1;
+  if (complete < text.size()) {
+    std::fprintf(stderr, "nesim: %s: dropped its incomplete last line (%zu bytes; the run was killed while writing it)\n",
+                 path.c_str(), text.size() - complete);
+    std::filesystem::resize_file(path, complete);
+    text.resize(complete);
+  }
+  size_t number = 0;
+  for (size_t pos = 0; pos < text.size();) {
+    const size_t nl = text.find('\n', pos);
+    ++number;
+    if (nl > pos) lines.push_back({text.substr(pos, nl - pos), fmt::format("{}:{}", path, number)});
+    pos = nl + 1;
+  }
+  return lines;
+}
 
 void refuse_symlink(const std::filesystem::path& p) {
   std::error_code ec;

@@ -5,6 +5,7 @@
 // interleaving its lines.
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace nesim {
 
@@ -39,6 +40,14 @@ class RunLock {
  private:
   int fd_ = -1;
 };
+
+// A journal's complete lines, each with "PATH:LINE" for error messages. A last line without its
+// newline is what a kill during append() leaves: it is cut off the file (so that the next append
+// starts a line of its own) with a note on stderr. Blank lines are skipped; a missing file has none.
+struct JournalLine {
+  std::string text, where;
+};
+std::vector<JournalLine> read_journal(const std::string& path, const std::string& what);
 
 // InputError when `p` is a symbolic link: a run keeps its own files in its --out folder, and a
 // link there could send them anywhere.
