@@ -45,8 +45,8 @@ bool same_work(const Tile& a, const Tile& b) {
   return true;
 }
 
-// `overhead`: DMA setup + DRAM latency, so a transfer costs overhead + its bus cycles, as in
-// dma_transfer_cycles(), with the bus cycles worked out once.
+// `overhead`: DMA setup, so a transfer costs overhead + dma_stream_cycles(), as in
+// dma_transfer_cycles() (one channel, not split).
 TileCost tile_cost(const Tile& t, const HwConfig& hw, int64_t overhead) {
   TileCost c;
   int64_t* transfer[] = {&c.load_ifmap, &c.load_weights, &c.store};
@@ -54,7 +54,7 @@ TileCost tile_cost(const Tile& t, const HwConfig& hw, int64_t overhead) {
   for (int i = 0; i < 3; ++i) {
     if (bytes[i] <= 0) continue;
     int64_t busy = dram_busy_cycles(hw, bytes[i]);
-    *transfer[i] = overhead + busy;
+    *transfer[i] = overhead + dma_stream_cycles(hw, bytes[i]);
     c.busy += busy;
     c.transfers += 1;
   }
@@ -64,6 +64,7 @@ TileCost tile_cost(const Tile& t, const HwConfig& hw, int64_t overhead) {
     (s.unit == Unit::MacArray ? c.mac : s.unit == Unit::Depthwise ? c.dw : c.vec) += cycles;
     if (s.unit != Unit::Vector) c.macs += s.macs();
   }
+  c.compute = tile_compute_cycles(hw, t);  // the SRAM port may bind once DMA bytes count too
   return c;
 }
 
@@ -96,7 +97,7 @@ KernelSummary summarize_kernel(const Kernel& k, const HwConfig& hw) {
   KernelSummary s;
   // Tile i loads once tile i-2 has computed, computes once tile i-2 is stored (double buffers).
   int64_t load_end = 0, comp_end = 0, store_end = 0, comp_end2 = 0, store_end2 = 0;
-  int64_t overhead = hw.dma.setup_cycles + hw.dram_latency_cycles();
+  int64_t overhead = hw.dma.setup_cycles;
   TileCostCache cache(hw, overhead);
   // A count past int64 comes from a huge layer on a slow engine; it is named, not wrapped.
   auto sum = [&](int64_t a, int64_t b) {

@@ -42,13 +42,17 @@ std::vector<float> walked_features(const Kernel& k, const HwConfig& hw, double& 
         busy += dram_busy_cycles(hw, bytes[j]);
         ++transfers;
       }
-    int64_t tile_compute = 0;
+    int64_t tile_compute = 0, port_bytes = t.load_ifmap_bytes + t.load_weight_bytes + t.store_bytes;
     for (const ComputeStep& s : t.steps) {
       int64_t c = step_cycles(hw, s);
       tile_compute += c;
+      port_bytes += s.sram_bytes;
       (s.unit == Unit::MacArray ? mac : s.unit == Unit::Depthwise ? dw : vec) += c;
       if (s.unit != Unit::Vector) macs += s.macs();
     }
+    // DMA fills and drains share the SRAM port with the steps (tile_compute_cycles()).
+    if (!t.steps.empty())
+      tile_compute = std::max(tile_compute, (port_bytes + hw.sram.bytes_per_cycle - 1) / hw.sram.bytes_per_cycle);
     if (i == 0) first_load = cycles[0] + cycles[1];
     last_store = cycles[2];
     compute += tile_compute;
