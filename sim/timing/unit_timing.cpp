@@ -170,6 +170,13 @@ int dma_pieces(const HwConfig& hw, int64_t bytes) {
   return static_cast<int>(std::min<int64_t>(std::max(hw.dma.channels, 1), windows));
 }
 
+int64_t dma_split_transfer_cycles(const HwConfig& hw, int64_t bytes) {
+  const int pieces = dma_pieces(hw, bytes);
+  if (pieces <= 1) return dma_transfer_cycles(hw, bytes);
+  return hw.dma.setup_cycles + std::max(dma_stream_cycles(hw, dma_piece_bytes(hw, bytes, pieces, 0)),
+                                        hw.dram_latency_cycles() + dram_busy_cycles(hw, bytes));
+}
+
 int64_t dma_piece_bytes(const HwConfig& hw, int64_t bytes, int pieces, int i) {
   if (pieces <= 1) return bytes;
   const int64_t burst = hw.dma.burst_bytes;

@@ -43,6 +43,9 @@ int64_t dma_stream_cycles(const HwConfig& hw, int64_t bytes);
 // holds whole bursts, the first ones one burst more where they do not divide evenly, and the last
 // one the rest of the bytes.
 int dma_pieces(const HwConfig& hw, int64_t bytes);
+// A transfer split so, alone on an idle DRAM: setup + max(the largest piece's
+// dma_stream_cycles(), latency + dram_busy_cycles() of all of it). One piece: dma_transfer_cycles().
+int64_t dma_split_transfer_cycles(const HwConfig& hw, int64_t bytes);
 int64_t dma_piece_bytes(const HwConfig& hw, int64_t bytes, int pieces, int i);
 // The bus cycles piece i reserves: dram_busy_cycles() of the bytes up to its end, less that of
 // the bytes before it, so that the pieces add up to the whole transfer's cycles exactly (rounding
