@@ -93,6 +93,7 @@ std::optional<Kernel> LayerWork::best_of(std::vector<Candidate>& candidates,
   std::optional<Kernel> best;
   PlanCost best_cost;
   int built = 0;
+  int64_t off_by_32ths = 0;
   for (const Candidate& c : candidates) {
     if (c.tiles > kMaxKernelTiles) continue;  // built only if nothing else fits (below)
     // The closed form is within a few percent of the replay where it matters: a candidate it
@@ -100,11 +101,14 @@ std::optional<Kernel> LayerWork::best_of(std::vector<Candidate>& candidates,
     if (best && c.cycles > best_cost.cycles + best_cost.cycles / 16) break;
     Kernel k = build(c);
     PlanCost cost = plan_cost(k);
+    // How far the closed form was off (in 32nds): where it is close, the first replays settle it.
+    off_by_32ths = std::max(off_by_32ths, std::abs(cost.cycles - c.cycles) * 32 / std::max<int64_t>(1, c.cycles));
     if (!best || cost < best_cost) {
       best = std::move(k);
       best_cost = cost;
     }
-    if (++built == kReplayedCandidates) break;
+    ++built;
+    if (built == kReplayedCandidates || (built >= kTrustedReplayedCandidates && off_by_32ths == 0)) break;
   }
   if (!best) return build(candidates.front());  // throws: too many tiles (check_tile_count())
   return best;
