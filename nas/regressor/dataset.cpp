@@ -48,7 +48,9 @@ KernelRow parse_row(const std::string& line, const std::string& where) {
   } catch (const std::exception&) {
     throw input_error("{}: expected numbers in columns 5 onwards", where);
   }
-  if (r.cycles <= 0 || r.pipeline_cycles <= 0) throw input_error("{}: expected positive cycles, got {}", where, r.cycles);
+  if (r.cycles <= 0 || r.pipeline_cycles <= 0)
+    throw input_error("{}: kernel {} of {} on {}: expected positive cycles, got {} (pipeline estimate {})", where, r.kernel,
+                      r.model, r.hw, r.cycles, r.pipeline_cycles);
   return r;
 }
 

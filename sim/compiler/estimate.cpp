@@ -17,14 +17,23 @@ namespace nesim::planner {
 
 // The engine's pipeline in closed form: the first tile's loads, then one tile per period of its
 // slowest stage, then the last store. A stage's period: the computer's compute; the loader's
-// transfer (it waits for a tile's loads before it issues the next tile's: latency is paid per
-// tile, hidden only behind compute); the storer's likewise; the DRAM bus, which loads and stores
+// transfer (two tiles' loads in flight, so half of setup and latency per tile, but no less than
+// streaming the bytes); the storer's (one store at a time: all of it); the DRAM bus, which loads and stores
 // share; with one channel, every transfer in turn.
 int64_t LayerWork::pipeline_estimate(int64_t tiles, int64_t first_load_bytes, int64_t load_bytes,
                                      int64_t store_bytes, int64_t compute_cycles, int64_t load_transfers,
                                      int64_t first_load_transfers) const {
-  int64_t overhead = hw_.dma.setup_cycles + hw_.dram_latency_cycles();
-  auto transfer = [&](int64_t bytes) { return bytes > 0 ? overhead + busy_cycles(bytes) : 0; };
+  const int64_t latency = hw_.dram_latency_cycles();
+  int64_t overhead = hw_.dma.setup_cycles + latency;
+  // A transfer's pieces stream in parallel, each no faster than one window of outstanding bursts
+  // per latency (dma_stream_cycles()), and all of them no faster than the bus.
+  const int64_t window_bytes = int64_t{hw_.dma.burst_bytes} * hw_.dma.max_outstanding;
+  auto stream = [&](int64_t bytes) {
+    int64_t windows = ceil_div(bytes, window_bytes);
+    int64_t pieces = std::clamp<int64_t>(windows, 1, hw_.dma.channels);
+    return std::max(busy_cycles(bytes), (ceil_div(windows, pieces) - 1) * latency);
+  };
+  auto transfer = [&](int64_t bytes) { return bytes > 0 ? overhead + stream(bytes) : 0; };
   int64_t compute = ceil_div(compute_cycles, tiles);
   int64_t rest = tiles > 1 ? ceil_div(load_bytes - first_load_bytes, tiles - 1) : 0;
   int64_t store = ceil_div(store_bytes, tiles);
@@ -36,12 +45,13 @@ int64_t LayerWork::pipeline_estimate(int64_t tiles, int64_t first_load_bytes, in
   if (hw_.dma.channels == 1) {
     period = std::max(compute, bus + (rest_transfers + store_transfers) * overhead / 100);
   } else {
-    int64_t loader = busy_cycles(rest) + std::min<int64_t>(rest_transfers, 100) * overhead / 100;
-    int64_t storer = store > 0 ? overhead + busy_cycles(store) : 0;
+    // Two tiles' loads in flight: the per-transfer overhead is paid once per two tiles.
+    int64_t loader = std::max(stream(rest), (stream(rest) + std::min<int64_t>(rest_transfers, 100) * overhead / 100) / 2);
+    int64_t storer = store > 0 ? overhead + stream(store) : 0;
     period = std::max({compute, bus, loader, storer});
   }
   int64_t first_load = first_load_transfers > 1 && hw_.dma.channels > 1
-                           ? overhead + busy_cycles(first_load_bytes)
+                           ? overhead + stream(first_load_bytes)
                            : (first_load_transfers > 1 ? overhead : 0) + transfer(first_load_bytes);
   return first_load + compute + transfer(store) + (tiles - 1) * period;
 }
@@ -83,6 +93,7 @@ std::optional<Kernel> LayerWork::best_of(std::vector<Candidate>& candidates,
   std::optional<Kernel> best;
   PlanCost best_cost;
   int built = 0;
+  int64_t off_by_32ths = 0;
   for (const Candidate& c : candidates) {
     if (c.tiles > kMaxKernelTiles) continue;  // built only if nothing else fits (below)
     // The closed form is within a few percent of the replay where it matters: a candidate it
@@ -90,11 +101,14 @@ std::optional<Kernel> LayerWork::best_of(std::vector<Candidate>& candidates,
     if (best && c.cycles > best_cost.cycles + best_cost.cycles / 16) break;
     Kernel k = build(c);
     PlanCost cost = plan_cost(k);
+    // How far the closed form was off (in 32nds): where it is close, the first replays settle it.
+    off_by_32ths = std::max(off_by_32ths, std::abs(cost.cycles - c.cycles) * 32 / std::max<int64_t>(1, c.cycles));
     if (!best || cost < best_cost) {
       best = std::move(k);
       best_cost = cost;
     }
-    if (++built == kReplayedCandidates) break;
+    ++built;
+    if (built == kReplayedCandidates || (built >= kTrustedReplayedCandidates && off_by_32ths == 0)) break;
   }
   if (!best) return build(candidates.front());  // throws: too many tiles (check_tile_count())
   return best;

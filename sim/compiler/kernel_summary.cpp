@@ -16,8 +16,9 @@ namespace {
 
 // What one tile costs on its own: DMA transfers alone on an idle DRAM, compute per unit.
 struct TileCost {
-  int64_t load_ifmap = 0, load_weights = 0, store = 0;  // dma_transfer_cycles
-  int64_t busy = 0, transfers = 0;                      // DRAM bus cycles, non-empty transfers
+  int64_t load_ifmap = 0, load_weights = 0, store = 0;  // dma_split_transfer_cycles
+  int64_t busy = 0, load_busy = 0, transfers = 0;       // DRAM bus cycles (all, loads), transfers
+  int64_t load_pieces = 0;                              // dma_pieces() of both loads
   int64_t compute = 0, mac = 0, dw = 0, vec = 0, macs = 0;
 };
 
@@ -45,17 +46,16 @@ bool same_work(const Tile& a, const Tile& b) {
   return true;
 }
 
-// `overhead`: DMA setup + DRAM latency, so a transfer costs overhead + its bus cycles, as in
-// dma_transfer_cycles(), with the bus cycles worked out once.
-TileCost tile_cost(const Tile& t, const HwConfig& hw, int64_t overhead) {
+TileCost tile_cost(const Tile& t, const HwConfig& hw) {
   TileCost c;
   int64_t* transfer[] = {&c.load_ifmap, &c.load_weights, &c.store};
   int64_t bytes[] = {t.load_ifmap_bytes, t.load_weight_bytes, t.store_bytes};
   for (int i = 0; i < 3; ++i) {
     if (bytes[i] <= 0) continue;
     int64_t busy = dram_busy_cycles(hw, bytes[i]);
-    *transfer[i] = overhead + busy;
+    *transfer[i] = dma_split_transfer_cycles(hw, bytes[i]);
     c.busy += busy;
+    if (i < 2) c.load_busy += busy, c.load_pieces += dma_pieces(hw, bytes[i]);
     c.transfers += 1;
   }
   for (const ComputeStep& s : t.steps) {
@@ -64,6 +64,7 @@ TileCost tile_cost(const Tile& t, const HwConfig& hw, int64_t overhead) {
     (s.unit == Unit::MacArray ? c.mac : s.unit == Unit::Depthwise ? c.dw : c.vec) += cycles;
     if (s.unit != Unit::Vector) c.macs += s.macs();
   }
+  c.compute = tile_compute_cycles(hw, t);  // the SRAM port may bind once DMA bytes count too
   return c;
 }
 
@@ -71,21 +72,20 @@ TileCost tile_cost(const Tile& t, const HwConfig& hw, int64_t overhead) {
 // weights loop is outside (a full and a last channel chunk per band).
 class TileCostCache {
  public:
-  TileCostCache(const HwConfig& hw, int64_t overhead) : hw_(hw), overhead_(overhead) {}
+  explicit TileCostCache(const HwConfig& hw) : hw_(hw) {}
   const TileCost& cost(const Tile& t) {
     if (tile_[0] && same_work(t, *tile_[0])) return cost_[0];
     std::swap(tile_[0], tile_[1]);
     std::swap(cost_[0], cost_[1]);
     if (!tile_[0] || !same_work(t, *tile_[0])) {
       tile_[0] = &t;
-      cost_[0] = tile_cost(t, hw_, overhead_);
+      cost_[0] = tile_cost(t, hw_);
     }
     return cost_[0];
   }
 
  private:
   const HwConfig& hw_;
-  int64_t overhead_;
   const Tile* tile_[2] = {nullptr, nullptr};
   TileCost cost_[2];
 };
@@ -94,10 +94,10 @@ class TileCostCache {
 
 KernelSummary summarize_kernel(const Kernel& k, const HwConfig& hw) {
   KernelSummary s;
-  // Tile i loads once tile i-2 has computed, computes once tile i-2 is stored (double buffers).
+  // Tile i loads once tile i-2 has computed (its loads overlap tile i-1's, but cannot end before
+  // them plus their own bus time), computes once tile i-2 is stored (double buffers).
   int64_t load_end = 0, comp_end = 0, store_end = 0, comp_end2 = 0, store_end2 = 0;
-  int64_t overhead = hw.dma.setup_cycles + hw.dram_latency_cycles();
-  TileCostCache cache(hw, overhead);
+  TileCostCache cache(hw);
   // A count past int64 comes from a huge layer on a slow engine; it is named, not wrapped.
   auto sum = [&](int64_t a, int64_t b) {
     const std::optional<int64_t> v = checked::add(a, b);
@@ -125,8 +125,10 @@ KernelSummary summarize_kernel(const Kernel& k, const HwConfig& hw) {
     s.store_bytes = sum(s.store_bytes, t.store_bytes);
     s.dram_busy_cycles = sum(s.dram_busy_cycles, c.busy);
     s.transfers += c.transfers;
-    int64_t load_cycles = hw.dma.channels > 1 ? std::max(c.load_ifmap, c.load_weights) : c.load_ifmap + c.load_weights;
-    int64_t l = sum(std::max(load_end, comp_end2), load_cycles);
+    // The two loads run side by side only where their pieces find a channel each.
+    int64_t load_cycles = c.load_pieces <= hw.dma.channels ? std::max(c.load_ifmap, c.load_weights)
+                                                           : c.load_ifmap + c.load_weights;
+    int64_t l = std::max(sum(comp_end2, load_cycles), sum(load_end, c.load_busy));
     int64_t ce = sum(std::max({l, comp_end, store_end2}), c.compute);
     int64_t se = sum(std::max(ce, store_end), c.store);
     comp_end2 = comp_end, store_end2 = store_end;

@@ -146,7 +146,7 @@ std::vector<ComputeStep> LayerWork::vector_steps(int li, int64_t rows_out) const
       push(rows_out * l.out.w, 1, true, 0, 0);  // on the statistics, held in the unit
       break;
     case Op::ChannelScale: push(out_elems, 1, false, out_bytes, out_bytes); break;
-    default: break;  // ChannelShuffle, ChannelSlice: the tile's DMA load and store re-lay the channels
+    default: break;  // ChannelShuffle, ChannelSlice: the tile's DMA re-lays the channels (tiling/vector.cpp)
   }
   if (l.op != Op::Activation && special_act) push(out_elems, 1, true, out_bytes, out_bytes);
   return steps;

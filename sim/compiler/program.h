@@ -63,7 +63,7 @@ struct Tile {
 // on the DRAM bus), worked out once when the compiler plans the kernel so that the regressor's
 // features need not walk the tiles per query. summarize_kernel() (kernel_summary.h) computes it.
 struct KernelSummary {
-  int64_t compute_cycles = 0;             // step_cycles() over every step
+  int64_t compute_cycles = 0;             // tile_compute_cycles() over every tile
   int64_t mac_cycles = 0, depthwise_cycles = 0, vector_cycles = 0;  // the same, per unit
   int64_t max_tile_compute_cycles = 0;
   int64_t macs = 0;                       // MAC-array and depthwise steps

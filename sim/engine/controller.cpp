@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "sim/timing/unit_timing.h"
+
 namespace nesim::engine {
 
 using sc_core::SC_ZERO_TIME;
@@ -36,17 +38,21 @@ void Controller::launch(const Program& program) {
     for (const Tile& t : program.kernels[k].tiles) tiles_.push_back({static_cast<int>(k), &t});
   }
   spans_.assign(program.kernels.size(), {});
-  loaded_ = computed_ = stored_ = 0;
+  issued_ = computed_ = stored_ = 0;
   next_channel_ = 0;
-  load_done_.pending = store_done_.pending = 0;
+  load_done_[0].pending = load_done_[1].pending = store_done_.pending = 0;
   start_.notify(SC_ZERO_TIME);
 }
 
 void Controller::dma(int64_t bytes, Completion& c, const std::string* label) {
-  if (bytes <= 0) return;
-  ++c.pending;
-  channels_[next_channel_]->submit(bytes, c, label);
-  next_channel_ = (next_channel_ + 1) % program_->hw.dma.channels;
+  const HwConfig& hw = program_->hw;
+  const int pieces = dma_pieces(hw, bytes);
+  for (int i = 0; i < pieces; ++i) {
+    ++c.pending;
+    channels_[next_channel_]->submit(dma_piece_bytes(hw, bytes, pieces, i),
+                                     dma_piece_busy_cycles(hw, bytes, pieces, i), c, label);
+    next_channel_ = (next_channel_ + 1) % hw.dma.channels;
+  }
 }
 
 ComputeUnit& Controller::unit_for(Unit u) {
@@ -65,15 +71,23 @@ void Controller::loader() {
     for (size_t k = 0; k < kernels.size(); ++k) {
       size_t first = first_tile_[k], n = kernels[k].tiles.size();
       while (stored_ < first) wait(stored_ev_);
+      // Every channel is idle now; each kernel's transfers take the channels in turn from the
+      // first, as the replay of a kernel on an idle engine does (channels reach the bus in index
+      // order, so where a kernel starts in the turn would change its cycles).
+      next_channel_ = 0;
       spans_[k].start_cycle = spans_[k].end_cycle = now_cycles() - activity_.base_cycle;
       for (size_t g = first; g < first + n; ++g) {
-        while (computed_ + 2 <= g) wait(computed_ev_);  // both input buffers busy
+        if (computed_ + 2 <= g) {  // both input buffers busy
+          while (computed_ + 2 <= g) wait(computed_ev_);
+          // The storer, woken by the same tile, submits its store first (one delta cycle), so
+          // that the channels' turns do not depend on the order SystemC runs the two threads in.
+          wait(SC_ZERO_TIME);
+        }
         const Tile& t = *tiles_[g].tile;
-        dma(t.load_ifmap_bytes, load_done_, &kernels[k].name);
-        dma(t.load_weight_bytes, load_done_, &kernels[k].name);
-        while (load_done_.pending > 0) wait(load_done_.done);
-        loaded_ = g + 1;
-        loaded_ev_.notify(SC_ZERO_TIME);
+        dma(t.load_ifmap_bytes, load_done_[g % 2], &kernels[k].name);
+        dma(t.load_weight_bytes, load_done_[g % 2], &kernels[k].name);
+        issued_ = g + 1;
+        issued_ev_.notify(SC_ZERO_TIME);
       }
     }
   }
@@ -83,10 +97,17 @@ void Controller::computer() {
   for (;;) {
     wait(start_);
     for (size_t g = 0; g < tiles_.size(); ++g) {
-      while (loaded_ <= g) wait(loaded_ev_);
+      const Completion& loads = load_done_[g % 2];
+      while (issued_ <= g || loads.pending > 0) wait(issued_ev_ | load_done_[0].done | load_done_[1].done);
       while (stored_ + 2 <= g) wait(stored_ev_);  // both output buffers still draining
       const std::string& label = program_->kernels[static_cast<size_t>(tiles_[g].kernel)].name;
-      for (const ComputeStep& s : tiles_[g].tile->steps) unit_for(s.unit).execute(s, label);
+      const Tile& t = *tiles_[g].tile;
+      int64_t steps = 0;
+      for (const ComputeStep& s : t.steps) steps += unit_for(s.unit).execute(s, label);
+      // The SRAM port also carries the tile's DMA fills and drains (tile_compute_cycles): the
+      // time it lacks is a stall, not compute.
+      if (int64_t port_stall = tile_compute_cycles(program_->hw, t) - steps; port_stall > 0)
+        wait(cycles(port_stall));
       computed_ = g + 1;
       computed_ev_.notify(SC_ZERO_TIME);
     }

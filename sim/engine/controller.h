@@ -1,8 +1,11 @@
 #pragma once
 // The controller walks the compiled program's tiles through a three-stage pipeline with double
-// buffering: the loader fetches tile i+1 (DMA) while tile i computes and tile i-1 is stored.
-// A kernel's first load waits until every earlier tile is stored (its input is the previous
-// kernels' output).
+// buffering: the loader issues a tile's loads as soon as one of the two input buffers is free
+// (tile i-2 has computed), without waiting for the previous tile's loads to arrive, so up to two
+// tiles' transfers are in flight; the computer runs tile i once its loads have arrived and tile
+// i-2 is stored; the storer stores each computed tile. A transfer longer than one outstanding-
+// burst window is split over the channels (dma_pieces in unit_timing.h). A kernel's first load
+// waits until every earlier tile is stored (its input is the previous kernels' output).
 #include <systemc>
 
 #include <array>
@@ -48,10 +51,11 @@ class Controller : public sc_core::sc_module {
   std::vector<TileRef> tiles_;
   std::vector<size_t> first_tile_;  // per kernel
   std::vector<KernelSpan> spans_;
-  size_t loaded_ = 0, computed_ = 0, stored_ = 0;
+  size_t issued_ = 0, computed_ = 0, stored_ = 0;  // tiles whose loads are issued, ...
   int next_channel_ = 0;
-  sc_core::sc_event start_, loaded_ev_, computed_ev_, stored_ev_;
-  Completion load_done_, store_done_;
+  sc_core::sc_event start_, issued_ev_, computed_ev_, stored_ev_;
+  std::array<Completion, 2> load_done_;  // tile g's loads: load_done_[g % 2], one per input buffer
+  Completion store_done_;
 };
 
 }  // namespace nesim::engine

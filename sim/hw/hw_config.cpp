@@ -254,13 +254,19 @@ const std::vector<KeyDef>& key_table() {
     t.push_back(int_key(
         "dma.burst_bytes", "bytes", [](auto& h) -> auto& { return h.dma.burst_bytes; }, 1, 65536,
         "Transfers are rounded up to whole bursts"));
+    t.push_back(int_key(
+        "dma.max_outstanding", "bursts", [](auto& h) -> auto& { return h.dma.max_outstanding; }, 1,
+        65536,
+        "Bursts in flight per channel: a channel streams at most this many bursts per DRAM latency "
+        "(Little's law), so a transfer pays the latency once per window of this many bursts, and "
+        "a transfer of more than one window is split over the channels"));
 
     t.push_back(number_key(
         "dram.bandwidth_gbps", "GB/s", [](auto& h) -> auto& { return h.dram.bandwidth_gbps; },
         0.001, 1e6, "Off-chip bandwidth (1e9 bytes/s) shared by all DMA channels; at least 1 MB/s"));
     t.push_back(number_key(
         "dram.latency_ns", "ns", [](auto& h) -> auto& { return h.dram.latency_ns; },
-        0, 1e6, "First-byte latency of each transfer"));
+        0, 1e6, "First-byte latency of each window of dma.max_outstanding bursts a channel has in flight"));
 
     t.push_back(number_key(
         "energy.mac_pj", "pJ", [](auto& h) -> auto& { return h.energy.mac_pj; }, 0, 1e6, "Energy of one multiply-accumulate"));

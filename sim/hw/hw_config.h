@@ -57,6 +57,7 @@ struct HwConfig {
     int channels = 2;
     int setup_cycles = 32;          // per transfer, before the first byte
     int burst_bytes = 64;           // transfers are rounded up to whole bursts
+    int max_outstanding = 4;        // bursts in flight per channel (one latency window)
     bool operator==(const Dma&) const = default;
   } dma;
 

@@ -157,7 +157,63 @@ int64_t dram_busy_cycles(const HwConfig& hw, int64_t bytes) {
 
 int64_t dma_transfer_cycles(const HwConfig& hw, int64_t bytes) {
   if (bytes <= 0) return 0;
-  return hw.dma.setup_cycles + hw.dram_latency_cycles() + dram_busy_cycles(hw, bytes);
+  return hw.dma.setup_cycles + dma_stream_cycles(hw, bytes);
+}
+
+int64_t dma_stream_cycles(const HwConfig& hw, int64_t bytes) {
+  if (bytes <= 0) return 0;
+  const int64_t burst = hw.dma.burst_bytes;
+  const int64_t window_bytes = burst * int64_t{std::max(hw.dma.max_outstanding, 1)};
+  const int64_t windows = ceil_div(bytes, window_bytes, "dma.burst_bytes * dma.max_outstanding");
+  const int64_t latency = hw.dram_latency_cycles();
+  const int64_t busy = dram_busy_cycles(hw, bytes);
+  if (windows == 1) return latency + busy;
+  const int64_t last = dram_busy_cycles(hw, bytes - (windows - 1) * window_bytes);
+  return latency + std::max(busy, (windows - 1) * latency + last);
+}
+
+int dma_pieces(const HwConfig& hw, int64_t bytes) {
+  if (bytes <= 0) return 0;
+  const int64_t window_bytes = int64_t{hw.dma.burst_bytes} * std::max(hw.dma.max_outstanding, 1);
+  const int64_t windows = ceil_div(bytes, window_bytes, "dma.burst_bytes * dma.max_outstanding");
+  return static_cast<int>(std::min<int64_t>(std::max(hw.dma.channels, 1), windows));
+}
+
+int64_t dma_split_transfer_cycles(const HwConfig& hw, int64_t bytes) {
+  const int pieces = dma_pieces(hw, bytes);
+  if (pieces <= 1) return dma_transfer_cycles(hw, bytes);
+  return hw.dma.setup_cycles + std::max(dma_stream_cycles(hw, dma_piece_bytes(hw, bytes, pieces, 0)),
+                                        hw.dram_latency_cycles() + dram_busy_cycles(hw, bytes));
+}
+
+int64_t dma_piece_bytes(const HwConfig& hw, int64_t bytes, int pieces, int i) {
+  if (pieces <= 1) return bytes;
+  const int64_t burst = hw.dma.burst_bytes;
+  const int64_t bursts = ceil_div(bytes, burst, "dma.burst_bytes");
+  const int64_t base = bursts / pieces, extra = bursts % pieces;
+  if (i + 1 < pieces) return (base + (i < extra ? 1 : 0)) * burst;
+  // The last piece: what the others leave (it is never one of the longer ones, as extra < pieces).
+  return bytes - ((pieces - 1) * base + extra) * burst;
+}
+
+int64_t dma_piece_busy_cycles(const HwConfig& hw, int64_t bytes, int pieces, int i) {
+  if (pieces <= 1) return dram_busy_cycles(hw, bytes);
+  const int64_t burst = hw.dma.burst_bytes;
+  const int64_t bursts = ceil_div(bytes, burst, "dma.burst_bytes");
+  const int64_t base = bursts / pieces, extra = bursts % pieces;
+  const int64_t before = (i * base + std::min<int64_t>(i, extra)) * burst;
+  const int64_t through = i + 1 < pieces ? before + dma_piece_bytes(hw, bytes, pieces, i) : bytes;
+  return dram_busy_cycles(hw, through) - dram_busy_cycles(hw, before);
+}
+
+int64_t tile_compute_cycles(const HwConfig& hw, const Tile& tile) {
+  if (tile.steps.empty()) return 0;
+  int64_t steps = 0, sram_bytes = tile.load_ifmap_bytes + tile.load_weight_bytes + tile.store_bytes;
+  for (const ComputeStep& s : tile.steps) {
+    steps += step_cycles(hw, s);
+    sram_bytes += sram_traffic(hw, s).total();
+  }
+  return std::max(steps, ceil_div(sram_bytes, hw.sram.bytes_per_cycle, "sram.bytes_per_cycle"));
 }
 
 }  // namespace nesim

@@ -23,9 +23,35 @@ int64_t sram_cycles(const HwConfig& hw, const ComputeStep& step);
 // What the engine charges for a step: max(unit cycles, SRAM cycles).
 int64_t step_cycles(const HwConfig& hw, const ComputeStep& step);
 
-// One DMA transfer alone on an idle DRAM: setup + latency + ceil(burst-rounded bytes / bandwidth).
+// A tile's compute on the engine: its steps one after the other, but no less than the SRAM port
+// needs for the steps' operands plus the tile's DMA fills and drains (its loads and its store
+// cross the same port): max(sum of step_cycles, ceil((steps' SRAM access bytes, sram_traffic.h, + DMA bytes) /
+// bytes_per_cycle)). A tile without steps has no datapath to contend with (0): its DMA bytes
+// cross the port while they stream, far below the port's rate.
+int64_t tile_compute_cycles(const HwConfig& hw, const Tile& tile);
+
+// One DMA transfer alone on one channel of an idle DRAM: setup + dma_stream_cycles().
 int64_t dma_transfer_cycles(const HwConfig& hw, int64_t bytes);
 int64_t dram_busy_cycles(const HwConfig& hw, int64_t bytes);  // the bandwidth part alone
+// From the end of a transfer's setup to its last byte, alone on one channel of an idle DRAM. The
+// channel keeps at most W = dma.max_outstanding bursts in flight, so it streams no faster than W
+// bursts per DRAM latency (Little's law): with n bursts in ceil(n/W) windows,
+// latency + max(dram_busy_cycles(n bursts), (windows - 1) * latency + dram_busy_cycles(last window)).
+// One window (n <= W) costs latency + dram_busy_cycles, as a transfer always did.
+int64_t dma_stream_cycles(const HwConfig& hw, int64_t bytes);
+// A transfer of more than one window is split over the channels so that their windows overlap:
+// min(dma.channels, windows) pieces (1 for bytes <= W bursts; 0 for no bytes). Piece i of them
+// holds whole bursts, the first ones one burst more where they do not divide evenly, and the last
+// one the rest of the bytes.
+int dma_pieces(const HwConfig& hw, int64_t bytes);
+// A transfer split so, alone on an idle DRAM: setup + max(the largest piece's
+// dma_stream_cycles(), latency + dram_busy_cycles() of all of it). One piece: dma_transfer_cycles().
+int64_t dma_split_transfer_cycles(const HwConfig& hw, int64_t bytes);
+int64_t dma_piece_bytes(const HwConfig& hw, int64_t bytes, int pieces, int i);
+// The bus cycles piece i reserves: dram_busy_cycles() of the bytes up to its end, less that of
+// the bytes before it, so that the pieces add up to the whole transfer's cycles exactly (rounding
+// each piece up would make more channels cost bus time).
+int64_t dma_piece_busy_cycles(const HwConfig& hw, int64_t bytes, int pieces, int i);
 
 // SCALE-Sim v2 compute cycles (InterfaceBandwidth: CALC, so no stalls) for one GEMM-shaped
 // layer on a rows x cols array with the given dataflow. M: ofmap pixels, N: filters,

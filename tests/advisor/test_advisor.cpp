@@ -212,7 +212,9 @@ TEST_CASE("kept changes never break a budget the model meets") {
 TEST_CASE("a latency budget: the widest multiplier that meets it") {
   const AdviceEvaluation base = evaluate_model(mnv2(), hw(), {});
   AdviseOptions o;
-  o.max_latency_ms = 0.8 * base.latency_ms;
+  // A budget the width rule alone misses and the channel rounding after it meets (0.8 did so
+  // until DMA windows made the narrow networks' small transfers relatively dearer: issue 12).
+  o.max_latency_ms = 0.81 * base.latency_ms;
   const AdviceResult r = advise(mnv2(), hw(), o);
   check_against_simulator(mnv2(), r);
   std::vector<const AdviceStep*> width;

@@ -1,7 +1,7 @@
 // invariants: does more hardware never make a network slower? Across the zoo and networks
 // sampled from the shipped search spaces, latency must not rise when any one resource grows
-// (SRAM capacity and ports, DMA channels, DRAM bandwidth, MAC array, vector lanes), nor with the
-// clock; and utilisation never exceeds 100 % of the engine's peak. The planner is heuristic
+// (SRAM capacity and ports, DMA channels and outstanding bursts, DRAM bandwidth, MAC array,
+// vector lanes), nor with the clock; and utilisation never exceeds 100 % of the engine's peak. The planner is heuristic
 // (docs/architecture.md, "The compiler": it replays only its best few candidate tilings), so a
 // step may lose up to kTolerance; anything more is a planner or engine bug.
 #include <doctest/doctest.h>
@@ -68,7 +68,8 @@ struct Ladder {
 const std::vector<Ladder>& ladders() {
   static const std::vector<Ladder> l = {
       {"sram.kib", {"64", "96", "128", "256", "512", "1024"}},
-      {"dma.channels", {"1", "2", "4"}},
+      {"dma.channels", {"1", "2", "4", "8"}},
+      {"dma.max_outstanding", {"1", "2", "4", "16"}},
       {"dram.bandwidth_gbps", {"4", "8", "16"}},
       {"mac_array.pf", {"8", "16", "32"}},
       {"sram.bytes_per_cycle", {"8", "32", "64", "128"}},

@@ -24,6 +24,7 @@ HwConfig test_hw() {
   hw.dma.burst_bytes = 64;
   hw.dram.bandwidth_gbps = 16;  // 16 bytes/cycle at 1 GHz
   hw.dram.latency_ns = 50;
+  hw.dma.max_outstanding = 1024;  // one window per transfer, unless a test says otherwise
   return hw;
 }
 
@@ -128,7 +129,7 @@ TEST_SUITE("module: engine units against closed form") {
       t.load_ifmap_bytes = 16 * 1024;  // 10 + 50 + 1024 cycles
       t.steps = {mac_step(10, 16, 16)};
     }
-    int64_t load = dma_transfer_cycles(hw, 16 * 1024), compute = step_cycles(hw, tiles[0].steps[0]);
+    int64_t load = dma_transfer_cycles(hw, 16 * 1024), compute = tile_compute_cycles(hw, tiles[0]);
     REQUIRE(load > compute);
     SimResult r = Engine::instance().run(one_kernel(hw, tiles));
     CHECK(r.total_cycles == 6 * load + compute);

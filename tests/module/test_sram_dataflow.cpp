@@ -29,7 +29,9 @@ SimResult run(const Network& net, int sram_bytes_per_cycle, int banks = 8) {
   HwConfig hw = load_hw_config(kSource + "/hwconfigs/ne-pf16.yaml");
   set_hw_key(hw, "sram.bytes_per_cycle", std::to_string(sram_bytes_per_cycle), "test");
   set_hw_key(hw, "sram.banks", std::to_string(banks), "test");
+  // DRAM out of the way: the bus and, by Little's law, the bursts in flight per channel.
   set_hw_key(hw, "dram.bandwidth_gbps", "1000", "test");
+  set_hw_key(hw, "dma.max_outstanding", "1024", "test");
   return simulate(net, hw);
 }
 

@@ -14,6 +14,8 @@
 #include "nas/regressor/regressor.h"
 #include "sim/compiler/compiler.h"
 #include "sim/modelfmt/model_loader.h"
+#include "sim/timing/pipeline_replay.h"
+#include "sim/timing/sram_traffic.h"
 #include "sim/timing/unit_timing.h"
 #include "tests/support/source_files.h"
 
@@ -36,19 +38,25 @@ std::vector<float> walked_features(const Kernel& k, const HwConfig& hw, double& 
   for (size_t i = 0; i < k.tiles.size(); ++i) {
     const Tile& t = k.tiles[i];
     std::array<int64_t, 3> bytes = {t.load_ifmap_bytes, t.load_weight_bytes, t.store_bytes}, cycles = {0, 0, 0};
+    int64_t load_busy = 0, load_pieces = 0;
     for (size_t j = 0; j < 3; ++j)
       if (bytes[j] > 0) {
-        cycles[j] = dma_transfer_cycles(hw, bytes[j]);
+        cycles[j] = dma_split_transfer_cycles(hw, bytes[j]);
         busy += dram_busy_cycles(hw, bytes[j]);
+        if (j < 2) load_busy += dram_busy_cycles(hw, bytes[j]), load_pieces += dma_pieces(hw, bytes[j]);
         ++transfers;
       }
-    int64_t tile_compute = 0;
+    int64_t tile_compute = 0, port_bytes = t.load_ifmap_bytes + t.load_weight_bytes + t.store_bytes;
     for (const ComputeStep& s : t.steps) {
       int64_t c = step_cycles(hw, s);
       tile_compute += c;
+      port_bytes += sram_traffic(hw, s).total();
       (s.unit == Unit::MacArray ? mac : s.unit == Unit::Depthwise ? dw : vec) += c;
       if (s.unit != Unit::Vector) macs += s.macs();
     }
+    // DMA fills and drains share the SRAM port with the steps (tile_compute_cycles()).
+    if (!t.steps.empty())
+      tile_compute = std::max(tile_compute, (port_bytes + hw.sram.bytes_per_cycle - 1) / hw.sram.bytes_per_cycle);
     if (i == 0) first_load = cycles[0] + cycles[1];
     last_store = cycles[2];
     compute += tile_compute;
@@ -56,8 +64,8 @@ std::vector<float> walked_features(const Kernel& k, const HwConfig& hw, double& 
     load += t.load_ifmap_bytes;
     weights += t.load_weight_bytes;
     store += t.store_bytes;
-    int64_t load_cycles = hw.dma.channels > 1 ? std::max(cycles[0], cycles[1]) : cycles[0] + cycles[1];
-    int64_t l = std::max(load_end, comp_end2) + load_cycles;
+    int64_t load_cycles = load_pieces <= hw.dma.channels ? std::max(cycles[0], cycles[1]) : cycles[0] + cycles[1];
+    int64_t l = std::max(comp_end2 + load_cycles, load_end + load_busy);
     int64_t ce = std::max({l, comp_end, store_end2}) + tile_compute;
     int64_t se = std::max(ce, store_end) + cycles[2];
     comp_end2 = comp_end, store_end2 = store_end;
@@ -74,7 +82,11 @@ std::vector<float> walked_features(const Kernel& k, const HwConfig& hw, double& 
                    compute / pipeline, busy / pipeline, double(hw.mac_array.pf), peak,
                    double(hw.sram_bytes()) / 1024.0, hw.dram_bytes_per_cycle(), double(hw.dma.channels),
                    double(hw.dma.setup_cycles), double(hw.dram_latency_cycles()), hw.clock_mhz,
-                   double(hw.vector_unit.lanes), hw.mac_array.kind == ArrayKind::Systolic ? 1.0 : 0.0})
+                   double(hw.vector_unit.lanes), hw.mac_array.kind == ArrayKind::Systolic ? 1.0 : 0.0,
+                   double(hw.dma.max_outstanding),
+                   double(hw.dma.channels) * hw.dma.max_outstanding * hw.dma.burst_bytes /
+                       double(std::max<int64_t>(1, hw.dram_latency_cycles())),
+                   std::log(std::max(1.0, double(replay_kernel_cycles(k, hw))) / pipeline)})
     f.push_back(static_cast<float>(v));
   return f;
 }

@@ -207,7 +207,7 @@ TEST_SUITE("unit: hardware config") {
       CHECK(!k.default_value.empty());
       CHECK(!k.accepted.empty());
     }
-    CHECK(paths.size() == 33);
+    CHECK(paths.size() == 34);
     CHECK(paths.count("mac_array.pf"));
     CHECK(paths.count("energy.static_mw"));
     CHECK(paths.count("description"));
@@ -246,7 +246,7 @@ TEST_SUITE("unit: hardware config") {
     // Nothing close: the keys of that section are listed.
     std::string far = yaml_error("dma:\n  zzzzzzzzzz: 1\n");
     CHECK(far.find("hwconfigs/x.yaml: key 'dma.zzzzzzzzzz': unknown key (known keys in dma: "
-                   "dma.channels, dma.setup_cycles, dma.burst_bytes)") == 0);
+                   "dma.channels, dma.setup_cycles, dma.burst_bytes, dma.max_outstanding)") == 0);
   }
 
   TEST_CASE("wrong types and out-of-range values say what was expected and what was given") {

@@ -140,8 +140,12 @@ TEST_SUITE("unit: closed-form unit timing") {
     // 1 B still moves a whole 64 B burst: ceil(6.4) = 7
     CHECK(dram_busy_cycles(hw, 1) == 7);
     CHECK(dma_transfer_cycles(hw, 1) == 32 + 80 + 7);
-    // 640 B = 10 bursts, exactly 64 cycles
-    CHECK(dma_transfer_cycles(hw, 640) == 32 + 80 + 64);
+    // 640 B = 10 bursts, exactly 64 cycles, in three windows of the default 4 outstanding
+    // bursts: the latency thrice, then the last window's 2 bursts (128 B: ceil(12.8) = 13)
+    CHECK(dma_transfer_cycles(hw, 640) == 32 + 3 * 80 + 13);
+    HwConfig deep = hw;
+    deep.dma.max_outstanding = 10;  // one window: the latency once, then the bus
+    CHECK(dma_transfer_cycles(deep, 640) == 32 + 80 + 64);
     CHECK(dma_transfer_cycles(hw, 0) == 0);
     CHECK(dram_busy_cycles(hw, 0) == 0);
   }

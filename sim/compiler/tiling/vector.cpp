@@ -119,6 +119,17 @@ class VectorTiler : public Tiler {
             t.load_ifmap_bytes = share(in_bytes(rows), cc);
             if (!out_resident) t.store_bytes = rows.size() * l.out.w * cc * bpe_;
             t.steps = vector_steps(li, rows.size());
+            // A shuffle or slice re-lays channels in its DMA transfers; with its input and its
+            // output both resident in SRAM no transfer touches the data, so the vector unit copies
+            // it (one read and one write per element).
+            if ((l.op == Op::ChannelShuffle || l.op == Op::ChannelSlice) && t.load_ifmap_bytes == 0 && t.store_bytes == 0) {
+              ComputeStep copy;
+              copy.layer = li;
+              copy.unit = Unit::Vector;
+              copy.elements = rows.size() * l.out.w * channels;
+              copy.sram_in_bytes = copy.sram_out_bytes = copy.elements * bpe_;
+              t.steps.push_back(copy);
+            }
             for (ComputeStep& s : t.steps) {
               s.elements = s.elements / channels * cc;
               s.sram_in_bytes = s.sram_in_bytes / channels * cc;
