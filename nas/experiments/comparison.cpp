@@ -1,5 +1,6 @@
 #include "nas/experiments/comparison.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -19,10 +20,9 @@ void match(Winner& w, const std::string& objective, const std::vector<ScaledCont
   if (const ScaledControl* c = matched_control(controls, objective, target)) {
     w.matched = c->name;
     w.matched_accuracy = c->accuracy;
-    w.beats_control = w.accuracy > c->accuracy;
-  } else {
-    w.beats_control = true;  // nothing uniformly scaled is as fast (small): the winner is alone there
-  }
+    // Above by more than rounding: a signal computed two ways may differ in its last bits.
+    w.beats_control = w.accuracy > c->accuracy + 1e-9 * std::max(1.0, std::abs(c->accuracy));
+  }  // else: nothing uniformly scaled is as fast (small); no verdict (gain_cell() counts these apart)
 }
 
 }  // namespace
@@ -51,9 +51,11 @@ std::string reduction_cell(const std::vector<Winner>& w) {
 }
 
 std::string gain_cell(const std::vector<Winner>& w) {
-  int k = 0;
-  for (const Winner& x : w) k += x.beats_control;
-  return fmt::format("{} / {}", k, w.size());
+  int k = 0, alone = 0;
+  for (const Winner& x : w) k += x.beats_control, alone += x.matched.empty();
+  std::string cell = fmt::format("{} / {}", k, w.size() - static_cast<size_t>(alone));
+  if (alone > 0) cell += fmt::format(" ({} with no control as fast or small)", alone);
+  return cell;
 }
 
 nlohmann::json to_json(const Comparison& c) {

@@ -26,7 +26,7 @@ struct Winner {
   double reduction_pct = 0;    // of the study's objective against the baseline
   std::string matched;         // the matched scaled control's name ("" when none is as fast / small)
   double matched_accuracy = 0;
-  bool beats_control = false;  // accuracy above the matched control's (or no control is as fast / small)
+  bool beats_control = false;  // accuracy above the matched control's; false when none is matched
   ModelSpec spec;              // the winner itself, for training
 };
 
@@ -43,7 +43,7 @@ Comparison compare_with_controls(const std::string& objective, uint64_t first_se
 
 // "median [min–max]" of the winners' reductions, e.g. "41.2 % [38.0–44.9]".
 std::string reduction_cell(const std::vector<Winner>& w);
-// "k / n" of the winners that beat their matched control.
+// "k / n" of the winners with a matched control that beat it, and how many had none.
 std::string gain_cell(const std::vector<Winner>& w);
 nlohmann::json to_json(const Comparison& c);
 

@@ -16,7 +16,7 @@ std::vector<ScaledControl> scaled_controls(const ModelSpec& base, const Evaluato
   sizes.insert(sizes.end(), inputs.begin(), inputs.end());
   std::vector<ScaledControl> out;
   for (int64_t input : sizes)
-    for (double width : {0.35, 0.5, 0.75, 1.0}) {
+    for (double width : {0.25, 0.35, 0.5, 0.75, 1.0}) {
       if (input == base.input.h) continue;  // the same as input 0
       ScaledControl c;
       c.width = width;

@@ -26,7 +26,7 @@ struct ScaledControl {
   ModelSpec spec;              // the scaled model
 };
 
-// Widths {0.35, 0.5, 0.75, 1.0} of the base, and with `inputs` non-empty every width at each of
+// Widths {0.25, 0.35, 0.5, 0.75, 1.0} of the base, and with `inputs` non-empty every width at each of
 // those input sizes too (fixed-size resizes in the head scale with the input). Each is simulated on the evaluator's engine and scored by its scorer.
 std::vector<ScaledControl> scaled_controls(const ModelSpec& base, const Evaluator& eval,
                                            const std::vector<int64_t>& inputs = {});
