@@ -92,7 +92,11 @@ wait_gone() {  # until no rank of the search in $1 is left
 for resume_np in 1 3; do
   d="$W/kill_worker_$resume_np"
   start_slow "$d" || fail "slow search in $d journalled nothing"
-  kill -9 "$(rank_pid "$d" 2)"
+  # Rank 2 may have a forked child at this moment (its own command line and environment): kill
+  # every process of rank 2, the rank first.
+  pids=$(rank_pid "$d" 2)
+  [ -n "$pids" ] || fail "no process of rank 2 found for $d"
+  kill -9 $pids
   wait $MPIRUN_PID
   rc=$?
   wait_gone "$d" || fail "ranks of $d left running after a worker was killed"
