@@ -34,7 +34,7 @@ test: test-deps build build-asan
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	@echo "== unit and module suites under AddressSanitizer + UBSan"
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	  ctest --output-on-failure -L '^(unit|module)$$'
+	  ctest --output-on-failure -j $(JOBS) -L '^(unit|module)$$'
 	@echo "== every class of malformed input against the ASan + UBSan nesim: exit 2, no report"
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  ./tests/nesim_cli_tests -tc='malformed*'
