@@ -12,10 +12,13 @@
 #include "sim/timing/pipeline_replay.h"
 #include "sim/timing/sram_traffic.h"
 #include "sim/timing/unit_timing.h"
+#include "tests/support/hand_programs.h"
 
 using namespace nesim;
 
 namespace {
+
+using test::one_kernel;
 
 // 16 bytes/cycle, 50 cycles of latency, 10 of setup; four 64-byte bursts per window.
 HwConfig window_hw(int channels) {
@@ -30,22 +33,6 @@ HwConfig window_hw(int channels) {
   hw.dram.latency_ns = 50;
   hw.sram.bytes_per_cycle = 1 << 20;  // the port never binds here, unless a test says so
   return hw;
-}
-
-Program one_kernel(const HwConfig& hw, std::vector<Tile> tiles) {
-  Program p;
-  p.model = "hand";
-  p.hw = hw;
-  p.layer_info = {{"in", "input", ""}, {"l1", "conv2d", "mac_array", 0, 0}};
-  Kernel k;
-  k.name = "k1";
-  k.kind = "conv";
-  k.layers = {1};
-  k.layer_read_bytes = {0};
-  k.layer_write_bytes = {0};
-  k.tiles = std::move(tiles);
-  p.kernels.push_back(std::move(k));
-  return p;
 }
 
 ComputeStep mac_step(int64_t pixels) {

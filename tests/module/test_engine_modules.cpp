@@ -9,10 +9,13 @@
 #include "sim/engine/engine.h"
 #include "sim/util/error.h"
 #include "sim/timing/unit_timing.h"
+#include "tests/support/hand_programs.h"
 
 using namespace nesim;
 
 namespace {
+
+using test::one_kernel;
 
 HwConfig test_hw() {
   HwConfig hw;
@@ -26,22 +29,6 @@ HwConfig test_hw() {
   hw.dram.latency_ns = 50;
   hw.dma.max_outstanding = 1024;  // one window per transfer, unless a test says otherwise
   return hw;
-}
-
-Program one_kernel(const HwConfig& hw, std::vector<Tile> tiles) {
-  Program p;
-  p.model = "hand";
-  p.hw = hw;
-  p.layer_info = {{"in", "input", ""}, {"l1", "conv2d", "mac_array", 0, 0}};
-  Kernel k;
-  k.name = "k1";
-  k.kind = "conv";
-  k.layers = {1};
-  k.layer_read_bytes = {0};
-  k.layer_write_bytes = {0};
-  k.tiles = std::move(tiles);
-  p.kernels.push_back(std::move(k));
-  return p;
 }
 
 ComputeStep mac_step(int64_t pixels, int64_t cin, int64_t cout) {
