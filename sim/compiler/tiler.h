@@ -32,6 +32,19 @@ class Tiler : protected LayerWork {
     const Op op = layer(g.front()).op;
     return !g.fused && (op == Op::Conv2d || op == Op::FullyConnected);
   }
+  // An empty kernel for one layer `li`, named after it, with where its input and output live and
+  // its working set; the strategy adds the tiles.
+  Kernel single_layer_kernel(int li, const std::string& kind, bool in_res, bool out_resident,
+                             int64_t sram_peak_bytes) const {
+    Kernel k;
+    k.name = layer(li).name;
+    k.kind = kind;
+    k.layers = {li};
+    k.input_from_dram = !in_res;
+    k.output_to_dram = !out_resident;
+    k.sram_peak_bytes = sram_peak_bytes;
+    return k;
+  }
 };
 
 using TilerFactory = std::unique_ptr<Tiler> (*)(const LayerWork&);

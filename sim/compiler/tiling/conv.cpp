@@ -143,13 +143,8 @@ class ConvTiler : public Tiler {
       bool bands_outer;
     } best{cand.shape[0], cand.shape[1], cand.shape[2] == 1};
 
-    Kernel k;
-    k.name = l.name;
-    k.kind = fc ? "fc" : (l.is_depthwise(in) ? "dwconv" : "conv");
-    k.layers = {li};
-    k.input_from_dram = !in_res;
-    k.output_to_dram = !out_resident;
-    k.sram_peak_bytes = cand.shape[3] + reserved_bytes(li, resident_in, out_resident);
+    Kernel k = single_layer_kernel(li, fc ? "fc" : (l.is_depthwise(in) ? "dwconv" : "conv"), in_res, out_resident,
+                                   cand.shape[3] + reserved_bytes(li, resident_in, out_resident));
     int64_t n_bands = ceil_div(out_rows, best.h), n_chunks = ceil_div(total_chunks_of, best.c);
     check_tile_count(net_, l, hw_, n_bands, n_chunks);
     k.tiles.reserve(static_cast<size_t>(n_bands * n_chunks));

@@ -120,13 +120,8 @@ class ConvSplitTiler : public Tiler {
     struct {
       int64_t h, co, ci;
     } best{h, co_size, ci_size};
-    Kernel k;
-    k.name = l.name;
-    k.kind = fc ? "fc" : "conv";
-    k.layers = {li};
-    k.input_from_dram = !in_res;
-    k.output_to_dram = !out_resident;
-    k.sram_peak_bytes = ws_bytes + reserved_bytes(li, resident_in, out_resident);
+    Kernel k = single_layer_kernel(li, fc ? "fc" : "conv", in_res, out_resident,
+                                   ws_bytes + reserved_bytes(li, resident_in, out_resident));
     int64_t n_bands = ceil_div(out_rows, best.h), n_co = ceil_div(cout, best.co), n_ci = ceil_div(cin, best.ci);
     check_tile_count(net_, l, hw_, n_bands, n_co, n_ci);
     for (int64_t b = 0; b < n_bands; ++b) {

@@ -46,13 +46,7 @@ class SystolicTiler : public Tiler {
       ws.weights = buffers * ceil_div(w_bytes, n);
       ws.out = buffers * ceil_div(out_bytes, n);
       if (!fits(ws, reserved)) continue;
-      Kernel k;
-      k.name = l.name;
-      k.kind = fc ? "fc" : "conv";
-      k.layers = {li};
-      k.input_from_dram = !in_res;
-      k.output_to_dram = !out_resident;
-      k.sram_peak_bytes = ws.total() + reserved;
+      Kernel k = single_layer_kernel(li, fc ? "fc" : "conv", in_res, out_resident, ws.total() + reserved);
       for (int64_t i = 0; i < n; ++i) {
         Tile t;
         t.load_ifmap_bytes = share(in_bytes, i, n);
