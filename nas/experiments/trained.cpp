@@ -44,6 +44,7 @@ std::vector<TrainedModel> train_models(const std::vector<ModelToTrain>& models, 
   const std::string journal_path = (fs::path(out_dir) / "trainings.jsonl").string();
   // key " " seed -> accuracy (null: failed)
   std::map<std::string, json> done;
+  refuse_symlink(journal_path);  // the run's own file: a link could send it anywhere
   for (const JournalLine& l : read_journal(journal_path, "training journal")) {
     json j;
     try {

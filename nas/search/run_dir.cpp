@@ -181,26 +181,10 @@ void Search::open_run_dir_on_coordinator() {
 // leaves: it is dropped (and cut off the file) with a note. Any other bad line is an input error
 // naming it: resuming past it would silently recompute or misread a result.
 void Search::load_journal(const std::string& path, bool main) {
-  if (!present(path)) return;
-  std::string text = read_input_file(path, "search journal");
-  const size_t last = text.rfind('\n');
-  const size_t complete = last == std::string::npos ? 0 : last + 1;
-  if (complete < text.size()) {
-    std::cerr << fmt::format("nesim: {}: dropped its incomplete last line ({} bytes; the run was killed while "
-                             "writing it)\n",
-                             path, text.size() - complete);
-    fs::resize_file(path, complete);
-    text.resize(complete);
-  }
-  size_t line_no = 0;
-  for (size_t pos = 0; pos < text.size();) {
-    const size_t nl = text.find('\n', pos);
-    const std::string line = text.substr(pos, nl - pos);
-    pos = nl + 1;
-    ++line_no;
-    const JournalEntry entry = parse_journal_line(line, fmt::format("{}:{}", path, line_no));
+  for (const JournalLine& l : read_journal(path, "search journal")) {
+    const JournalEntry entry = parse_journal_line(l.text, l.where);
     const std::string id = entry.type + " " + entry.key;
-    replay_.emplace(id, line);
+    replay_.emplace(id, l.text);
     if (main) journalled_.insert(id);
   }
 }

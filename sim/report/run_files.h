@@ -43,7 +43,8 @@ class RunLock {
 
 // A journal's complete lines, each with "PATH:LINE" for error messages. A last line without its
 // newline is what a kill during append() leaves: it is cut off the file (so that the next append
-// starts a line of its own) with a note on stderr. Blank lines are skipped; a missing file has none.
+// starts a line of its own) with a note on stderr. Every other line is returned, blank ones too,
+// for the caller to judge; a missing file (a dangling link counts as present) has none.
 struct JournalLine {
   std::string text, where;
 };
