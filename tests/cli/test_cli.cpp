@@ -154,6 +154,18 @@ TEST_SUITE("cli: help and version") {
   }
 }
 
+TEST_SUITE("cli: experiment") {
+  TEST_CASE("bad seed and training counts exit 2 before the study's folder is made") {
+    Scratch s("experiment_flags");
+    for (const char* bad : {"--train-seeds -1", "--train-seeds 1000", "--train-epochs 0", "--seeds 0"}) {
+      Run r = s.nesim(fmt::format("experiment classifier --out {} {}", s.path("exp"), bad));
+      CAPTURE(bad);
+      CHECK(r.status == 2);
+      CHECK_FALSE(fs::exists(s.path("exp")));
+    }
+  }
+}
+
 TEST_SUITE("cli: batch") {
   TEST_CASE("--batch N: totals for the batch, per image on the console, batch fields in --json") {
     Scratch s("batch");

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "nas/experiments/experiments.h"
+#include "sim/modelfmt/model_spec.h"
 #include "sim/util/error.h"
 
 using namespace nesim;
@@ -125,6 +126,25 @@ TEST_CASE("every study carries its seeds, its scaled controls and the accuracy m
     CHECK(cmp["nas_reduction_pct"]["min"].get<double>() <= cmp["nas_reduction_pct"]["median"].get<double>());
     CHECK(cmp["nas_reduction_pct"]["median"].get<double>() <= cmp["nas_reduction_pct"]["max"].get<double>());
   }
+}
+
+TEST_CASE("a damaged training journal names its line; a linked one is refused; a torn last line is cut") {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "nesim_exp_journal";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string journal = (dir / "trainings.jsonl").string();
+  TrainingPlan plan;
+  plan.seeds = 1;
+  ModelSpec spec = parse_model_yaml("input: [1, 8, 8]\nstem: [{type: conv, out: 8}]\n", "t.yaml");
+  { std::ofstream(journal) << "not a record\n{\"key\": \"torn"; }
+  CHECK_THROWS_WITH_AS(train_models({{"baseline", spec}}, plan, dir.string(), nullptr),
+                       doctest::Contains("trainings.jsonl:1: expected a training record"), InputError);
+  CHECK(std::filesystem::file_size(journal) == std::string("not a record\n").size());  // the torn line is gone
+  std::filesystem::remove(journal);
+  std::filesystem::create_symlink(dir / "elsewhere.jsonl", journal);
+  CHECK_THROWS_WITH_AS(train_models({{"baseline", spec}}, plan, dir.string(), nullptr),
+                       doctest::Contains("symbolic link"), InputError);
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("bad experiment options are input errors") {

@@ -5,6 +5,8 @@
 #include "sim/compiler/compiler.h"
 #include "sim/graph/stats.h"
 #include "sim/hw/hw_config.h"
+#include "sim/modelfmt/model_expand.h"
+#include "sim/modelfmt/model_spec.h"
 #include "tests/support/input_error.h"
 #include "tests/support/network_builders.h"
 
@@ -106,5 +108,21 @@ TEST_SUITE("unit: compiler") {
       if (k.name == "ln") CHECK(vector_elements > 0);
       if (k.name == "slice") CHECK(loads == 16 * 64);  // only the sliced channels are read (int8)
     }
+  }
+
+  TEST_CASE("channel_slice: a range past its 'of' names the key; 'of' scales the range with its input") {
+    const std::string bad =
+        "input: [8, 4, 4]\nwidth_multiplier: 2.0\nchannel_divisor: 1\nstem: [{type: conv, out: 8, kernel: 1}, "
+        "{type: channel_slice, begin: 4, end: 12, of: 8}]\n";
+    const std::string e = error_of([&] { expand(parse_model_yaml(bad, "s.yaml"), "s.yaml"); });
+    CHECK(e.find("s.yaml") != std::string::npos);
+    CHECK(e.find("'end'") != std::string::npos);
+    CHECK(e.find("past 'of'") != std::string::npos);
+    const std::string good =
+        "input: [8, 4, 4]\nwidth_multiplier: 2.0\nchannel_divisor: 1\nstem: [{type: conv, out: 8, kernel: 1}, "
+        "{type: channel_slice, begin: 4, end: 8, of: 8}]\n";
+    const Network net = expand(parse_model_yaml(good, "s.yaml"), "s.yaml");
+    CHECK(net.layers.back().slice_begin == 8);  // the conv is 16 wide at width 2: the upper half
+    CHECK(net.layers.back().slice_end == 16);
   }
 }
