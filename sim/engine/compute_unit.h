@@ -29,6 +29,7 @@ class ComputeUnit : public sc_core::sc_module {
     if (n > 0) wait(cycles(n));
     auto l = static_cast<size_t>(step.layer);
     activity_.compute_cycles[l] += n;
+    if (step.unit != Unit::Vector) activity_.array_cycles[l] += n;
     activity_.executed_macs[l] += step.unit == Unit::Vector ? 0 : step.macs();
     activity_.vector_ops[l] += step.unit == Unit::Vector ? step.elements * step.ops_per_element : 0;
     activity_.sram[l] += sram_traffic(*hw_, step);

@@ -1,5 +1,7 @@
 #include "sim/engine/controller.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "sim/timing/unit_timing.h"
@@ -19,6 +21,7 @@ Controller::Controller(sc_core::sc_module_name name, Activity& activity)
   SC_HAS_PROCESS(Controller);
   SC_THREAD(loader);
   SC_THREAD(computer);
+  SC_THREAD(finisher);
   SC_THREAD(storer);
 }
 
@@ -38,7 +41,8 @@ void Controller::launch(const Program& program) {
     for (const Tile& t : program.kernels[k].tiles) tiles_.push_back({static_cast<int>(k), &t});
   }
   spans_.assign(program.kernels.size(), {});
-  issued_ = computed_ = stored_ = 0;
+  issued_ = headed_ = tailed_ = computed_ = stored_ = 0;
+  port_end_.assign(tiles_.size(), 0);
   next_channel_ = 0;
   load_done_[0].pending = load_done_[1].pending = store_done_.pending = 0;
   start_.notify(SC_ZERO_TIME);
@@ -102,12 +106,33 @@ void Controller::computer() {
       while (stored_ + 2 <= g) wait(stored_ev_);  // both output buffers still draining
       const std::string& label = program_->kernels[static_cast<size_t>(tiles_[g].kernel)].name;
       const Tile& t = *tiles_[g].tile;
-      int64_t steps = 0;
-      for (const ComputeStep& s : t.steps) steps += unit_for(s.unit).execute(s, label);
-      // The SRAM port also carries the tile's DMA fills and drains (tile_compute_cycles): the
-      // time it lacks is a stall, not compute.
-      if (int64_t port_stall = tile_compute_cycles(program_->hw, t) - steps; port_stall > 0)
-        wait(cycles(port_stall));
+      const int64_t head_start = now_cycles();
+      port_end_[g] = std::max(g > 0 ? port_end_[g - 1] : 0, head_start) + tile_stages(program_->hw, t).port;
+      const size_t tail_begin = tile_tail_begin(t);
+      for (size_t i = 0; i < tail_begin; ++i) {
+        // A vector step of the head waits for the vector unit to finish the tile before.
+        if (t.steps[i].unit == Unit::Vector)
+          while (tailed_ < g) wait(tailed_ev_);
+        unit_for(t.steps[i].unit).execute(t.steps[i], label);
+      }
+      headed_ = g + 1;
+      headed_ev_.notify(SC_ZERO_TIME);
+    }
+  }
+}
+
+void Controller::finisher() {
+  for (;;) {
+    wait(start_);
+    for (size_t g = 0; g < tiles_.size(); ++g) {
+      while (headed_ <= g) wait(headed_ev_);
+      const std::string& label = program_->kernels[static_cast<size_t>(tiles_[g].kernel)].name;
+      const Tile& t = *tiles_[g].tile;
+      for (size_t i = tile_tail_begin(t); i < t.steps.size(); ++i) vector_.execute(t.steps[i], label);
+      tailed_ = g + 1;
+      tailed_ev_.notify(SC_ZERO_TIME);
+      // The SRAM port also carries the tile's DMA fills and drains: the time it lacks is a stall.
+      if (int64_t port_stall = port_end_[g] - now_cycles(); port_stall > 0) wait(cycles(port_stall));
       computed_ = g + 1;
       computed_ev_.notify(SC_ZERO_TIME);
     }

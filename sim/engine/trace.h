@@ -13,7 +13,8 @@ namespace nesim::engine {
 struct Activity {
   bool tracing = false;
   int64_t base_cycle = 0;                 // engine time when the run started
-  std::vector<int64_t> compute_cycles;    // per network layer
+  std::vector<int64_t> compute_cycles;    // per network layer, every unit
+  std::vector<int64_t> array_cycles;      // per network layer, the MAC array and depthwise unit only
   std::vector<int64_t> executed_macs;     // per network layer, halo recompute included
   std::vector<int64_t> vector_ops;        // per network layer
   std::vector<SramTraffic> sram;          // per network layer: the units' SRAM accesses
@@ -22,6 +23,7 @@ struct Activity {
   void reset(size_t layers, int64_t base) {
     base_cycle = base;
     compute_cycles.assign(layers, 0);
+    array_cycles.assign(layers, 0);
     executed_macs.assign(layers, 0);
     vector_ops.assign(layers, 0);
     sram.assign(layers, SramTraffic{});

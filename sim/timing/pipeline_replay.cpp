@@ -28,11 +28,11 @@ class Replay {
       TileState& st = s_.tiles[i];
       st = TileState{};
       if (i > 0 && t == tiles_[i - 1]) {  // tiles mostly repeat: work each shape out once
-        st.compute = s_.tiles[i - 1].compute;
+        st.stages = s_.tiles[i - 1].stages;
         std::copy(std::begin(s_.tiles[i - 1].transfer), std::end(s_.tiles[i - 1].transfer), st.transfer);
         continue;
       }
-      st.compute = tile_compute_cycles(hw, t);
+      st.stages = tile_stages(hw, t);
       const int64_t bytes[3] = {t.load_ifmap_bytes, t.load_weight_bytes, t.store_bytes};
       for (int j = 0; j < 3; ++j) st.transfer[j] = transfer_cost(bytes[j]);
     }
@@ -121,7 +121,8 @@ class Replay {
   };
   struct TileState {
     int64_t issued = kUnknown, loaded = kUnknown, computed = kUnknown, stored = kUnknown;
-    int64_t compute = 0;           // tile_compute_cycles()
+    int64_t head_end = 0, tail_end = 0, port_end = 0;  // known once `computed` is
+    TileStages stages;             // tile_stages()
     TransferCost transfer[3];      // the ifmap, weight and store transfers
     int pending_loads = 0;         // load pieces not yet arrived
     bool load_scheduled = false, store_scheduled = false;
@@ -227,15 +228,25 @@ class Replay {
     at(g).load_scheduled = true;
     schedule(std::max(at(g - 1).issued, g >= 2 ? at(g - 2).computed : 0), kLoadIssue, g);
   }
-  // The computer runs tile g after tile g-1, once g is loaded and g-2 is stored.
+  // The computer runs tile g's head after tile g-1's, once g is loaded and g-2 is stored; the
+  // vector unit its tail after g-1's (tile_stages()).
   void try_compute(size_t g) {
     if (g >= tiles_.size() || at(g).computed != kUnknown || at(g).loaded == kUnknown) return;
     if (g >= 1 && at(g - 1).computed == kUnknown) return;
     if (g >= 2 && at(g - 2).stored == kUnknown) return;
-    int64_t begin = at(g).loaded;
-    if (g >= 1) begin = std::max(begin, at(g - 1).computed);
-    if (g >= 2) begin = std::max(begin, at(g - 2).stored);
-    at(g).computed = begin + at(g).compute;
+    TileState& st = at(g);
+    int64_t h0 = st.loaded, vector_free = 0, port_free = 0;
+    if (g >= 1) {
+      h0 = std::max(h0, at(g - 1).head_end);
+      vector_free = at(g - 1).tail_end;
+      port_free = at(g - 1).port_end;
+    }
+    if (g >= 2) h0 = std::max(h0, at(g - 2).stored);
+    const TileStages& c = st.stages;
+    st.head_end = c.head_vector ? std::max(h0 + c.pre, vector_free) + c.rest : h0 + c.pre;
+    st.tail_end = std::max(st.head_end, vector_free) + c.tail;
+    st.port_end = std::max(port_free, h0) + c.port;
+    st.computed = std::max(st.tail_end, st.port_end);
     try_store(g);
     try_load(g + 2);
     try_compute(g + 1);

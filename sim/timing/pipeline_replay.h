@@ -3,7 +3,8 @@
 // kernel: the loader issues a tile's loads on the DMA channels in turn (a transfer of several
 // outstanding-burst windows split over them) as soon as an input buffer is free, without waiting
 // for the previous tile's loads (two input buffers); the computer runs a tile once it is loaded
-// and the tile two before it is stored (two output buffers), for tile_compute_cycles(); the storer
+// and the tile two before it is stored (two output buffers), its head, tail and SRAM port staged
+// as tile_stages() says (the vector unit finishes a tile while the MAC array runs the next); the storer
 // stores each computed tile. Channels serve their transfers in order (setup, then DRAM latency and
 // the shared bus, reserved first come, first served, but no faster than dma_stream_cycles()). A kernel starts on an idle engine (its first load waits for every
 // earlier store), so a network's cycles are the sum of its kernels' replays. The compiler ranks

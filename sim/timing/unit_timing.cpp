@@ -216,4 +216,36 @@ int64_t tile_compute_cycles(const HwConfig& hw, const Tile& tile) {
   return std::max(steps, ceil_div(sram_bytes, hw.sram.bytes_per_cycle, "sram.bytes_per_cycle"));
 }
 
+size_t tile_tail_begin(const Tile& tile) {
+  size_t last_array = tile.steps.size();
+  for (size_t i = tile.steps.size(); i-- > 0;)
+    if (tile.steps[i].unit != Unit::Vector) {
+      last_array = i;
+      break;
+    }
+  return last_array == tile.steps.size() ? tile.steps.size() : last_array + 1;
+}
+
+TileStages tile_stages(const HwConfig& hw, const Tile& tile) {
+  TileStages st;
+  if (tile.steps.empty()) return st;
+  const size_t tail_begin = tile_tail_begin(tile);
+  int64_t sram_bytes = tile.load_ifmap_bytes + tile.load_weight_bytes + tile.store_bytes;
+  for (size_t i = 0; i < tile.steps.size(); ++i) {
+    const ComputeStep& s = tile.steps[i];
+    const int64_t cycles = step_cycles(hw, s);
+    sram_bytes += sram_traffic(hw, s).total();
+    if (i >= tail_begin) {
+      st.tail += cycles;
+    } else if (st.head_vector || s.unit == Unit::Vector) {
+      st.head_vector = true;
+      st.rest += cycles;
+    } else {
+      st.pre += cycles;
+    }
+  }
+  st.port = ceil_div(sram_bytes, hw.sram.bytes_per_cycle, "sram.bytes_per_cycle");
+  return st;
+}
+
 }  // namespace nesim

@@ -30,6 +30,32 @@ int64_t step_cycles(const HwConfig& hw, const ComputeStep& step);
 // cross the port while they stream, far below the port's rate.
 int64_t tile_compute_cycles(const HwConfig& hw, const Tile& tile);
 
+// How the engine pipelines a tile's compute with its neighbours'. A tile's steps split into a
+// head (every step up to its last MAC-array or depthwise step; all of them if it has none) and a
+// tail (the vector steps after it: activation, residual add, requantisation of the output). The
+// tail works on the tile's output buffer, which is double-buffered already, so the vector unit
+// finishes tile i while the MAC array runs tile i+1's head. A vector step inside the head (an
+// activation between a fused block's convolutions) feeds the next step through a single buffer:
+// it waits for the previous tile's tail and stays in line with its own tile. The SRAM port is a
+// third stage: each tile holds it for `port` cycles (its steps' accesses plus its DMA fills and
+// drains), tile after tile, so the steps never move more bytes than the port carries. With
+// V = tile i-1's tail end, h0 = when tile i's head starts (loaded, tile i-1's head done, tile i-2
+// stored) and P = tile i-1's port end:
+//   head_end = head_vector ? max(h0 + pre, V) + rest : h0 + pre
+//   tail_end = max(head_end, V) + tail,  port_end = max(P, h0) + port
+//   computed = max(tail_end, port_end)
+struct TileStages {
+  int64_t pre = 0;    // the head's cycles before its first vector step (all of it if none)
+  int64_t rest = 0;   // the head's cycles from its first vector step on
+  int64_t tail = 0;   // the trailing vector steps' cycles
+  int64_t port = 0;   // ceil((steps' SRAM access bytes + DMA bytes) / sram.bytes_per_cycle); 0 without steps
+  bool head_vector = false;  // the head has a vector step
+  bool operator==(const TileStages&) const = default;
+};
+TileStages tile_stages(const HwConfig& hw, const Tile& tile);
+// Index of the tile's first tail step (steps.size() when the tail is empty).
+size_t tile_tail_begin(const Tile& tile);
+
 // One DMA transfer alone on one channel of an idle DRAM: setup + dma_stream_cycles().
 int64_t dma_transfer_cycles(const HwConfig& hw, int64_t bytes);
 int64_t dram_busy_cycles(const HwConfig& hw, int64_t bytes);  // the bandwidth part alone

@@ -2,6 +2,7 @@
 // Programs are built by hand here, so each test isolates one module's behaviour.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <stdexcept>
 #include <string>
@@ -106,6 +107,47 @@ TEST_SUITE("module: engine units against closed form") {
     REQUIRE(compute > 2 * load);
     SimResult r = Engine::instance().run(one_kernel(hw, tiles));
     CHECK(r.total_cycles == load + 8 * compute);
+  }
+
+  TEST_CASE("the vector unit finishes a tile while the MAC array runs the next") {
+    HwConfig hw = test_hw();
+    ComputeStep act;
+    act.layer = 1;
+    act.unit = Unit::Vector;
+    for (int64_t elements : {4000, 40000}) {  // the tail shorter, then longer, than the conv
+      act.elements = elements;
+      std::vector<Tile> tiles(8);
+      for (auto& t : tiles) {
+        t.load_ifmap_bytes = 64;
+        t.steps = {mac_step(1000, 16, 16), act};
+      }
+      int64_t load = dma_transfer_cycles(hw, 64), conv = step_cycles(hw, tiles[0].steps[0]);
+      int64_t tail = step_cycles(hw, act);
+      REQUIRE(conv > 2 * load);
+      REQUIRE(tile_stages(hw, tiles[0]).tail == tail);
+      SimResult r = Engine::instance().run(one_kernel(hw, tiles));
+      // Steady state: one tile per period of the slower unit; the faster one's work on the first
+      // (conv) or last (activation) tile is all that shows.
+      CHECK(r.total_cycles == load + 8 * std::max(conv, tail) + std::min(conv, tail));
+      CHECK(r.total_cycles < load + 8 * (conv + tail));
+    }
+  }
+
+  TEST_CASE("a vector step between two convolutions stays in line with its tile") {
+    HwConfig hw = test_hw();
+    ComputeStep act;
+    act.layer = 1;
+    act.unit = Unit::Vector;
+    act.elements = 4000;
+    std::vector<Tile> tiles(4);
+    for (auto& t : tiles) {
+      t.load_ifmap_bytes = 64;
+      t.steps = {mac_step(1000, 16, 16), act, mac_step(1000, 16, 16)};  // no tail: all head
+    }
+    REQUIRE(tile_tail_begin(tiles[0]) == 3);
+    int64_t load = dma_transfer_cycles(hw, 64);
+    SimResult r = Engine::instance().run(one_kernel(hw, tiles));
+    CHECK(r.total_cycles == load + 4 * tile_compute_cycles(hw, tiles[0]));
   }
 
   TEST_CASE("load-bound tiles are limited by the DMA, compute overlaps") {
