@@ -71,6 +71,32 @@ int64_t LayerWork::kernel_estimate(const Kernel& k) const {
   return k.summary ? k.summary->engine_cycles : replay_kernel_cycles(k, hw_);
 }
 
+int64_t LayerWork::kernel_lower_bound(const Kernel& k) const {
+  if (k.tiles.empty()) return 0;
+  const int64_t overhead = hw_.dma.setup_cycles + hw_.dram_latency_cycles();
+  auto transfer = [&](int64_t bytes) { return bytes > 0 ? overhead + busy_cycles(bytes) : 0; };
+  int64_t head = 0, vector = 0, port = 0, bus = 0, tile_bus = 0;
+  TileStages st;
+  const Tile* prev = nullptr;
+  for (const Tile& t : k.tiles) {
+    if (!prev || !(t == *prev)) {  // tiles mostly repeat
+      st = tile_stages(hw_, t);
+      tile_bus = busy_cycles(t.load_ifmap_bytes) + busy_cycles(t.load_weight_bytes) + busy_cycles(t.store_bytes);
+    }
+    head += st.pre + st.rest;
+    vector += st.rest + st.tail;
+    port += st.port;
+    bus += tile_bus;
+    prev = &t;
+  }
+  const Tile& first = k.tiles.front();
+  const int64_t first_loads = first.load_ifmap_bytes + first.load_weight_bytes > 0
+                                  ? overhead + busy_cycles(first.load_ifmap_bytes) + busy_cycles(first.load_weight_bytes)
+                                  : 0;
+  const int64_t chain = first_loads + head + st.tail + transfer(k.tiles.back().store_bytes);
+  return std::max({chain, bus > 0 ? overhead + bus : 0, vector, port});
+}
+
 PlanCost LayerWork::plan_cost(Kernel& k) const {
   if (!k.summary) k.summary = summarize_kernel(k, hw_);
   PlanCost c;
@@ -100,6 +126,19 @@ std::optional<Kernel> LayerWork::best_of(std::vector<Candidate>& candidates,
     // puts well behind the best replayed one is not worth building.
     if (best && c.cycles > best_cost.cycles + best_cost.cycles / 16) break;
     Kernel k = build(c);
+    // A candidate that cannot beat the best replay is not replayed. It still counts as built, and
+    // it is skipped only where its replay could not have changed when the search stops (the
+    // closed form is already known to be off, or the bound shows it off by 1/32 for this one too),
+    // so that the plan is the one replaying every candidate would pick.
+    if (best) {
+      const int64_t bound = kernel_lower_bound(k), closed = std::max<int64_t>(1, c.cycles);
+      const bool off_anyway = off_by_32ths > 0 || (bound > closed && (bound - closed) * 32 >= closed);
+      if (bound > best_cost.cycles && off_anyway) {
+        off_by_32ths = std::max<int64_t>(off_by_32ths, 1);
+        if (++built == kReplayedCandidates) break;
+        continue;
+      }
+    }
     PlanCost cost = plan_cost(k);
     // How far the closed form was off (in 32nds): where it is close, the first replays settle it.
     off_by_32ths = std::max(off_by_32ths, std::abs(cost.cycles - c.cycles) * 32 / std::max<int64_t>(1, c.cycles));

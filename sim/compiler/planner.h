@@ -126,6 +126,11 @@ class LayerWork {
                             int64_t compute_cycles, int64_t load_transfers, int64_t first_load_transfers) const;
   // The engine's cycles for a planned kernel on an idle engine: replay_kernel_cycles().
   int64_t kernel_estimate(const Kernel& k) const;
+  // A bound the replay can never beat, from one pass over the tiles: the first loads, every head
+  // one after the other (one computer), the last tail and the last store; or every transfer's bus
+  // time; or the vector unit's or the SRAM port's total. best_of() skips replaying a built
+  // candidate whose bound is already above the best replay (it could not win or tie).
+  int64_t kernel_lower_bound(const Kernel& k) const;
   // The kernel's cost; fills k.summary (summarize_kernel(), which replays it) when unset.
   PlanCost plan_cost(Kernel& k) const;
   // The best plan among the candidates: the kReplayedCandidates best by closed form are built
