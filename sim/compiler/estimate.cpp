@@ -19,7 +19,8 @@ namespace nesim::planner {
 // slowest stage, then the last store. A stage's period: the computer's compute; the loader's
 // transfer (two tiles' loads in flight, so half of setup and latency per tile, but no less than
 // streaming the bytes); the storer's (one store at a time: all of it); the DRAM bus, which loads and stores
-// share; with one channel, every transfer in turn.
+// share; the channels, which loads and stores share too (one DRAM latency per window of
+// outstanding bursts each); with one channel, every transfer in turn.
 int64_t LayerWork::pipeline_estimate(int64_t tiles, int64_t first_load_bytes, int64_t load_bytes,
                                      int64_t store_bytes, int64_t compute_cycles, int64_t load_transfers,
                                      int64_t first_load_transfers) const {
@@ -41,14 +42,23 @@ int64_t LayerWork::pipeline_estimate(int64_t tiles, int64_t first_load_bytes, in
   int64_t rest_transfers = tiles > 1 ? 100 * (load_transfers - first_load_transfers) / (tiles - 1) : 0;
   int64_t store_transfers = store_bytes > 0 ? 100 : 0;
   int64_t bus = busy_cycles(rest + store);
+  // The channels, which loads and stores share: each piece of a transfer holds its channel for
+  // its setup and one DRAM latency per window of outstanding bursts (dma_stream_cycles()), so
+  // that when latency binds, the channels together move at most channels windows per latency.
+  auto pieces = [&](int64_t bytes) { return std::clamp<int64_t>(ceil_div(bytes, window_bytes), 1, hw_.dma.channels); };
+  auto channel_time = [&](int64_t bytes, int64_t transfers_x100) {
+    if (bytes <= 0 || transfers_x100 <= 0) return int64_t{0};
+    return (transfers_x100 * pieces(bytes) * hw_.dma.setup_cycles) / 100 + ceil_div(bytes, window_bytes) * latency;
+  };
+  int64_t channels = ceil_div(channel_time(rest, rest_transfers) + channel_time(store, store_transfers), hw_.dma.channels);
   int64_t period;
   if (hw_.dma.channels == 1) {
-    period = std::max(compute, bus + (rest_transfers + store_transfers) * overhead / 100);
+    period = std::max({compute, bus + (rest_transfers + store_transfers) * overhead / 100, channels});
   } else {
     // Two tiles' loads in flight: the per-transfer overhead is paid once per two tiles.
     int64_t loader = std::max(stream(rest), (stream(rest) + std::min<int64_t>(rest_transfers, 100) * overhead / 100) / 2);
     int64_t storer = store > 0 ? overhead + stream(store) : 0;
-    period = std::max({compute, bus, loader, storer});
+    period = std::max({compute, bus, loader, storer, channels});
   }
   int64_t first_load = first_load_transfers > 1 && hw_.dma.channels > 1
                            ? overhead + stream(first_load_bytes)
@@ -61,10 +71,7 @@ int64_t LayerWork::busy_cycles(int64_t bytes) const {
   const int64_t burst = hw_.dma.burst_bytes;
   const double cycles = static_cast<double>(ceil_div(bytes, burst) * burst) / dram_bytes_per_cycle_;
   if (!(cycles > 0 && cycles < 1e15)) return dram_busy_cycles(hw_, bytes);  // it names the problem
-  // As dram_busy_cycles(): a quotient within rounding error of a whole number is that number.
-  const double nearest = std::round(cycles);
-  return static_cast<int64_t>(std::abs(cycles - nearest) <= 1e-9 * std::max(1.0, cycles) ? nearest
-                                                                                          : std::ceil(cycles));
+  return whole_or_ceil(cycles);  // as dram_busy_cycles()
 }
 
 int64_t LayerWork::kernel_estimate(const Kernel& k) const {
@@ -75,18 +82,28 @@ int64_t LayerWork::kernel_lower_bound(const Kernel& k) const {
   if (k.tiles.empty()) return 0;
   const int64_t overhead = hw_.dma.setup_cycles + hw_.dram_latency_cycles();
   auto transfer = [&](int64_t bytes) { return bytes > 0 ? overhead + busy_cycles(bytes) : 0; };
-  int64_t head = 0, vector = 0, port = 0, bus = 0, tile_bus = 0;
+  // Each piece of a transfer holds its channel for its setup and its dma_stream_cycles().
+  auto channel_work = [&](int64_t bytes) {
+    const int pieces = dma_pieces(hw_, bytes);
+    int64_t work = 0;
+    for (int i = 0; i < pieces; ++i)
+      work += hw_.dma.setup_cycles + dma_stream_cycles(hw_, dma_piece_bytes(hw_, bytes, pieces, i));
+    return work;
+  };
+  int64_t head = 0, vector = 0, port = 0, bus = 0, tile_bus = 0, channels = 0, tile_channels = 0;
   TileStages st;
   const Tile* prev = nullptr;
   for (const Tile& t : k.tiles) {
     if (!prev || !(t == *prev)) {  // tiles mostly repeat
       st = tile_stages(hw_, t);
       tile_bus = busy_cycles(t.load_ifmap_bytes) + busy_cycles(t.load_weight_bytes) + busy_cycles(t.store_bytes);
+      tile_channels = channel_work(t.load_ifmap_bytes) + channel_work(t.load_weight_bytes) + channel_work(t.store_bytes);
     }
     head += st.pre + st.rest;
     vector += st.rest + st.tail;
     port += st.port;
     bus += tile_bus;
+    channels += tile_channels;
     prev = &t;
   }
   const Tile& first = k.tiles.front();
@@ -94,7 +111,7 @@ int64_t LayerWork::kernel_lower_bound(const Kernel& k) const {
                                   ? overhead + busy_cycles(first.load_ifmap_bytes) + busy_cycles(first.load_weight_bytes)
                                   : 0;
   const int64_t chain = first_loads + head + st.tail + transfer(k.tiles.back().store_bytes);
-  return std::max({chain, bus > 0 ? overhead + bus : 0, vector, port});
+  return std::max({chain, bus > 0 ? overhead + bus : 0, vector, port, ceil_div(channels, hw_.dma.channels)});
 }
 
 PlanCost LayerWork::plan_cost(Kernel& k) const {

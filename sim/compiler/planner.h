@@ -128,7 +128,8 @@ class LayerWork {
   int64_t kernel_estimate(const Kernel& k) const;
   // A bound the replay can never beat, from one pass over the tiles: the first loads, every head
   // one after the other (one computer), the last tail and the last store; or every transfer's bus
-  // time; or the vector unit's or the SRAM port's total. best_of() skips replaying a built
+  // time; or the vector unit's or the SRAM port's total; or every transfer piece's channel time
+  // (setup and dma_stream_cycles()) spread over the channels. best_of() skips replaying a built
   // candidate whose bound is already above the best replay (it could not win or tie).
   int64_t kernel_lower_bound(const Kernel& k) const;
   // The kernel's cost; fills k.summary (summarize_kernel(), which replays it) when unset.

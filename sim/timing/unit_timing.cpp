@@ -147,6 +147,7 @@ int64_t dram_busy_cycles(const HwConfig& hw, int64_t bytes) {
   // The ratio of two decimal settings is rarely exact in binary; a quotient within rounding
   // error of a whole number is that number, not one cycle more.
   const double cycles = static_cast<double>(rounded_bytes) / bytes_per_cycle;
+  if (cycles > 0 && cycles < 4e18) return whole_or_ceil(cycles);
   const double nearest = std::round(cycles);
   const double whole = std::abs(cycles - nearest) <= 1e-9 * std::max(1.0, cycles) ? nearest : std::ceil(cycles);
   // Converting a double past int64's range is undefined, not saturating: check first.

@@ -59,6 +59,17 @@ size_t tile_tail_begin(const Tile& tile);
 // One DMA transfer alone on one channel of an idle DRAM: setup + dma_stream_cycles().
 int64_t dma_transfer_cycles(const HwConfig& hw, int64_t bytes);
 int64_t dram_busy_cycles(const HwConfig& hw, int64_t bytes);  // the bandwidth part alone
+// A cycle count worked out as a quotient of two decimal settings (rarely exact in binary): the
+// whole number within 1e-9 (relative) of it, else its ceiling. Defined for 0 < cycles < 4e18;
+// the callers check the range. Integer arithmetic: no libm call (it shows in the planner's profile).
+inline int64_t whole_or_ceil(double cycles) {
+  const auto floor = static_cast<int64_t>(cycles);  // truncation is the floor for positive values
+  const double frac = cycles - static_cast<double>(floor);
+  const int64_t nearest = frac >= 0.5 ? floor + 1 : floor;
+  const double off = cycles - static_cast<double>(nearest);
+  if ((off < 0 ? -off : off) <= 1e-9 * (cycles > 1.0 ? cycles : 1.0)) return nearest;
+  return frac > 0 ? floor + 1 : floor;
+}
 // From the end of a transfer's setup to its last byte, alone on one channel of an idle DRAM. The
 // channel keeps at most W = dma.max_outstanding bursts in flight, so it streams no faster than W
 // bursts per DRAM latency (Little's law): with n bursts in ceil(n/W) windows,

@@ -1,4 +1,5 @@
 // Hand-worked cases for the closed-form unit timing (sim/timing/unit_timing.h).
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -188,6 +189,25 @@ TEST_SUITE("unit: closed-form unit timing") {
           scalesim_compute_cycles(32, 32, Dataflow::OS, 49, 1024, 1024));
     // Two groups of half the channels: each 2*16 = 32 folds of 512+62 = 574: 2*(32*574-1)
     CHECK(mac_array_cycles(hw, conv(49, 512, 512, 1, 2)) == 2 * (32 * 574 - 1));
+  }
+
+  TEST_CASE("whole_or_ceil() is libm's round-or-ceil rule without libm") {
+    auto libm = [](double c) {
+      const double nearest = std::round(c);
+      return static_cast<int64_t>(std::abs(c - nearest) <= 1e-9 * std::max(1.0, c) ? nearest : std::ceil(c));
+    };
+    // Quotients of the kind the DMA timing divides: bytes over bandwidth per cycle, whole or not.
+    for (double bytes_per_cycle : {0.1, 1.0 / 3.0, 2.5, 10.0, 8e3 / 800, 12e3 / 900, 6.4, 1e-6})
+      for (int64_t bytes : {int64_t{1}, int64_t{63}, int64_t{64}, int64_t{4096}, int64_t{1} << 20, int64_t{123456789},
+                            int64_t{1} << 40}) {
+        const double c = static_cast<double>(bytes) / bytes_per_cycle;
+        CAPTURE(c);
+        CHECK(whole_or_ceil(c) == libm(c));
+      }
+    CHECK(whole_or_ceil(2.5) == 3);
+    CHECK(whole_or_ceil(3.0000000000001) == 3);  // within rounding error of a whole number
+    CHECK(whole_or_ceil(0.25) == 1);
+    CHECK(whole_or_ceil(1e15 + 0.5) == libm(1e15 + 0.5));
   }
 }
 

@@ -111,6 +111,7 @@ class BlockChainTiler : public Tiler {
         if (l.op == Op::Conv2d) k.layer_read_bytes[i] += weight_bytes(ls[i], l.groups == 1 ? l.out_channels : l.groups);
         if (l.op == Op::SqueezeExcite) k.layer_read_bytes[i] += weight_bytes(ls[i], 0);
       }
+      if (best && kernel_lower_bound(k) >= best_cycles) continue;  // cannot win: not replayed
       int64_t cycles = plan_cost(k).cycles;
       if (cycles < best_cycles) {
         best_cycles = cycles;

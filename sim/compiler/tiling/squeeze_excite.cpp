@@ -124,6 +124,7 @@ class SqueezeExciteTiler : public Tiler {
         }
       }
       k.sram_peak_bytes = ws.total() + reserved;
+      if (best && kernel_lower_bound(k) > best_cost.cycles) continue;  // cannot win: not replayed
       PlanCost cost = plan_cost(k);
       if (!best || cost < best_cost) {
         best = std::move(k);

@@ -58,6 +58,7 @@ class VectorTiler : public Tiler {
     std::optional<Kernel> best;
     PlanCost best_cost;
     auto consider = [&](Kernel&& candidate) {
+      if (best && kernel_lower_bound(candidate) > best_cost.cycles) return;  // cannot win: not replayed
       PlanCost cost = plan_cost(candidate);
       if (!best || cost < best_cost) {
         best = std::move(candidate);
