@@ -45,6 +45,16 @@ void remove_stale_temporaries(const fs::path& dest) {
 
 }  // namespace
 
+int descriptor_alias(const std::string& path) {
+  std::string rest;
+  if (path == "/dev/stdout") return 1;
+  if (path == "/dev/stderr") return 2;
+  if (path.rfind("/dev/fd/", 0) == 0) rest = path.substr(8);
+  else if (path.rfind("/proc/self/fd/", 0) == 0) rest = path.substr(14);
+  if (rest.empty() || rest.size() > 6 || rest.find_first_not_of("0123456789") != std::string::npos) return -1;
+  return std::atoi(rest.c_str());
+}
+
 bool is_staged_temporary(const std::string& file_name, const std::string& dest_name, long* writer_pid) {
   const std::string ours = "." + dest_name + ".", legacy = dest_name + ".tmp.";
   std::string pid_text;
@@ -72,6 +82,12 @@ std::string resolve_output_path(const std::string& path) {
 void check_writable(const std::string& path) {
   if (path == "-" || !exec::is_output_rank()) return;  // rank 0 checks for an MPI run
   if (path.empty()) throw input_error("cannot write '': empty file name");
+  if (const int fd = descriptor_alias(path); fd >= 0) {
+    const int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || (flags & O_ACCMODE) == O_RDONLY)
+      throw input_error("cannot write {}: descriptor {} is not open for writing", path, fd);
+    return;
+  }
   std::error_code ec;
   const fs::path p(resolve_output_path(path));
   const fs::file_status st = fs::status(p, ec);
@@ -101,6 +117,12 @@ void OutputFiles::add(const std::string& path, const std::string& content) {
     return;
   }
   check_writable(path);
+  if (const int fd = descriptor_alias(path); fd >= 0) {
+    // Written to the descriptor itself at commit: following its link would stage a file beside
+    // whatever it is open on (and rename over a file the shell redirected to, or fail on a pipe).
+    staged_.push_back({path, "", "", content, fd});
+    return;
+  }
   const fs::path dest(resolve_output_path(path));
   std::error_code ec;
   const fs::file_status st = fs::status(dest, ec);
@@ -128,6 +150,13 @@ void OutputFiles::commit() {
       if (std::rename(s.temp_path.c_str(), s.dest.c_str()) != 0)
         throw input_error("cannot write {}: {}", s.path, std::strerror(errno));
       s.temp_path.clear();
+    } else if (s.fd >= 0) {
+      if (s.fd == 1) std::cout << s.content << std::flush;  // in order with the rest of stdout
+      if (s.fd == 2) std::cerr << s.content << std::flush;
+      if (s.fd > 2 && !write_all(s.fd, s.content.data(), s.content.size()))
+        throw input_error("cannot write {}: {}", s.path, std::strerror(errno));
+      if (s.fd <= 2 && (s.fd == 1 ? std::cout : std::cerr).fail())
+        throw input_error("cannot write {}: the stream failed", s.path);
     } else if (s.path != "-") {
       const int fd = ::open(s.dest.c_str(), O_WRONLY | O_CLOEXEC);
       const bool ok = fd >= 0 && write_all(fd, s.content.data(), s.content.size());

@@ -3,7 +3,8 @@
 // work, stages each file next to its destination, and renames them into place only once every
 // output has been produced. A failed run leaves no half-written (or stale temporary) file behind.
 // What the user pointed at is never damaged: a symbolic link stays a link (its target is
-// replaced), and a character device (/dev/null, /dev/stdout) or a FIFO is written in place.
+// replaced), a character device (/dev/null) or a FIFO is written in place, and /dev/stdout,
+// /dev/stderr, /dev/fd/N or /proc/self/fd/N is written to the descriptor it names.
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,6 +19,10 @@ void check_writable(const std::string& path);
 // the same directory: ".<dest>.<pid>.nesim-tmp-XXXXXX", or "<dest>.tmp.<pid>" of nesim before
 // 0.2. `writer_pid` gets the pid of the process that staged it.
 bool is_staged_temporary(const std::string& file_name, const std::string& dest_name, long* writer_pid = nullptr);
+
+// N when `path` names this process's open descriptor N (/dev/stdout, /dev/stderr, /dev/fd/N,
+// /proc/self/fd/N): such a path is written to the descriptor, never resolved or replaced. Else -1.
+int descriptor_alias(const std::string& path);
 
 // `path` with every symbolic link along its last component followed (a dangling link gives the
 // file it would create); InputError on a link loop.
@@ -48,6 +53,7 @@ class OutputFiles {
     std::string dest;       // symbolic links resolved
     std::string temp_path;  // empty for stdout, devices and FIFOs
     std::string content;    // for stdout, devices and FIFOs
+    int fd = -1;            // descriptor_alias() of path, written at commit
   };
   std::vector<Staged> staged_;
 };

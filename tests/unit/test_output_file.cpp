@@ -152,3 +152,37 @@ TEST_CASE("paths that cannot be written are input errors before anything is writ
   CHECK_THROWS_AS(files.add("", "x"), nesim::InputError);
   CHECK(std::distance(fs::directory_iterator(s.dir / "sub"), fs::directory_iterator()) == 0);
 }
+
+TEST_CASE("/dev/fd/N names the descriptor: written through it, the file it is open on is not replaced") {
+  Scratch s;
+  const fs::path target = s.dir / "redirected.csv";
+  const int fd = ::open(target.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  REQUIRE(fd > 2);
+  struct stat before {};
+  REQUIRE(fstat(fd, &before) == 0);
+  {
+    const std::string path = fmt::format("/proc/self/fd/{}", fd);
+    CHECK(nesim::descriptor_alias(path) == fd);
+    OutputFiles files;
+    files.add(path, "a,b\n1,2\n");
+    files.commit();
+  }
+  ::close(fd);
+  struct stat after {};
+  REQUIRE(stat(target.c_str(), &after) == 0);
+  CHECK(after.st_ino == before.st_ino);  // the same file, written in place, not renamed over
+  CHECK(nesim::test::read_text(target) == "a,b\n1,2\n");
+  CHECK(s.files() == 1);  // no temporary left beside it
+  CHECK(nesim::descriptor_alias("/dev/stdout") == 1);
+  CHECK(nesim::descriptor_alias("/dev/fd/x") == -1);
+  CHECK(nesim::descriptor_alias("out/dev/stdout") == -1);
+}
+
+TEST_CASE("a descriptor that is not open for writing is refused by name") {
+  const int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  REQUIRE(fd > 2);
+  const std::string path = fmt::format("/dev/fd/{}", fd);
+  CHECK_THROWS_WITH_AS(nesim::check_writable(path), doctest::Contains("not open for writing"), nesim::InputError);
+  ::close(fd);
+  CHECK_THROWS_AS(nesim::check_writable("/dev/fd/999"), nesim::InputError);
+}
