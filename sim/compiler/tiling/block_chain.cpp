@@ -81,12 +81,18 @@ class BlockChainTiler : public Tiler {
       k.input_from_dram = !res;
       k.output_to_dram = !out_resident;
       k.sram_peak_bytes = ws.total() + reserved;
+      std::vector<RowRange> prev_rows;
       for (int64_t b = 0; b * h < out_rows; ++b) {
         auto [r, xrb] = band_rows({b * h, std::min(out_rows, (b + 1) * h)});
         Tile t;
         if (!res) t.load_ifmap_bytes = xrb.size() * xs.w * xs.c * bpe_;
         if (b == 0) t.load_weight_bytes = weights;
-        for (size_t i = 0; i < ls.size(); ++i) {
+        // A band's steps depend only on its rows per layer: inner bands repeat the one before.
+        const bool same_rows = b > 0 && std::equal(r.begin(), r.end(), prev_rows.begin(), prev_rows.end(),
+                                                   [](RowRange x, RowRange y) { return x.size() == y.size(); });
+        if (same_rows) t.steps = k.tiles.back().steps;
+        prev_rows = r;
+        for (size_t i = 0; i < ls.size() && !same_rows; ++i) {
           const Layer& l = layer(ls[i]);
           if (l.op == Op::Conv2d) {
             t.steps.push_back(conv_step(ls[i], r[i].size(), l.groups == 1 ? l.out_channels : l.groups));

@@ -149,6 +149,10 @@ class ConvTiler : public Tiler {
     check_tile_count(net_, l, hw_, n_bands, n_chunks);
     k.tiles.reserve(static_cast<size_t>(n_bands * n_chunks));
     bool weights_once = n_chunks == 1 || !best.bands_outer;
+    struct StepMemo {
+      int64_t rows = -1, c = -1;
+      std::vector<ComputeStep> steps;
+    } memos[2];
     auto emit = [&](int64_t b, int64_t ci, bool first_of_band, bool first_of_chunk) {
       RowRange rows{b * best.h, std::min(out_rows, (b + 1) * best.h)};
       int64_t c = std::min(best.c, total_chunks_of - ci * best.c);
@@ -161,13 +165,23 @@ class ConvTiler : public Tiler {
       if (grouped) load_w = best.bands_outer ? k.tiles.empty() : first_of_chunk;
       if (load_w) t.load_weight_bytes = grouped && best.bands_outer ? weight_bytes(li, total_chunks_of) : weight_bytes(li, c);
       if (!out_resident) t.store_bytes = out_bytes_for(rows.size(), c);
-      t.steps.push_back(conv_step(li, rows.size(), c));
-      for (auto& v : vector_steps(li, rows.size())) {
-        const int64_t chunk_channels = l.groups == 1 || fc ? c : c * (l.out_channels / l.groups);
-        v.elements = v.elements * chunk_channels / l.out.c;
-        v.sram_in_bytes = v.sram_in_bytes * chunk_channels / l.out.c;  // this chunk's share
-        v.sram_out_bytes = v.sram_out_bytes * chunk_channels / l.out.c;
-        t.steps.push_back(v);
+      // Tiles share a few (rows, chunk) shapes: their steps are worked out once per shape.
+      StepMemo& memo = memos[0].rows == rows.size() && memos[0].c == c ? memos[0] : memos[1];
+      if (memo.rows != rows.size() || memo.c != c) {
+        std::swap(memos[0], memos[1]);  // keep the last shape used in memos[1]
+        memos[0] = {rows.size(), c, {}};
+        std::vector<ComputeStep>& steps = memos[0].steps;
+        steps.push_back(conv_step(li, rows.size(), c));
+        for (auto& v : vector_steps(li, rows.size())) {
+          const int64_t chunk_channels = l.groups == 1 || fc ? c : c * (l.out_channels / l.groups);
+          v.elements = v.elements * chunk_channels / l.out.c;
+          v.sram_in_bytes = v.sram_in_bytes * chunk_channels / l.out.c;  // this chunk's share
+          v.sram_out_bytes = v.sram_out_bytes * chunk_channels / l.out.c;
+          steps.push_back(v);
+        }
+        t.steps = memos[0].steps;
+      } else {
+        t.steps = memo.steps;
       }
       k.tiles.push_back(std::move(t));
     };
