@@ -104,7 +104,9 @@ void Compiler::mapping_error(int li) const {
   const Layer& l = layer(li);
   int64_t in_bytes = 0;
   for (int in : l.inputs) in_bytes += tensor_bytes(in);
-  int64_t w = weight_bytes(li, l.op == Op::Conv2d ? std::min<int64_t>(l.out_channels, hw_.mac_array.pf) : 1);
+  // The least a tiler loads at once: one output channel's weights (a conv narrower than the
+  // array); all of a squeeze-excite's (its FCs are not split).
+  int64_t w = weight_bytes(li, 1);
   throw input_error(
       "{}: layer '{}' ({}) cannot be mapped onto '{}': its smallest tile needs more SRAM than the "
       "engine's {} bytes (input {} bytes, output {} bytes, smallest weight chunk {} bytes)",

@@ -432,10 +432,10 @@ TEST_SUITE("cli: sweep") {
   }
 
   TEST_CASE("a point that cannot be mapped is a row with status=error; the rest run; --strict exits 1") {
-    // The user's case: MnasNet's widest layers do not fit 16 KiB of SRAM.
+    // MnasNet's stem does not fit 4 KiB of SRAM, even in chunks narrower than the array.
     Scratch s("sweep_fail");
     std::string model = kRoot + "/models/mnasnet1_0.yaml";
-    std::string grid = fmt::format("sweep --model {} --hw {} --set sram.kib=16,256,512 --jobs 2", model, kHw);
+    std::string grid = fmt::format("sweep --model {} --hw {} --set sram.kib=4,256,512 --jobs 2", model, kHw);
     Run r = s.nesim(grid + fmt::format(" --csv {} --json {}", s.path("s.csv"), s.path("s.json")));
     CHECK_MESSAGE(r.status == 0, r.err);
     test::CsvTable t = test::parse_csv(slurp(s.path("s.csv")));
@@ -446,7 +446,7 @@ TEST_SUITE("cli: sweep") {
       REQUIRE(it != t.header.end());
       return static_cast<size_t>(it - t.header.begin());
     };
-    CHECK(t.rows[0][col("sram.kib")] == "16");
+    CHECK(t.rows[0][col("sram.kib")] == "4");
     CHECK(t.rows[0][col("status")] == "error");
     CHECK(!t.rows[0][col("error")].empty());
     CHECK(t.rows[0][col("latency_ms")].empty());
@@ -465,7 +465,7 @@ TEST_SUITE("cli: sweep") {
     auto lines = r.err_lines();
     REQUIRE(!lines.empty());
     CHECK_MESSAGE(lines.back().rfind("nesim: 1 of 3 points failed (first: ", 0) == 0, r.err);
-    CHECK(lines.back().find("sram.kib=16") != std::string::npos);
+    CHECK(lines.back().find("sram.kib=4") != std::string::npos);
 
     // --strict: the same files, then exit 1.
     Run strict = s.nesim(grid + fmt::format(" --strict --csv {} --json {}", s.path("t.csv"), s.path("t.json")));
@@ -665,7 +665,7 @@ TEST_SUITE("cli: output files read as plain CSV") {
     CHECK(layers.header.front() == "model");
 
     // A sweep with a failed point (a quoted error message) and two keys.
-    Run sweep = s.nesim(fmt::format("sweep --model {}/models/mnasnet1_0.yaml --hw {} --set sram.kib=16,256 "
+    Run sweep = s.nesim(fmt::format("sweep --model {}/models/mnasnet1_0.yaml --hw {} --set sram.kib=4,256 "
                                     "--set mac_array.pf=8 --csv {}",
                                     kRoot, kHw, s.path("s.csv")));
     REQUIRE_MESSAGE(sweep.status == 0, sweep.err);

@@ -167,6 +167,38 @@ TEST_SUITE("unit: compiler") {
     CHECK(total(p, &Tile::load_weight_bytes) == 1152 * 25 + 1152 * 8);
   }
 
+  TEST_CASE("a global pool splits by channel where a row of every channel does not fit") {
+    // LR-ASPP's scale branch at 520 x 520: one row of all 960 channels is 31 KiB, twice buffered.
+    Network gap = with_input({960, 33, 33});
+    gap.add(test::layer("gap", Op::GlobalAvgPool, {0}));
+    gap.infer_shapes("test");
+    Program p = compile(gap, hw16(48), CompileOptions{true, false});
+    REQUIRE(p.kernels.size() == 1);
+    CHECK(p.kernels[0].sram_peak_bytes <= 48 * 1024);
+    CHECK(total(p, &Tile::load_ifmap_bytes) == 960 * 33 * 33);  // every input byte once
+    CHECK(total(p, &Tile::store_bytes) == 960);
+    int64_t elements = 0;
+    for (const Tile& t : p.kernels[0].tiles)
+      for (const ComputeStep& s : t.steps) elements += s.elements;
+    CHECK(elements == 960 * 33 * 33);
+  }
+
+  TEST_CASE("a wide array on a small SRAM maps a depthwise conv in chunks narrower than the array") {
+    Network dw = with_input({64, 260, 260});
+    dw.add(conv("dw", 0, 64, 3, 2, 64, Act::Relu));
+    dw.infer_shapes("test");
+    HwConfig hw = hw16(64);
+    hw.mac_array.pf = 64;
+    hw.depthwise.lanes = 64;
+    Program p = compile(dw, hw, CompileOptions{true, false});
+    REQUIRE(p.kernels.size() == 1);
+    CHECK(p.kernels[0].sram_peak_bytes <= 64 * 1024);
+    int64_t macs = 0;
+    for (const Tile& t : p.kernels[0].tiles)
+      for (const ComputeStep& s : t.steps) macs += s.macs();
+    CHECK(macs == layer_macs(dw, dw.layers[1]));
+  }
+
   TEST_CASE("less SRAM never means less DRAM traffic") {
     Network net = with_input({128, 56, 56});
     net.add(conv("c", 0, 256, 3, 1, 1, Act::Relu));

@@ -65,7 +65,8 @@ class ConvTiler : public Tiler {
 
     // shape: band height, chunk size, bands outer (1) or chunks outer (0), working-set bytes.
     std::vector<Candidate> candidates;
-    for (int64_t c : chunks) {
+    auto consider_chunks = [&](const std::vector<int64_t>& chunk_sizes) {
+    for (int64_t c : chunk_sizes) {
       int64_t n_chunks = ceil_div(total_chunks_of, c);
       int64_t w_all = weight_bytes(li, total_chunks_of), w_chunk = weight_bytes(li, c);
       for (size_t hi = 0; hi < bands.size(); ++hi) {
@@ -115,6 +116,15 @@ class ConvTiler : public Tiler {
           candidates.push_back({cycles, traffic, tiles, {h, c, bands_outer ? 1 : 0, ws.total()}});
         }
       }
+    }
+    };
+    consider_chunks(chunks);
+    if (candidates.empty() && chunks.back() > 1) {
+      // Nothing fits at the array's width (a wide array on a small SRAM): chunks narrower than
+      // it, lanes idle, before giving up.
+      std::vector<int64_t> narrow;
+      for (int64_t c = chunks.back() / 2; c >= 1; c /= 2) narrow.push_back(c);
+      consider_chunks(narrow);
     }
     return best_of(candidates, [&](const Candidate& cand) { return build(li, resident_in, out_resident, cand); });
   }

@@ -65,35 +65,49 @@ class VectorTiler : public Tiler {
         best_cost = cost;
       }
     };
-    // Global pooling needs every input row but produces one: stream input bands instead.
+    // Global pooling needs every input row but produces one: stream input bands instead, of
+    // `chunk` channels at a time (chunks outer) where a band of every channel does not fit.
     if (l.op == Op::GlobalAvgPool) {
       const Shape& s = in_shape(li);
-      for (int64_t n = 1; n <= s.h; ++n) {
-        int64_t h = ceil_div(s.h, n);
-        if (ceil_div(s.h, h) != n) continue;  // same bands as a smaller count
-        WorkingSet ws;
-        bool res = resident_in.count(l.inputs[0]) > 0;
-        ws.in = res ? 0 : (n > 1 ? 2 : 1) * h * s.w * s.c * bpe_;
-        ws.out = tensor_bytes(li);
-        if (!fits(ws, reserved)) continue;
-        Kernel c = k;
-        for (int64_t b = 0; b * h < s.h; ++b) {
-          Tile t;
-          int64_t rows = std::min(s.h, (b + 1) * h) - b * h;
-          if (!res) t.load_ifmap_bytes = rows * s.w * s.c * bpe_;
-          ComputeStep st;
-          st.layer = li;
-          st.unit = Unit::Vector;
-          st.elements = rows * s.w * s.c;
-          st.sram_in_bytes = st.elements * bpe_;  // the sums stay in the unit until the last band
-          t.steps.push_back(st);
-          c.tiles.push_back(std::move(t));
+      const bool res = resident_in.count(l.inputs[0]) > 0;
+      auto plan_pool = [&](int64_t chunk) {
+        const int64_t n_chunks = ceil_div(s.c, chunk);
+        for (int64_t n = 1; n <= s.h; ++n) {
+          int64_t h = ceil_div(s.h, n);
+          if (ceil_div(s.h, h) != n) continue;  // same bands as a smaller count
+          WorkingSet ws;
+          ws.in = res ? 0 : (n * n_chunks > 1 ? 2 : 1) * h * s.w * chunk * bpe_;
+          ws.out = tensor_bytes(li);
+          if (!fits(ws, reserved)) continue;
+          Kernel c = k;
+          for (int64_t j = 0; j < n_chunks; ++j) {
+            const int64_t cc = std::min(chunk, s.c - j * chunk);
+            for (int64_t b = 0; b * h < s.h; ++b) {
+              Tile t;
+              int64_t rows = std::min(s.h, (b + 1) * h) - b * h;
+              if (!res) t.load_ifmap_bytes = rows * s.w * cc * bpe_;
+              ComputeStep st;
+              st.layer = li;
+              st.unit = Unit::Vector;
+              st.elements = rows * s.w * cc;
+              st.sram_in_bytes = st.elements * bpe_;  // the sums stay in the unit until the last band
+              t.steps.push_back(st);
+              c.tiles.push_back(std::move(t));
+            }
+          }
+          if (!out_resident) c.tiles.back().store_bytes = tensor_bytes(li);
+          c.input_from_dram = !res;
+          c.output_to_dram = !out_resident;
+          c.sram_peak_bytes = ws.total() + reserved;
+          consider(std::move(c));
         }
-        if (!out_resident) c.tiles.back().store_bytes = tensor_bytes(li);
-        c.input_from_dram = !res;
-        c.output_to_dram = !out_resident;
-        c.sram_peak_bytes = ws.total() + reserved;
-        consider(std::move(c));
+      };
+      plan_pool(s.c);
+      // Where not even one row of every channel fits, the widest channel chunk for which some
+      // band fits: each channel's mean needs only its own channel.
+      for (int64_t m = 2; !best && m <= s.c; ++m) {
+        const int64_t chunk = ceil_div(s.c, m);
+        if (ceil_div(s.c, chunk) == m) plan_pool(chunk);
       }
       return best;
     }
