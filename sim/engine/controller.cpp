@@ -104,10 +104,10 @@ void Controller::computer() {
       const Completion& loads = load_done_[g % 2];
       while (issued_ <= g || loads.pending > 0) wait(issued_ev_ | load_done_[0].done | load_done_[1].done);
       while (stored_ + 2 <= g) wait(stored_ev_);  // both output buffers still draining
-      const std::string& label = program_->kernels[static_cast<size_t>(tiles_[g].kernel)].name;
+      const std::string& label = kernel_name(g);
       const Tile& t = *tiles_[g].tile;
       const int64_t head_start = now_cycles();
-      port_end_[g] = std::max(g > 0 ? port_end_[g - 1] : 0, head_start) + tile_stages(program_->hw, t).port;
+      port_end_[g] = std::max(g > 0 ? port_end_[g - 1] : 0, head_start) + tile_port_cycles(program_->hw, t);
       const size_t tail_begin = tile_tail_begin(t);
       for (size_t i = 0; i < tail_begin; ++i) {
         // A vector step of the head waits for the vector unit to finish the tile before.
@@ -126,7 +126,7 @@ void Controller::finisher() {
     wait(start_);
     for (size_t g = 0; g < tiles_.size(); ++g) {
       while (headed_ <= g) wait(headed_ev_);
-      const std::string& label = program_->kernels[static_cast<size_t>(tiles_[g].kernel)].name;
+      const std::string& label = kernel_name(g);
       const Tile& t = *tiles_[g].tile;
       for (size_t i = tile_tail_begin(t); i < t.steps.size(); ++i) vector_.execute(t.steps[i], label);
       tailed_ = g + 1;
@@ -145,7 +145,7 @@ void Controller::storer() {
     for (size_t g = 0; g < tiles_.size(); ++g) {
       while (computed_ <= g) wait(computed_ev_);
       int k = tiles_[g].kernel;
-      dma(tiles_[g].tile->store_bytes, store_done_, &program_->kernels[static_cast<size_t>(k)].name);
+      dma(tiles_[g].tile->store_bytes, store_done_, &kernel_name(g));
       while (store_done_.pending > 0) wait(store_done_.done);
       stored_ = g + 1;
       spans_[static_cast<size_t>(k)].end_cycle = now_cycles() - activity_.base_cycle;

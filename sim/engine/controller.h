@@ -12,6 +12,7 @@
 
 #include <array>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "sim/compiler/program.h"
@@ -44,6 +45,9 @@ class Controller : public sc_core::sc_module {
   void storer();
   void dma(int64_t bytes, Completion& c, const std::string* label);
   ComputeUnit& unit_for(Unit u);
+  const std::string& kernel_name(size_t tile) const {  // of the kernel tile `tile` belongs to
+    return program_->kernels[static_cast<size_t>(tiles_[tile].kernel)].name;
+  }
 
   Activity& activity_;
   Dram dram_;

@@ -207,35 +207,31 @@ int64_t dma_piece_busy_cycles(const HwConfig& hw, int64_t bytes, int pieces, int
   return dram_busy_cycles(hw, through) - dram_busy_cycles(hw, before);
 }
 
-int64_t tile_compute_cycles(const HwConfig& hw, const Tile& tile) {
+int64_t tile_port_cycles(const HwConfig& hw, const Tile& tile) {
   if (tile.steps.empty()) return 0;
-  int64_t steps = 0, sram_bytes = tile.load_ifmap_bytes + tile.load_weight_bytes + tile.store_bytes;
-  for (const ComputeStep& s : tile.steps) {
-    steps += step_cycles(hw, s);
-    sram_bytes += sram_traffic(hw, s).total();
-  }
-  return std::max(steps, ceil_div(sram_bytes, hw.sram.bytes_per_cycle, "sram.bytes_per_cycle"));
+  int64_t sram_bytes = tile.load_ifmap_bytes + tile.load_weight_bytes + tile.store_bytes;
+  for (const ComputeStep& s : tile.steps) sram_bytes += sram_traffic(hw, s).total();
+  return ceil_div(sram_bytes, hw.sram.bytes_per_cycle, "sram.bytes_per_cycle");
+}
+
+int64_t tile_compute_cycles(const HwConfig& hw, const Tile& tile) {
+  int64_t steps = 0;
+  for (const ComputeStep& s : tile.steps) steps += step_cycles(hw, s);
+  return std::max(steps, tile_port_cycles(hw, tile));
 }
 
 size_t tile_tail_begin(const Tile& tile) {
-  size_t last_array = tile.steps.size();
   for (size_t i = tile.steps.size(); i-- > 0;)
-    if (tile.steps[i].unit != Unit::Vector) {
-      last_array = i;
-      break;
-    }
-  return last_array == tile.steps.size() ? tile.steps.size() : last_array + 1;
+    if (tile.steps[i].unit != Unit::Vector) return i + 1;
+  return tile.steps.size();  // no array step: all of it is head
 }
 
 TileStages tile_stages(const HwConfig& hw, const Tile& tile) {
   TileStages st;
-  if (tile.steps.empty()) return st;
   const size_t tail_begin = tile_tail_begin(tile);
-  int64_t sram_bytes = tile.load_ifmap_bytes + tile.load_weight_bytes + tile.store_bytes;
   for (size_t i = 0; i < tile.steps.size(); ++i) {
     const ComputeStep& s = tile.steps[i];
     const int64_t cycles = step_cycles(hw, s);
-    sram_bytes += sram_traffic(hw, s).total();
     if (i >= tail_begin) {
       st.tail += cycles;
     } else if (st.head_vector || s.unit == Unit::Vector) {
@@ -245,7 +241,7 @@ TileStages tile_stages(const HwConfig& hw, const Tile& tile) {
       st.pre += cycles;
     }
   }
-  st.port = ceil_div(sram_bytes, hw.sram.bytes_per_cycle, "sram.bytes_per_cycle");
+  st.port = tile_port_cycles(hw, tile);
   return st;
 }
 

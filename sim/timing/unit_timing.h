@@ -29,6 +29,9 @@ int64_t step_cycles(const HwConfig& hw, const ComputeStep& step);
 // bytes_per_cycle)). A tile without steps has no datapath to contend with (0): its DMA bytes
 // cross the port while they stream, far below the port's rate.
 int64_t tile_compute_cycles(const HwConfig& hw, const Tile& tile);
+// The port part of that: ceil((steps' SRAM access bytes + the tile's DMA bytes) / bytes_per_cycle),
+// 0 for a tile without steps.
+int64_t tile_port_cycles(const HwConfig& hw, const Tile& tile);
 
 // How the engine pipelines a tile's compute with its neighbours'. A tile's steps split into a
 // head (every step up to its last MAC-array or depthwise step; all of them if it has none) and a
@@ -48,7 +51,7 @@ struct TileStages {
   int64_t pre = 0;    // the head's cycles before its first vector step (all of it if none)
   int64_t rest = 0;   // the head's cycles from its first vector step on
   int64_t tail = 0;   // the trailing vector steps' cycles
-  int64_t port = 0;   // ceil((steps' SRAM access bytes + DMA bytes) / sram.bytes_per_cycle); 0 without steps
+  int64_t port = 0;   // tile_port_cycles()
   bool head_vector = false;  // the head has a vector step
   bool operator==(const TileStages&) const = default;
 };
