@@ -150,13 +150,12 @@ void OutputFiles::commit() {
       if (std::rename(s.temp_path.c_str(), s.dest.c_str()) != 0)
         throw input_error("cannot write {}: {}", s.path, std::strerror(errno));
       s.temp_path.clear();
+    } else if (s.fd == 1 || s.fd == 2) {  // through the stream, in order with the rest of it
+      std::ostream& out = s.fd == 1 ? std::cout : std::cerr;
+      if (!(out << s.content << std::flush)) throw input_error("cannot write {}: the stream failed", s.path);
     } else if (s.fd >= 0) {
-      if (s.fd == 1) std::cout << s.content << std::flush;  // in order with the rest of stdout
-      if (s.fd == 2) std::cerr << s.content << std::flush;
-      if (s.fd > 2 && !write_all(s.fd, s.content.data(), s.content.size()))
+      if (!write_all(s.fd, s.content.data(), s.content.size()))
         throw input_error("cannot write {}: {}", s.path, std::strerror(errno));
-      if (s.fd <= 2 && (s.fd == 1 ? std::cout : std::cerr).fail())
-        throw input_error("cannot write {}: the stream failed", s.path);
     } else if (s.path != "-") {
       const int fd = ::open(s.dest.c_str(), O_WRONLY | O_CLOEXEC);
       const bool ok = fd >= 0 && write_all(fd, s.content.data(), s.content.size());

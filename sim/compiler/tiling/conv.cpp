@@ -66,57 +66,57 @@ class ConvTiler : public Tiler {
     // shape: band height, chunk size, bands outer (1) or chunks outer (0), working-set bytes.
     std::vector<Candidate> candidates;
     auto consider_chunks = [&](const std::vector<int64_t>& chunk_sizes) {
-    for (int64_t c : chunk_sizes) {
-      int64_t n_chunks = ceil_div(total_chunks_of, c);
-      int64_t w_all = weight_bytes(li, total_chunks_of), w_chunk = weight_bytes(li, c);
-      for (size_t hi = 0; hi < bands.size(); ++hi) {
-        int64_t h = bands[hi];
-        int64_t n_bands = ceil_div(out_rows, h);
-        int64_t in_band = in_bytes_of_rows(first_band_rows[hi], c);
-        // Band-by-band ifmap total, with halo rows re-read (fc: one band of the whole input).
-        int64_t in_total = in_bytes_of_rows(all_band_rows[hi], l.groups == 1 || fc ? c : total_chunks_of);
-        int64_t tile_compute = -1;  // worked out once the tile shape fits
-        for (bool bands_outer : {true, false}) {
-          WorkingSet ws;
-          int64_t traffic, in_loads, w_loads;  // bytes; transfers of each operand
-          if (l.groups > 1 && !fc) {
-            // Groups are independent: each (band, chunk) reads only its own channels once.
-            // Bands outer: all weights loaded first and kept (depthwise: C*k*k, small). Chunks
-            // outer: each chunk's weights loaded once, before its first band (where all of them
-            // do not fit, or a smaller first load pays).
-            if (!bands_outer && n_chunks == 1) continue;
-            traffic = in_total + w_all;
-            ws.in = (n_bands * n_chunks > 1 ? 2 : 1) * in_band;
-            ws.weights = bands_outer ? w_all : 2 * w_chunk;
-            in_loads = n_bands * n_chunks, w_loads = bands_outer ? 1 : n_chunks;
-          } else if (bands_outer) {
-            traffic = in_total + (n_chunks == 1 ? w_all : n_bands * w_all);
-            ws.in = (n_bands > 1 ? 2 : 1) * in_band;
-            ws.weights = (n_chunks > 1 ? 2 : 1) * w_chunk;
-            in_loads = n_bands, w_loads = n_chunks == 1 ? 1 : n_bands * n_chunks;
-          } else {
-            traffic = (n_bands == 1 ? in_total : n_chunks * in_total) + w_all;
-            ws.in = (n_bands > 1 ? 2 : 1) * in_band;
-            ws.weights = (n_chunks > 1 ? 2 : 1) * w_chunk;
-            in_loads = n_bands == 1 ? 1 : n_bands * n_chunks, w_loads = n_chunks;
+      for (int64_t c : chunk_sizes) {
+        int64_t n_chunks = ceil_div(total_chunks_of, c);
+        int64_t w_all = weight_bytes(li, total_chunks_of), w_chunk = weight_bytes(li, c);
+        for (size_t hi = 0; hi < bands.size(); ++hi) {
+          int64_t h = bands[hi];
+          int64_t n_bands = ceil_div(out_rows, h);
+          int64_t in_band = in_bytes_of_rows(first_band_rows[hi], c);
+          // Band-by-band ifmap total, with halo rows re-read (fc: one band of the whole input).
+          int64_t in_total = in_bytes_of_rows(all_band_rows[hi], l.groups == 1 || fc ? c : total_chunks_of);
+          int64_t tile_compute = -1;  // worked out once the tile shape fits
+          for (bool bands_outer : {true, false}) {
+            WorkingSet ws;
+            int64_t traffic, in_loads, w_loads;  // bytes; transfers of each operand
+            if (l.groups > 1 && !fc) {
+              // Groups are independent: each (band, chunk) reads only its own channels once.
+              // Bands outer: all weights loaded first and kept (depthwise: C*k*k, small). Chunks
+              // outer: each chunk's weights loaded once, before its first band (where all of them
+              // do not fit, or a smaller first load pays).
+              if (!bands_outer && n_chunks == 1) continue;
+              traffic = in_total + w_all;
+              ws.in = (n_bands * n_chunks > 1 ? 2 : 1) * in_band;
+              ws.weights = bands_outer ? w_all : 2 * w_chunk;
+              in_loads = n_bands * n_chunks, w_loads = bands_outer ? 1 : n_chunks;
+            } else if (bands_outer) {
+              traffic = in_total + (n_chunks == 1 ? w_all : n_bands * w_all);
+              ws.in = (n_bands > 1 ? 2 : 1) * in_band;
+              ws.weights = (n_chunks > 1 ? 2 : 1) * w_chunk;
+              in_loads = n_bands, w_loads = n_chunks == 1 ? 1 : n_bands * n_chunks;
+            } else {
+              traffic = (n_bands == 1 ? in_total : n_chunks * in_total) + w_all;
+              ws.in = (n_bands > 1 ? 2 : 1) * in_band;
+              ws.weights = (n_chunks > 1 ? 2 : 1) * w_chunk;
+              in_loads = n_bands == 1 ? 1 : n_bands * n_chunks, w_loads = n_chunks;
+            }
+            if (in_res) in_loads = 0;
+            if (!out_resident) {
+              traffic += tensor_bytes(li);
+              ws.out = (n_bands * n_chunks > 1 ? 2 : 1) * out_bytes_for(std::min(h, out_rows), c);
+            }
+            if (!fits(ws, reserved)) continue;
+            int64_t tiles = n_bands * n_chunks;
+            if (tile_compute < 0) tile_compute = step_cycles(hw_, conv_step(li, std::min(h, out_rows), c));
+            int64_t compute = tiles * tile_compute;
+            int64_t store = out_resident ? 0 : tensor_bytes(li);
+            int64_t first = in_band + (l.groups > 1 && !fc && bands_outer ? w_all : w_chunk);
+            int64_t cycles = pipeline_estimate(tiles, first, traffic - store, store, compute, in_loads + w_loads,
+                                               (in_res ? 0 : 1) + 1);
+            candidates.push_back({cycles, traffic, tiles, {h, c, bands_outer ? 1 : 0, ws.total()}});
           }
-          if (in_res) in_loads = 0;
-          if (!out_resident) {
-            traffic += tensor_bytes(li);
-            ws.out = (n_bands * n_chunks > 1 ? 2 : 1) * out_bytes_for(std::min(h, out_rows), c);
-          }
-          if (!fits(ws, reserved)) continue;
-          int64_t tiles = n_bands * n_chunks;
-          if (tile_compute < 0) tile_compute = step_cycles(hw_, conv_step(li, std::min(h, out_rows), c));
-          int64_t compute = tiles * tile_compute;
-          int64_t store = out_resident ? 0 : tensor_bytes(li);
-          int64_t first = in_band + (l.groups > 1 && !fc && bands_outer ? w_all : w_chunk);
-          int64_t cycles = pipeline_estimate(tiles, first, traffic - store, store, compute, in_loads + w_loads,
-                                             (in_res ? 0 : 1) + 1);
-          candidates.push_back({cycles, traffic, tiles, {h, c, bands_outer ? 1 : 0, ws.total()}});
         }
       }
-    }
     };
     consider_chunks(chunks);
     if (candidates.empty() && chunks.back() > 1) {
@@ -175,24 +175,23 @@ class ConvTiler : public Tiler {
       if (grouped) load_w = best.bands_outer ? k.tiles.empty() : first_of_chunk;
       if (load_w) t.load_weight_bytes = grouped && best.bands_outer ? weight_bytes(li, total_chunks_of) : weight_bytes(li, c);
       if (!out_resident) t.store_bytes = out_bytes_for(rows.size(), c);
-      // Tiles share a few (rows, chunk) shapes: their steps are worked out once per shape.
-      StepMemo& memo = memos[0].rows == rows.size() && memos[0].c == c ? memos[0] : memos[1];
-      if (memo.rows != rows.size() || memo.c != c) {
-        std::swap(memos[0], memos[1]);  // keep the last shape used in memos[1]
-        memos[0] = {rows.size(), c, {}};
-        std::vector<ComputeStep>& steps = memos[0].steps;
-        steps.push_back(conv_step(li, rows.size(), c));
+      // Tiles share a few (rows, chunk) shapes: their steps are worked out once per shape, and
+      // the last two shapes kept (bands outer alternate a full and a last channel chunk).
+      StepMemo* memo = std::find_if(std::begin(memos), std::end(memos),
+                                    [&](const StepMemo& m) { return m.rows == rows.size() && m.c == c; });
+      if (memo == std::end(memos)) {
+        std::swap(memos[0], memos[1]);
+        memo = &memos[0];
+        *memo = {rows.size(), c, {conv_step(li, rows.size(), c)}};
+        const int64_t chunk_channels = l.groups == 1 || fc ? c : c * (l.out_channels / l.groups);
         for (auto& v : vector_steps(li, rows.size())) {
-          const int64_t chunk_channels = l.groups == 1 || fc ? c : c * (l.out_channels / l.groups);
           v.elements = v.elements * chunk_channels / l.out.c;
           v.sram_in_bytes = v.sram_in_bytes * chunk_channels / l.out.c;  // this chunk's share
           v.sram_out_bytes = v.sram_out_bytes * chunk_channels / l.out.c;
-          steps.push_back(v);
+          memo->steps.push_back(v);
         }
-        t.steps = memos[0].steps;
-      } else {
-        t.steps = memo.steps;
       }
+      t.steps = memo->steps;
       k.tiles.push_back(std::move(t));
     };
     if (best.bands_outer) {
