@@ -29,10 +29,10 @@ int64_t LayerWork::pipeline_estimate(int64_t tiles, int64_t first_load_bytes, in
   // A transfer's pieces stream in parallel, each no faster than one window of outstanding bursts
   // per latency (dma_stream_cycles()), and all of them no faster than the bus.
   const int64_t window_bytes = int64_t{hw_.dma.burst_bytes} * hw_.dma.max_outstanding;
+  auto windows = [&](int64_t bytes) { return ceil_div(bytes, window_bytes); };
+  auto pieces = [&](int64_t bytes) { return std::clamp<int64_t>(windows(bytes), 1, hw_.dma.channels); };
   auto stream = [&](int64_t bytes) {
-    int64_t windows = ceil_div(bytes, window_bytes);
-    int64_t pieces = std::clamp<int64_t>(windows, 1, hw_.dma.channels);
-    return std::max(busy_cycles(bytes), (ceil_div(windows, pieces) - 1) * latency);
+    return std::max(busy_cycles(bytes), (ceil_div(windows(bytes), pieces(bytes)) - 1) * latency);
   };
   auto transfer = [&](int64_t bytes) { return bytes > 0 ? overhead + stream(bytes) : 0; };
   int64_t compute = ceil_div(compute_cycles, tiles);
@@ -45,10 +45,9 @@ int64_t LayerWork::pipeline_estimate(int64_t tiles, int64_t first_load_bytes, in
   // The channels, which loads and stores share: each piece of a transfer holds its channel for
   // its setup and one DRAM latency per window of outstanding bursts (dma_stream_cycles()), so
   // that when latency binds, the channels together move at most channels windows per latency.
-  auto pieces = [&](int64_t bytes) { return std::clamp<int64_t>(ceil_div(bytes, window_bytes), 1, hw_.dma.channels); };
   auto channel_time = [&](int64_t bytes, int64_t transfers_x100) {
     if (bytes <= 0 || transfers_x100 <= 0) return int64_t{0};
-    return (transfers_x100 * pieces(bytes) * hw_.dma.setup_cycles) / 100 + ceil_div(bytes, window_bytes) * latency;
+    return (transfers_x100 * pieces(bytes) * hw_.dma.setup_cycles) / 100 + windows(bytes) * latency;
   };
   int64_t channels = ceil_div(channel_time(rest, rest_transfers) + channel_time(store, store_transfers), hw_.dma.channels);
   int64_t period;
