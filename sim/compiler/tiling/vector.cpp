@@ -65,6 +65,14 @@ class VectorTiler : public Tiler {
         best_cost = cost;
       }
     };
+    // Where not even one row of every channel fits (pools on a small SRAM): the widest channel
+    // chunk for which plan_chunk() finds a band that fits.
+    auto widest_chunk = [&](int64_t channels, const auto& plan_chunk) {
+      for (int64_t n = 2; !best && n <= channels; ++n) {
+        const int64_t chunk = ceil_div(channels, n);
+        if (ceil_div(channels, chunk) == n) plan_chunk(chunk);
+      }
+    };
     // Global pooling needs every input row but produces one: stream input bands instead, of
     // `chunk` channels at a time (chunks outer) where a band of every channel does not fit.
     if (l.op == Op::GlobalAvgPool) {
@@ -103,12 +111,7 @@ class VectorTiler : public Tiler {
         }
       };
       plan_pool(s.c);
-      // Where not even one row of every channel fits, the widest channel chunk for which some
-      // band fits: each channel's mean needs only its own channel.
-      for (int64_t m = 2; !best && m <= s.c; ++m) {
-        const int64_t chunk = ceil_div(s.c, m);
-        if (ceil_div(s.c, chunk) == m) plan_pool(chunk);
-      }
+      widest_chunk(s.c, plan_pool);  // each channel's mean needs only its own channel
       return best;
     }
     // Row bands of `chunk` channels at a time (chunks outer): every operand of these layers is
@@ -160,16 +163,11 @@ class VectorTiler : public Tiler {
       }
     };
     plan_bands(channels);
-    // Where not even one row of every channel fits (pools on a small SRAM), the widest channel
-    // chunk for which some band fits.
     // LayerNorm normalises across channels, a shuffle or slice moves them: not per channel.
     bool per_channel = channels > 1 && l.op != Op::Concat && l.op != Op::LayerNorm && l.op != Op::ChannelShuffle &&
                        l.op != Op::ChannelSlice;
     for (size_t j = 0; j < l.inputs.size(); ++j) per_channel &= layer(l.inputs[j]).out.c == channels;
-    for (int64_t n = 2; !best && per_channel && n <= channels; ++n) {
-      int64_t chunk = ceil_div(channels, n);
-      if (ceil_div(channels, chunk) == n) plan_bands(chunk);
-    }
+    if (per_channel) widest_chunk(channels, plan_bands);
     return best;
   }
 };
