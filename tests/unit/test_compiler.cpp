@@ -9,6 +9,7 @@
 #include "sim/compiler/compiler.h"
 #include "sim/compiler/tiler.h"
 #include "sim/graph/stats.h"
+#include "sim/modelfmt/model_loader.h"
 #include "sim/util/error.h"
 #include "tests/support/network_builders.h"
 
@@ -181,6 +182,54 @@ TEST_SUITE("unit: compiler") {
     for (const Tile& t : p.kernels[0].tiles)
       for (const ComputeStep& s : t.steps) elements += s.elements;
     CHECK(elements == 960 * 33 * 33);
+  }
+
+  TEST_CASE("a squeeze-excite whose FC weights exceed the SRAM streams them in chunks") {
+    // MobileNetV3-Large's last SE: 960 -> 240 -> 960, 453 KiB of FC weights, on 64 and 256 KiB.
+    Network net = with_input({960, 7, 7});
+    Layer se = test::layer("se", Op::SqueezeExcite, {0});
+    se.se_channels = 240;
+    se.se_gate = Act::HSigmoid;
+    net.add(se);
+    net.infer_shapes("test");
+    const int64_t weights = 2 * 960 * 240 + (960 + 240) * 8;
+    for (int64_t kib : {64, 256, 1024}) {
+      CAPTURE(kib);
+      Program p = compile(net, hw16(kib), CompileOptions{true, false});
+      REQUIRE(p.kernels.size() == 1);
+      const Kernel& k = p.kernels[0];
+      CHECK(k.sram_peak_bytes <= kib * 1024);
+      int64_t largest_load = 0, macs = 0, elements = 0;
+      for (const Tile& t : k.tiles) {
+        largest_load = std::max(largest_load, t.load_ifmap_bytes + t.load_weight_bytes);
+        for (const ComputeStep& s : t.steps) macs += s.macs(), elements += s.elements;
+      }
+      // No tile loads more than the working set the plan claims (the bug: 453 KiB at 256 KiB).
+      CHECK(largest_load <= k.sram_peak_bytes);
+      CHECK(total(p, &Tile::load_weight_bytes) == weights);                  // each weight once
+      CHECK(total(p, &Tile::store_bytes) == 960 * 49);                       // each output once
+      CHECK(macs == 2 * 960 * 240);                                          // both FCs, whole
+      CHECK(elements == 2 * 960 * 49 + 960);                                 // pool, scale, gate
+      if (kib < 1024) CHECK(k.tiles.size() > 3);  // the weights do not fit whole: chunks
+    }
+  }
+
+  TEST_CASE("no tile of a zoo network loads more than its kernel's working set") {
+    for (const char* model : {"mobilenet_v3_large", "efficientnet_b0", "lraspp_mobilenet_v3_large"})
+      for (int64_t kib : {48, 256}) {
+        CAPTURE(model);
+        CAPTURE(kib);
+        Network net = load_model(std::string(NESIM_SOURCE_DIR) + "/models/" + model + ".yaml");
+        Program p = compile(net, hw16(kib));
+        for (const Kernel& k : p.kernels) {
+          CAPTURE(k.name);
+          CHECK(k.sram_peak_bytes <= kib * 1024);
+          for (const Tile& t : k.tiles) {
+            CHECK(t.load_ifmap_bytes + t.load_weight_bytes <= k.sram_peak_bytes);
+            CHECK(t.store_bytes <= k.sram_peak_bytes);
+          }
+        }
+      }
   }
 
   TEST_CASE("a wide array on a small SRAM maps a depthwise conv in chunks narrower than the array") {

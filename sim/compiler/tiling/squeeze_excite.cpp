@@ -1,6 +1,6 @@
 #include <algorithm>
-#include <limits>
 #include <optional>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -11,127 +11,185 @@ namespace nesim::planner {
 
 namespace {
 
-// Squeeze-and-excite: pool the whole input, two tiny FCs, then gate every element. The input is
-// held whole, or streamed twice in row bands (once to pool, once to gate), whichever the engine
-// runs faster.
+// Squeeze-and-excite in three phases: pool the input, run the two FCs on the pooled vector (the
+// squeeze), then gate every element. Every phase is cut into tiles, so the engine's loader brings
+// the FC weights in while the pool still runs and stores gated rows while the next are gated:
+//   - held: the input is loaded once, in row bands, and stays in SRAM until the gate has read it;
+//   - streamed: the input is loaded twice, in row bands (split by channel where one row does not
+//     fit), once to pool and once to gate, and only two bands are in SRAM at a time.
+// The FC weights are loaded whole, or in output-channel chunks (1, 2, 4, ... of them),
+// double-buffered. Every combination that fits is weighed by the engine's replay (plan_cost()).
+// Every plan that fits a smaller SRAM is weighed again with a larger one, so more SRAM never
+// picks a slower plan (test_monotonicity).
 class SqueezeExciteTiler : public Tiler {
  public:
   using Tiler::Tiler;
   bool applies(const Group& g) const override {
     return !g.fused && layer(g.front()).op == Op::SqueezeExcite;
   }
+
   std::optional<Kernel> plan(const Group& g, const Resident& resident_in, bool out_resident) const override {
-    int li = g.front();
+    const int li = g.front();
     const Layer& l = layer(li);
     const Shape& s = in_shape(li);
-    bool res = resident_in.count(l.inputs[0]) > 0;
-    int64_t reserved = reserved_bytes(li, resident_in, out_resident);
-    Kernel k;
-    k.name = l.name;
-    k.kind = "se";
-    k.layers = {li};
-    k.input_from_dram = !res;
-    k.output_to_dram = !out_resident;
-    // The squeeze: two 1x1 convs on the pooled vector, then the gate activation.
-    auto squeeze_steps = [&](Tile& t) {
-      ComputeStep fc1;
-      fc1.layer = li;
-      fc1.out_pixels = 1;
-      fc1.in_channels = s.c;
-      fc1.out_channels = l.se_channels;
-      fc1.sram_in_bytes = s.c * bpe_;
-      fc1.sram_weight_bytes = weight_bytes(li, 0) / 2;
-      fc1.sram_out_bytes = l.se_channels * bpe_;
-      ComputeStep fc2 = fc1;
-      fc2.in_channels = l.se_channels;
-      fc2.out_channels = s.c;
-      fc2.sram_in_bytes = fc1.sram_out_bytes, fc2.sram_out_bytes = fc1.sram_in_bytes;
-      ComputeStep gate;
-      gate.layer = li;
-      gate.unit = Unit::Vector;
-      gate.elements = s.c;
-      gate.special_fn = l.se_gate == Act::Sigmoid;
-      t.steps.insert(t.steps.end(), {fc1, fc2, gate});
-    };
-    ComputeStep mul;
-    mul.layer = li;
-    mul.unit = Unit::Vector;
-    int64_t whole = s.elements() * bpe_;
-    WorkingSet one;
-    one.in = res ? 0 : whole;
-    one.weights = weight_bytes(li, 0);
-    one.out = out_resident ? 0 : whole;
-    if (fits(one, reserved)) {
-      Tile t;
-      t.load_ifmap_bytes = res ? 0 : whole;
-      t.load_weight_bytes = weight_bytes(li, 0);
-      ComputeStep pool;
-      pool.layer = li;
-      pool.unit = Unit::Vector;
-      pool.elements = s.elements();
-      pool.sram_in_bytes = whole;
-      t.steps.push_back(pool);
-      squeeze_steps(t);
-      mul.elements = s.elements();
-      mul.sram_in_bytes = whole;
-      mul.sram_out_bytes = whole;
-      t.steps.push_back(mul);
-      if (!out_resident) t.store_bytes = whole;
-      k.tiles.push_back(std::move(t));
-      k.sram_peak_bytes = one.total() + reserved;
-      // Resident operands (inside a block, or beside its neighbours) leave nothing to stream.
-      if (res || out_resident) return k;
-    }
-    // Streamed twice in row bands: twice the input traffic, but loads, compute and stores
-    // overlap; every band height that fits is replayed against the single tile.
+    const bool res = resident_in.count(l.inputs[0]) > 0;
+    const int64_t reserved = reserved_bytes(li, resident_in, out_resident);
+    const int64_t whole = s.elements() * bpe_;
+    // Pooled sums (accumulators), hidden FC1 outputs and gates stay in SRAM from pool to gate.
+    const int64_t vectors = s.c * kAccumulatorBytes + l.se_channels * kAccumulatorBytes + s.c * bpe_;
+    Kernel base = single_layer_kernel(li, "se", res, out_resident, 0);
+
     std::optional<Kernel> best;
     PlanCost best_cost;
-    if (!k.tiles.empty()) {
-      best_cost = plan_cost(k);
-      best = k;
-    }
-    Kernel base = k;
-    base.tiles.clear();
-    for (int64_t n = 2; n <= s.h; ++n) {
-      int64_t h = ceil_div(s.h, n);
-      if (ceil_div(s.h, h) != n) continue;  // same bands as a smaller count
-      Kernel k = base;
-      WorkingSet ws;  // the FC phase runs between the passes, when the band buffers are free
-      ws.in = res ? 0 : 2 * h * s.w * s.c * bpe_;
-      ws.out = out_resident ? 0 : 2 * h * s.w * s.c * bpe_;
-      if (!fits(ws, reserved)) continue;
-      for (int pass = 0; pass < 2; ++pass) {
-        for (int64_t b = 0; b * h < s.h; ++b) {
-          int64_t rows = std::min(s.h, (b + 1) * h) - b * h;
-          int64_t bytes = rows * s.w * s.c * bpe_;
-          Tile t;
-          if (!res) t.load_ifmap_bytes = bytes;
-          ComputeStep st;
-          st.layer = li;
-          st.unit = Unit::Vector;
-          st.elements = rows * s.w * s.c;
-          st.sram_in_bytes = bytes;
-          if (pass == 1) st.sram_out_bytes = bytes;
-          t.steps.push_back(st);
-          if (pass == 1 && !out_resident) t.store_bytes = bytes;
-          k.tiles.push_back(std::move(t));
-        }
-        if (pass == 0) {
-          Tile t;
-          t.load_weight_bytes = weight_bytes(li, 0);
-          squeeze_steps(t);
-          k.tiles.push_back(std::move(t));
-        }
-      }
-      k.sram_peak_bytes = ws.total() + reserved;
-      if (best && kernel_lower_bound(k) > best_cost.cycles) continue;  // cannot win: not replayed
+    auto weigh = [&](Kernel&& k) {
+      if (static_cast<int64_t>(k.tiles.size()) > kMaxKernelTiles) return;
+      if (best && kernel_lower_bound(k) > best_cost.cycles) return;  // cannot win: not replayed
       PlanCost cost = plan_cost(k);
       if (!best || cost < best_cost) {
         best = std::move(k);
         best_cost = cost;
       }
+    };
+
+    const std::vector<int64_t> band_counts = distinct_counts(s.h);
+    int64_t prev_q1 = -1, prev_q2 = -1;
+    for (int64_t m = 1;; m *= 2) {
+      // Output channels per weight chunk of FC1 (c -> se) and FC2 (se -> c).
+      const int64_t q1 = ceil_div(l.se_channels, std::min(m, l.se_channels));
+      const int64_t q2 = ceil_div(s.c, std::min(m, s.c));
+      if (q1 == prev_q1 && q2 == prev_q2) break;  // m passed both channel counts: no new chunking
+      prev_q1 = q1, prev_q2 = q2;
+      const Squeeze sq = squeeze(li, m == 1 ? 0 : q1, m == 1 ? 0 : q2);
+
+      // Held: the whole input in SRAM from its load to the gate; bands only cut the work.
+      for (int64_t n : band_counts) {
+        if (n > 1 && res && out_resident) break;  // nothing to overlap: bands only add tiles
+        const int64_t h = ceil_div(s.h, n);
+        WorkingSet ws;
+        ws.in = res ? 0 : whole;
+        ws.weights = sq.weight_slots;
+        ws.out = out_resident ? 0 : std::min(whole, 2 * h * s.w * s.c * bpe_);
+        ws.scratch = vectors;
+        if (!fits(ws, reserved)) continue;
+        weigh(build(base, li, sq, h, s.c, /*held=*/true, ws.total() + reserved));
+      }
+      // Streamed: two passes over the input (a resident input is always held).
+      if (res) continue;
+      for (int64_t n : band_counts) {
+        const int64_t h = ceil_div(s.h, n);
+        // Split by channel only where one row does not fit whole: the fewest chunks that do.
+        // (One band of all rows and channels is the held plan.)
+        for (int64_t splits = n == 1 ? 2 : 1;; splits *= 2) {
+          const int64_t cc = ceil_div(s.c, splits);
+          const int64_t band = h * s.w * cc * bpe_;
+          WorkingSet ws;
+          ws.in = std::min(whole, 2 * band);
+          ws.weights = sq.weight_slots;
+          ws.out = out_resident ? 0 : std::min(whole, 2 * band);
+          ws.scratch = vectors;
+          if (fits(ws, reserved)) {
+            weigh(build(base, li, sq, h, cc, /*held=*/false, ws.total() + reserved));
+            break;
+          }
+          if (h > 1 || cc == 1) break;
+        }
+      }
     }
     return best;
+  }
+
+ private:
+  // Bytes of one pooled sum or hidden value, as the accumulators hold them.
+  static constexpr int64_t kAccumulatorBytes = 4;
+
+  // The squeeze's tiles and the SRAM its weights take.
+  struct Squeeze {
+    std::vector<Tile> tiles;
+    int64_t weight_slots = 0;  // all weights, or two of the largest chunk (double-buffered)
+  };
+
+  // Every distinct number of equal bands of `rows` rows (1, 2, 3, ... that give distinct heights).
+  static std::vector<int64_t> distinct_counts(int64_t rows) {
+    std::vector<int64_t> counts;
+    for (int64_t n = 1; n <= rows; ++n)
+      if (ceil_div(rows, ceil_div(rows, n)) == n) counts.push_back(n);
+    return counts;
+  }
+
+  // The squeeze with all weights in one tile (q1 == q2 == 0), or each FC in output-channel chunks
+  // of q1 (FC1) and q2 (FC2) channels, one tile each, the gate applied per FC2 chunk.
+  Squeeze squeeze(int li, int64_t q1, int64_t q2) const {
+    const Layer& l = layer(li);
+    const int64_t c = in_shape(li).c, se = l.se_channels;
+    auto fc = [&](int64_t in, int64_t out) {
+      ComputeStep st;
+      st.layer = li;
+      st.out_pixels = 1;
+      st.in_channels = in;
+      st.out_channels = out;
+      st.sram_in_bytes = in * bpe_;
+      st.sram_weight_bytes = in * out * bpe_ + out * kChannelParamBytes;
+      st.sram_out_bytes = out * bpe_;
+      return st;
+    };
+    auto gate = [&](int64_t channels) {
+      ComputeStep st;
+      st.layer = li;
+      st.unit = Unit::Vector;
+      st.elements = channels;
+      st.special_fn = l.se_gate == Act::Sigmoid;
+      return st;
+    };
+    Squeeze sq;
+    if (q1 == 0) {
+      Tile t;
+      t.load_weight_bytes = weight_bytes(li, 0);
+      t.steps = {fc(c, se), fc(se, c), gate(c)};
+      sq.weight_slots = t.load_weight_bytes;
+      sq.tiles.push_back(std::move(t));
+      return sq;
+    }
+    int64_t largest = 0;
+    for (const auto& [in, out, q, gated] : {std::tuple{c, se, q1, false}, std::tuple{se, c, q2, true}})
+      for (int64_t o = 0; o < out; o += q) {
+        const int64_t part = std::min(q, out - o);
+        Tile t;
+        t.load_weight_bytes = in * part * bpe_ + part * kChannelParamBytes;
+        t.steps.push_back(fc(in, part));
+        if (gated) t.steps.push_back(gate(part));
+        largest = std::max(largest, t.load_weight_bytes);
+        sq.tiles.push_back(std::move(t));
+      }
+    sq.weight_slots = 2 * largest;
+    return sq;
+  }
+
+  // The kernel: the pool over row bands of h rows and cc channels, the squeeze, then the gate
+  // over the same bands. A held input is loaded by the pool only; a streamed one by both passes.
+  Kernel build(const Kernel& base, int li, const Squeeze& sq, int64_t h, int64_t cc, bool held,
+               int64_t sram_peak_bytes) const {
+    const Shape& s = in_shape(li);
+    Kernel k = base;
+    k.sram_peak_bytes = sram_peak_bytes;
+    for (int pass = 0; pass < 2; ++pass) {
+      for (int64_t r0 = 0; r0 < s.h; r0 += h)
+        for (int64_t c0 = 0; c0 < s.c; c0 += cc) {
+          const int64_t bytes = (std::min(s.h, r0 + h) - r0) * s.w * std::min(cc, s.c - c0) * bpe_;
+          Tile t;
+          if (k.input_from_dram && (pass == 0 || !held)) t.load_ifmap_bytes = bytes;
+          ComputeStep st;
+          st.layer = li;
+          st.unit = Unit::Vector;
+          st.elements = bytes / bpe_;
+          st.sram_in_bytes = bytes;
+          if (pass == 1) st.sram_out_bytes = bytes;
+          t.steps.push_back(st);
+          if (pass == 1 && k.output_to_dram) t.store_bytes = bytes;
+          k.tiles.push_back(std::move(t));
+        }
+      if (pass == 0) k.tiles.insert(k.tiles.end(), sq.tiles.begin(), sq.tiles.end());
+    }
+    return k;
   }
 };
 
