@@ -11,6 +11,8 @@
 //     DRAM traffic, then to fewer tiles.
 //  3. Residency: a kernel's output whose every consumer is the next kernel stays in SRAM when
 //     both kernels still fit around it.
+//  4. Prefetch: a kernel loads the next kernel's first weights during its last tiles, where they
+//     fit beside its working set and the two kernels run faster that way.
 #include "sim/compiler/compiler.h"
 
 #include <stdexcept>
@@ -91,7 +93,7 @@ Kernel Compiler::materialize(Scheduled&& s) const {
     s.own->name = s.fused ? layer(s.first_layer).block : layer(s.first_layer).name;
     return std::move(*s.own);
   }
-  Kernel k = *s.cached->kernel;
+  Kernel k = s.kernel();
   int first = s.first_layer;
   k.name = s.fused ? layer(first).block : layer(first).name;
   for (int& li : k.layers) li += first;
@@ -139,7 +141,7 @@ std::vector<PlannedKernel> Compiler::planned_kernels() {
   for (const Scheduled& s : steps) {
     // form_groups() makes contiguous groups only, and every contiguous group is cacheable.
     if (!s.cached) throw std::logic_error("plan_kernels: a kernel was planned outside the cache");
-    out.push_back({&*s.cached->kernel, s.first_layer, s.cached->id});
+    out.push_back({&s.kernel(), s.first_layer, s.id()});
   }
   return out;
 }
@@ -157,6 +159,7 @@ Program compile(const Network& net, const HwConfig& hw, const CompileOptions& op
   if (net.batch <= 1) return planner::Compiler(net, hw, opt, cache.impl_.get()).run();
   CompileOptions batched = opt;
   batched.keep_resident = false;  // a resident output would have to hold the whole batch (batch.h)
+  batched.prefetch = false;       // batch.h repeats a kernel's tiles per image, a prefetch tile too
   Program p = planner::Compiler(net, hw, batched, cache.impl_.get()).run();
   batch_kernels(p, net.batch);
   return p;

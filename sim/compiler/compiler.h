@@ -16,6 +16,7 @@ namespace nesim {
 struct CompileOptions {
   bool fuse_blocks = true;        // cross-layer fusion of IBN / fused-IBN blocks
   bool keep_resident = true;      // keep a small output in SRAM for its only consumer
+  bool prefetch = true;           // load the next kernel's first weights during this kernel's last tiles
   bool operator==(const CompileOptions&) const = default;
 };
 

@@ -4,6 +4,7 @@
 //   tiling/*.cpp   how each group is cut into tiles (one registered strategy per file, tiler.h)
 //   estimate.cpp   what a plan costs: the objective the strategies and the passes rank plans by
 //   residency.cpp  which outputs stay in SRAM for the next kernel; the kernel-by-kernel schedule
+//   prefetch.cpp   the next kernel's first weights loaded during this kernel's last tiles
 //   plan_cache.cpp plans remembered across compiles (PlanCache)
 //   compiler.cpp   the public entry points and the Program they build
 #include <limits>
@@ -34,7 +35,12 @@ class Compiler : public LayerWork {
     bool fused = false;
     PlanTable::Entry* cached = nullptr;  // the cache's plan: layers relative to the group, no name
     std::optional<Kernel> own;           // the plan when there is no cache: absolute layers, no name
-    const Kernel& kernel() const { return cached ? *cached->kernel : *own; }
+    // The cached plan as the prefetch pass changed it (null: unchanged); `own` is changed in place.
+    const PlanTable::Entry::Variant* variant = nullptr;
+    int64_t hoisted = 0;     // bytes of the first tile's weights the kernel before loads
+    int64_t prefetched = 0;  // bytes of the next kernel's weights this one loads last
+    const Kernel& kernel() const { return variant ? variant->kernel : cached ? *cached->kernel : *own; }
+    uint64_t id() const { return variant ? variant->id : cached->id; }
   };
   // Residency and the schedule (residency.cpp).
   std::vector<Scheduled> schedule();
@@ -45,6 +51,12 @@ class Compiler : public LayerWork {
                                          int64_t give_up_cycles = std::numeric_limits<int64_t>::max(),
                                          bool* gave_up = nullptr);
   bool resident_candidate(const std::vector<Group>& groups, size_t k) const;
+  // The prefetch pass (prefetch.cpp), over a finished schedule.
+  void prefetch(std::vector<Scheduled>& steps);
+  // The kernel `s` plans, with `hoisted` bytes fewer weights on its first tile and a last tile
+  // loading `prefetched` bytes; from the cache's variants when cached, else built into `scratch`.
+  const Kernel& prefetch_variant(const Scheduled& s, int64_t hoisted, int64_t prefetched, Kernel& scratch,
+                                 const PlanTable::Entry::Variant** variant);
   // The Program's kernel of a scheduled plan: named, with the network's layer indices.
   Kernel materialize(Scheduled&& s) const;
   // plan_uncached(), through the plan cache when there is one, into `out`; false when the group

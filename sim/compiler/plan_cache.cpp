@@ -110,7 +110,7 @@ PlanTable::Entry* Compiler::cached_plan(const Group& g, const Resident& resident
     for (Tile& t : k->tiles)
       for (ComputeStep& s : t.steps) s.layer -= first;
   }
-  return &table_->plans.emplace(key_, PlanTable::Entry{std::move(k), cache_->next_id++}).first->second;
+  return &table_->plans.emplace(key_, PlanTable::Entry{std::move(k), cache_->next_id++, -1, {}}).first->second;
 }
 
 bool Compiler::plan(const Group& g, const Resident& resident_in, bool out_resident, Scheduled& out) {

@@ -54,6 +54,14 @@ struct PlanTable {
     // A fused block's Compiler::fusion_pays() (-1: not asked yet). The key fixes the block's
     // layers and context, and with them the single-layer plans it compares against.
     int8_t fusion_pays = -1;
+    // The plan as the prefetch pass changed it (prefetch.cpp), one per (hoisted, prefetched)
+    // pair asked for; owned here so that plan_kernels() can point at them.
+    struct Variant {
+      int64_t hoisted = 0, prefetched = 0;
+      Kernel kernel;
+      uint64_t id = 0;
+    };
+    std::vector<std::unique_ptr<Variant>> variants;
   };
   std::unordered_map<std::string, Entry, KeyHash> plans;
 };

@@ -17,7 +17,11 @@ bool Compiler::resident_candidate(const std::vector<Group>& groups, size_t k) co
 }
 
 // The decisions of the module comment, kernel by kernel; each kernel's plan is cached or owned.
-std::vector<Compiler::Scheduled> Compiler::schedule() { return schedule_groups(form_groups(), nullptr); }
+std::vector<Compiler::Scheduled> Compiler::schedule() {
+  std::vector<Scheduled> steps = schedule_groups(form_groups(), nullptr);
+  prefetch(steps);
+  return steps;
+}
 
 std::vector<Compiler::Scheduled> Compiler::schedule_groups(std::vector<Group> groups, bool* unmappable,
                                                            int64_t give_up_cycles, bool* gave_up) {

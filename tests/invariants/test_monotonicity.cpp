@@ -82,7 +82,9 @@ const std::vector<Ladder>& ladders() {
 
 struct Checker {
   std::vector<std::string> violations;
-  int runs = 0, steps = 0;
+  int runs = 0, steps = 0, losing_steps = 0;
+  double worst_loss = 0;  // the largest slowdown of a step, within tolerance or not
+  std::string worst;
 
   void ladder(const std::string& what, const Network& net, const HwConfig& base, const Ladder& lad) {
     Outcome prev;
@@ -99,6 +101,13 @@ struct Checker {
         ++steps;
         double before = lad.by_time ? prev.latency_ms : static_cast<double>(prev.cycles);
         double after = lad.by_time ? o.latency_ms : static_cast<double>(o.cycles);
+        if (o.mapped && after > before) {
+          ++losing_steps;
+          if (after / before - 1 > worst_loss) {
+            worst_loss = after / before - 1;
+            worst = fmt::format("{} on {}, {} {} -> {}", what, base.name, lad.key, prev_value, v);
+          }
+        }
         if (!o.mapped)
           violations.push_back(fmt::format("{} on {}: maps with {}={} but not with {}", what, base.name, lad.key,
                                            prev_value, v));
@@ -117,7 +126,9 @@ struct Checker {
   }
 
   void report(const char* suite) {
-    MESSAGE(std::string(suite) << ": " << runs << " runs, " << steps << " steps, " << violations.size() << " violations");
+    MESSAGE(std::string(suite) << ": " << runs << " runs, " << steps << " steps, " << violations.size()
+                               << " violations; " << losing_steps << " steps slower, worst "
+                               << fmt::format("{:+.3f} %", 100 * worst_loss) << (worst.empty() ? "" : " (" + worst + ")"));
     for (size_t i = 0; i < std::min<size_t>(violations.size(), 25); ++i) MESSAGE(violations[i]);
     CHECK(violations.empty());
   }

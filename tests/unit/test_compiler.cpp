@@ -280,26 +280,68 @@ TEST_SUITE("unit: compiler") {
     CHECK(total(no_res, &Tile::store_bytes) == total(p, &Tile::store_bytes) + 32 * 14 * 14);
   }
 
-  TEST_CASE("per-layer DRAM bytes add up to the tiles' bytes") {
+  TEST_CASE("per-layer DRAM bytes add up to the tiles' bytes, prefetched weights to the layer they belong to") {
     Network net = with_input({24, 56, 56});
     int x = add_ibn(net, 0, 24, "b1");
     add_ibn(net, x, 24, "b2");
     net.infer_shapes("test");
+    int prefetching = 0;
     for (int64_t kib : {32, 128, 512}) {
       Program p = compile(net, hw16(kib));
+      int64_t prefetched_by_previous = 0;
       for (const Kernel& k : p.kernels) {
-        int64_t rd = 0, wr = 0, lrd = 0, lwr = 0;
+        int64_t rd = 0, wr = 0, lrd = 0, lwr = 0, prefetched = 0;
         for (const Tile& t : k.tiles) {
           rd += t.load_ifmap_bytes + t.load_weight_bytes;
           wr += t.store_bytes;
+          // A prefetch tile (prefetch.cpp): the last, no compute, the next kernel's weights.
+          if (t.steps.empty()) {
+            CHECK(&t == &k.tiles.back());
+            prefetched += t.load_weight_bytes;
+          }
         }
         for (size_t i = 0; i < k.layers.size(); ++i) {
           lrd += k.layer_read_bytes[i];
           lwr += k.layer_write_bytes[i];
         }
-        CHECK(rd == lrd);
+        CHECK(rd - prefetched + prefetched_by_previous == lrd);
         CHECK(wr == lwr);
+        CHECK(k.sram_peak_bytes <= kib * 1024);
+        prefetching += prefetched > 0;
+        prefetched_by_previous = prefetched;
       }
+      CHECK(prefetched_by_previous == 0);  // the last kernel has no kernel to prefetch for
+    }
+    CHECK(prefetching > 0);
+  }
+
+  TEST_CASE("a kernel prefetches the next kernel's first weights only where the pair runs faster") {
+    // Two 3x3 convs at 14x14: the second's weights (a 147 KiB chunk at most) load while the
+    // first computes its last tiles.
+    Network net = with_input({256, 14, 14});
+    int c1 = net.add(conv("c1", 0, 256, 3, 1, 1, Act::Relu));
+    net.add(conv("c2", c1, 256, 3, 1, 1, Act::Relu));
+    net.infer_shapes("test");
+    for (int64_t kib : {128, 512, 2048}) {
+      CAPTURE(kib);
+      CompileOptions off;
+      off.prefetch = false;
+      Program with = compile(net, hw16(kib)), without = compile(net, hw16(kib), off);
+      REQUIRE(with.kernels.size() == 2);
+      int64_t cycles_with = 0, cycles_without = 0;
+      for (const Kernel& k : with.kernels) cycles_with += k.summary->engine_cycles;
+      for (const Kernel& k : without.kernels) cycles_without += k.summary->engine_cycles;
+      CHECK(cycles_with <= cycles_without);
+      const Tile& last = with.kernels[0].tiles.back();
+      if (last.steps.empty()) {  // prefetched: fewer cycles, the same bytes, fitting SRAM
+        CHECK(cycles_with < cycles_without);
+        CHECK(with.kernels[1].tiles.front().load_weight_bytes ==
+              without.kernels[1].tiles.front().load_weight_bytes - last.load_weight_bytes);
+        CHECK(with.kernels[0].sram_peak_bytes <= kib * 1024);
+      } else {
+        CHECK(with == without);
+      }
+      if (kib == 2048) CHECK(last.steps.empty());
     }
   }
 
