@@ -37,8 +37,7 @@ class Compiler : public LayerWork {
     std::optional<Kernel> own;           // the plan when there is no cache: absolute layers, no name
     // The cached plan as the prefetch pass changed it (null: unchanged); `own` is changed in place.
     const PlanTable::Entry::Variant* variant = nullptr;
-    int64_t hoisted = 0;     // bytes of the first tile's weights the kernel before loads
-    int64_t prefetched = 0;  // bytes of the next kernel's weights this one loads last
+    Prefetch change;  // what the prefetch pass changed (applied to `variant`, or to `own`)
     const Kernel& kernel() const { return variant ? variant->kernel : cached ? *cached->kernel : *own; }
     uint64_t id() const { return variant ? variant->id : cached->id; }
   };
@@ -53,10 +52,14 @@ class Compiler : public LayerWork {
   bool resident_candidate(const std::vector<Group>& groups, size_t k) const;
   // The prefetch pass (prefetch.cpp), over a finished schedule.
   void prefetch(std::vector<Scheduled>& steps);
-  // The kernel `s` plans, with `hoisted` bytes fewer weights on its first tile and a last tile
-  // loading `prefetched` bytes; from the cache's variants when cached, else built into `scratch`.
-  const Kernel& prefetch_variant(const Scheduled& s, int64_t hoisted, int64_t prefetched, Kernel& scratch,
+  // The kernel `s` plans, changed as `change` says; from the cache's variants when cached (also
+  // set in *variant), else built into `scratch`.
+  const Kernel& prefetch_variant(const Scheduled& s, const Prefetch& change, Kernel& scratch,
                                  const PlanTable::Entry::Variant** variant);
+  // Whether kernel b's first-tile input loads may run during kernel a: a's output is not among
+  // them, and b is not a layer of a block the fusion pass weighed (that decision is made without
+  // prefetch, and input prefetch favours the layers, with their extra boundaries).
+  bool input_prefetchable(const Scheduled& a, const Scheduled& b) const;
   // The Program's kernel of a scheduled plan: named, with the network's layer indices.
   Kernel materialize(Scheduled&& s) const;
   // plan_uncached(), through the plan cache when there is one, into `out`; false when the group

@@ -13,6 +13,15 @@
 
 namespace nesim {
 
+// What the prefetch pass (prefetch.cpp) changes in a kernel: bytes its first tile no longer loads
+// (the kernel before loads them), and bytes of the next kernel's first tile that its own last
+// tile loads.
+struct Prefetch {
+  int64_t hoisted_weights = 0, hoisted_ifmap = 0;
+  int64_t weights = 0, ifmap = 0;
+  bool operator==(const Prefetch&) const = default;
+};
+
 // The plans of one (hardware, options) pair, by plan key (planner::Compiler::plan_key()). Kernels are
 // stored with layer indices relative to their group's first layer and without a name.
 struct PlanTable {
@@ -54,10 +63,10 @@ struct PlanTable {
     // A fused block's Compiler::fusion_pays() (-1: not asked yet). The key fixes the block's
     // layers and context, and with them the single-layer plans it compares against.
     int8_t fusion_pays = -1;
-    // The plan as the prefetch pass changed it (prefetch.cpp), one per (hoisted, prefetched)
-    // pair asked for; owned here so that plan_kernels() can point at them.
+    // The plan as the prefetch pass changed it (prefetch.cpp), one per change asked for; owned
+    // here so that plan_kernels() can point at them.
     struct Variant {
-      int64_t hoisted = 0, prefetched = 0;
+      Prefetch change;
       Kernel kernel;
       uint64_t id = 0;
     };

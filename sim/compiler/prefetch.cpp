@@ -2,21 +2,24 @@
 // and every kernel starts on an idle engine (its first load waits for the kernel before to store
 // its last tile), so each kernel boundary costs a weight load with nothing to hide it. Here the
 // kernel before loads them: it gains a last tile with no compute that loads the next kernel's
-// first weights (as many bytes as its working set leaves free), which the engine's loader issues
-// as soon as an input buffer frees up, while the kernel's last tiles compute and store; the next
-// kernel's first tile then loads only the rest. Both kernels stay kernels that start on an idle
+// first weights, then its first input rows (as many bytes as its working set leaves free), which
+// the engine's loader issues as soon as an input buffer frees up, while the kernel's last tiles
+// compute and store; the next kernel's first tile then loads only the rest. Both kernels stay kernels that start on an idle
 // engine, so the replay, the per-kernel regressor and the plan cache stay exact; the pair is
 // changed only where the replay says the two run faster that way. Unified SRAM only (a split
 // SRAM's weight buffer is sized for the kernel's own weights), and not for batches (batch.h
 // repeats a kernel's tiles per image).
 //
-// Weights only. Prefetching the next kernel's first input rows too, where this kernel does not
-// produce them (a residual add's other input), was built and measured (2026-11-28): 0.1-0.9 %
-// fewer cycles over the zoo, but layer-by-layer schedules, with more boundaries to prefetch
-// across, then beat fused blocks the fusion pass had chosen; folding prefetch into that
-// decision (cached per block, blind to the neighbours) broke test_monotonicity by up to 3 %.
+// Input rows are prefetched too, where the kernel before does not produce them (a residual add's
+// other input, a head reading an earlier feature map), except into the layers of a block the
+// fusion pass weighed unfused: that decision is made without prefetch, and input prefetch
+// favours the layers (more boundaries). Prefetching into those too was measured (2026-11-28):
+// layer-by-layer schedules then beat fused blocks the pass had chosen, and folding prefetch into
+// the fusion decision (cached per block, blind to its neighbours) broke test_monotonicity by up
+// to 3 %.
 #include <algorithm>
 #include <memory>
+#include <string>
 
 #include "sim/compiler/compiler_impl.h"
 #include "sim/compiler/kernel_summary.h"
@@ -25,45 +28,66 @@ namespace nesim::planner {
 
 namespace {
 
-Kernel with_prefetch(const Kernel& base, int64_t hoisted, int64_t prefetched, const HwConfig& hw) {
+Kernel with_change(const Kernel& base, const Prefetch& c, const HwConfig& hw) {
   Kernel k = base;
-  if (hoisted > 0) k.tiles.front().load_weight_bytes -= hoisted;
-  if (prefetched > 0) {
+  k.tiles.front().load_weight_bytes -= c.hoisted_weights;
+  k.tiles.front().load_ifmap_bytes -= c.hoisted_ifmap;
+  if (c.weights + c.ifmap > 0) {
     Tile t;
-    t.load_weight_bytes = prefetched;
+    t.load_ifmap_bytes = c.ifmap;
+    t.load_weight_bytes = c.weights;
     k.tiles.push_back(std::move(t));
-    k.sram_peak_bytes += prefetched;
+    k.sram_peak_bytes += c.weights + c.ifmap;
   }
   k.summary = summarize_kernel(k, hw);
   return k;
 }
 
+// The kernel before with_change(k, c).
+Kernel without_change(Kernel k, const Prefetch& c) {
+  if (c.weights + c.ifmap > 0) {
+    k.tiles.pop_back();
+    k.sram_peak_bytes -= c.weights + c.ifmap;
+  }
+  k.tiles.front().load_weight_bytes += c.hoisted_weights;
+  k.tiles.front().load_ifmap_bytes += c.hoisted_ifmap;
+  return k;
+}
+
 }  // namespace
 
-const Kernel& Compiler::prefetch_variant(const Scheduled& s, int64_t hoisted, int64_t prefetched, Kernel& scratch,
+const Kernel& Compiler::prefetch_variant(const Scheduled& s, const Prefetch& change, Kernel& scratch,
                                          const PlanTable::Entry::Variant** variant) {
   *variant = nullptr;
   if (!s.cached) {
-    // `own` holds the kernel as changed so far: undo that before applying the new pair.
-    Kernel base = *s.own;
-    if (s.prefetched > 0) {
-      base.tiles.pop_back();
-      base.sram_peak_bytes -= s.prefetched;
-    }
-    if (s.hoisted > 0) base.tiles.front().load_weight_bytes += s.hoisted;
-    scratch = with_prefetch(base, hoisted, prefetched, hw_);
+    scratch = with_change(without_change(*s.own, s.change), change, hw_);
     return scratch;
   }
   auto& variants = s.cached->variants;
   for (const auto& v : variants)
-    if (v->hoisted == hoisted && v->prefetched == prefetched) return (*variant = v.get())->kernel;
+    if (v->change == change) return (*variant = v.get())->kernel;
   auto v = std::make_unique<PlanTable::Entry::Variant>();
-  v->hoisted = hoisted;
-  v->prefetched = prefetched;
-  v->kernel = with_prefetch(*s.cached->kernel, hoisted, prefetched, hw_);
+  v->change = change;
+  v->kernel = with_change(*s.cached->kernel, change, hw_);
   v->id = cache_->next_id++;
   variants.push_back(std::move(v));
   return (*variant = variants.back().get())->kernel;
+}
+
+bool Compiler::input_prefetchable(const Scheduled& a, const Scheduled& b) const {
+  // Groups are contiguous and every layer but the inputs is in one: a's output is the layer
+  // just before b's first, and everything else b reads from DRAM was stored before a started.
+  const int a_out = b.first_layer - 1;
+  const int b_last = b.first_layer + static_cast<int>(b.kernel().layers.size()) - 1;
+  for (int li = b.first_layer; li <= b_last; ++li) {
+    const Layer& l = layer(li);
+    const std::string& bt = l.block_type;
+    if (!b.fused && !l.block.empty() && (bt == "ibn" || bt == "fused_ibn" || bt == "dwsep")) return false;
+    if (a.kernel().output_to_dram)
+      for (int in : l.inputs)
+        if (in == a_out) return false;
+  }
+  return true;
 }
 
 void Compiler::prefetch(std::vector<Scheduled>& steps) {
@@ -74,20 +98,27 @@ void Compiler::prefetch(std::vector<Scheduled>& steps) {
     const Kernel& ka = a.kernel();
     const Kernel& kb = b.kernel();
     if (ka.tiles.empty() || kb.tiles.empty()) continue;
-    const int64_t bytes =
-        std::min(kb.tiles.front().load_weight_bytes, hw_.sram_bytes() - ka.sram_peak_bytes);
-    if (bytes <= 0) continue;
+    // Weights first (they never depend on a), then b's input where input_prefetchable().
+    int64_t room = hw_.sram_bytes() - ka.sram_peak_bytes;
+    Prefetch to_b;
+    to_b.hoisted_weights = std::clamp<int64_t>(kb.tiles.front().load_weight_bytes, 0, room);
+    room -= to_b.hoisted_weights;
+    if (input_prefetchable(a, b)) to_b.hoisted_ifmap = std::clamp<int64_t>(kb.tiles.front().load_ifmap_bytes, 0, room);
+    if (to_b.hoisted_weights + to_b.hoisted_ifmap <= 0) continue;
+    Prefetch to_a = a.change;
+    to_a.weights = to_b.hoisted_weights;
+    to_a.ifmap = to_b.hoisted_ifmap;
     const int64_t before = ka.summary->engine_cycles + kb.summary->engine_cycles;
     Kernel scratch_a, scratch_b;
     const PlanTable::Entry::Variant *va = nullptr, *vb = nullptr;
-    const Kernel& na = prefetch_variant(a, a.hoisted, bytes, scratch_a, &va);
-    const Kernel& nb = prefetch_variant(b, bytes, 0, scratch_b, &vb);
-    // A kernel left with nothing to do stays as it was: every kernel takes time (the regressor's
-    // datasets check it).
+    const Kernel& na = prefetch_variant(a, to_a, scratch_a, &va);
+    const Kernel& nb = prefetch_variant(b, to_b, scratch_b, &vb);
+    // A kernel left with nothing to do (a resident slice whose one load moved) stays as it was:
+    // every kernel takes time (the regressor's datasets check it).
     if (nb.summary->engine_cycles <= 0) continue;
     if (na.summary->engine_cycles + nb.summary->engine_cycles >= before) continue;
-    a.prefetched = bytes;
-    b.hoisted = bytes;
+    a.change = to_a;
+    b.change = to_b;
     if (a.cached) a.variant = va;
     else *a.own = std::move(scratch_a);
     if (b.cached) b.variant = vb;

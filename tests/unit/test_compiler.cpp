@@ -315,6 +315,32 @@ TEST_SUITE("unit: compiler") {
     CHECK(prefetching > 0);
   }
 
+  TEST_CASE("a kernel prefetches the next kernel's first input rows only where it does not produce them") {
+    // x -> c1; x -> c2: c2's input is x, stored before c1 started, so c1 may load its first rows.
+    // c1 -> c3: c3 reads c1's output, which c1 is still storing, so it may not.
+    Network net = with_input({64, 56, 56});
+    int c1 = net.add(conv("c1", 0, 64, 3, 1, 1, Act::Relu));
+    int c2 = net.add(conv("c2", 0, 64, 3, 1, 1, Act::Relu));
+    Layer add = test::layer("add", Op::Add, {c1, c2});
+    net.add(add);
+    net.infer_shapes("test");
+    CompileOptions off;
+    off.prefetch = false, off.keep_resident = false;
+    CompileOptions on = off;
+    on.prefetch = true;
+    Program with = compile(net, hw16(2048), on), without = compile(net, hw16(2048), off);
+    REQUIRE(with.kernels.size() == 3);
+    const Tile& c1_last = with.kernels[0].tiles.back();
+    REQUIRE(c1_last.steps.empty());
+    CHECK(c1_last.load_ifmap_bytes > 0);  // c2's first rows of x
+    CHECK(with.kernels[1].tiles.front().load_ifmap_bytes ==
+          without.kernels[1].tiles.front().load_ifmap_bytes - c1_last.load_ifmap_bytes);
+    // The add reads c2's output from DRAM: none of its input moves into c2.
+    const Tile& c2_last = with.kernels[1].tiles.back();
+    if (c2_last.steps.empty()) CHECK(c2_last.load_ifmap_bytes == 0);
+    CHECK(with.kernels[2].tiles.front().load_ifmap_bytes == without.kernels[2].tiles.front().load_ifmap_bytes);
+  }
+
   TEST_CASE("a kernel prefetches the next kernel's first weights only where the pair runs faster") {
     // Two 3x3 convs at 14x14: the second's weights (a 147 KiB chunk at most) load while the
     // first computes its last tiles.
