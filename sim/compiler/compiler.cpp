@@ -15,6 +15,7 @@
 //     fit beside its working set and the two kernels run faster that way.
 #include "sim/compiler/compiler.h"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -107,8 +108,10 @@ void Compiler::mapping_error(int li) const {
   int64_t in_bytes = 0;
   for (int in : l.inputs) in_bytes += tensor_bytes(in);
   // The least a tiler loads at once: one output channel's weights (a conv narrower than the
-  // array); all of a squeeze-excite's (its FCs are not split).
-  int64_t w = weight_bytes(li, 1);
+  // array; for a squeeze-excite, one output channel of its wider FC).
+  int64_t w = l.op == Op::SqueezeExcite
+                  ? std::max(in_shape(li).c, l.se_channels) * bpe_ + kChannelParamBytes
+                  : weight_bytes(li, 1);
   throw input_error(
       "{}: layer '{}' ({}) cannot be mapped onto '{}': its smallest tile needs more SRAM than the "
       "engine's {} bytes (input {} bytes, output {} bytes, smallest weight chunk {} bytes)",

@@ -1,22 +1,20 @@
-// Prefetch across kernels: the schedule's last pass. A kernel's first tile waits for its weights,
-// and every kernel starts on an idle engine (its first load waits for the kernel before to store
-// its last tile), so each kernel boundary costs a weight load with nothing to hide it. Here the
-// kernel before loads them: it gains a last tile with no compute that loads the next kernel's
-// first weights, then its first input rows (as many bytes as its working set leaves free), which
-// the engine's loader issues as soon as an input buffer frees up, while the kernel's last tiles
-// compute and store; the next kernel's first tile then loads only the rest. Both kernels stay kernels that start on an idle
-// engine, so the replay, the per-kernel regressor and the plan cache stay exact; the pair is
-// changed only where the replay says the two run faster that way. Unified SRAM only (a split
-// SRAM's weight buffer is sized for the kernel's own weights), and not for batches (batch.h
-// repeats a kernel's tiles per image).
+// Prefetch across kernels: the schedule's last pass. Every kernel starts on an idle engine (its
+// first load waits for the kernel before to store its last tile), so each kernel boundary costs
+// the next kernel's first loads with nothing to hide them. Here the kernel before makes them: it
+// gains a last tile with no compute that loads the next kernel's first-tile weights, then its
+// first-tile input rows where this kernel does not produce them (as many bytes as its working set
+// leaves free). The engine's loader issues that tile as soon as an input buffer frees up, while
+// the last tiles compute and store; the next kernel's first tile then loads only the rest.
+// Both stay kernels that start on an idle engine, so the replay, the per-kernel regressor and
+// the plan cache stay exact; a pair is changed only where the replay says the two run faster
+// that way, left to right.
 //
-// Input rows are prefetched too, where the kernel before does not produce them (a residual add's
-// other input, a head reading an earlier feature map), except into the layers of a block the
-// fusion pass weighed unfused: that decision is made without prefetch, and input prefetch
-// favours the layers (more boundaries). Prefetching into those too was measured (2026-11-28):
-// layer-by-layer schedules then beat fused blocks the pass had chosen, and folding prefetch into
-// the fusion decision (cached per block, blind to its neighbours) broke test_monotonicity by up
-// to 3 %.
+// Not done: split SRAM (its weight buffer is sized for the kernel's own weights); batches
+// (batch.h repeats a kernel's tiles per image); input rows into the layers of a block the fusion
+// pass left unfused. That decision is made without prefetch, and input prefetch favours the
+// layers (more boundaries): prefetching into them too made layer-by-layer schedules beat fused
+// blocks the pass had chosen, and folding prefetch into the fusion decision (cached per block,
+// blind to its neighbours) broke test_monotonicity by up to 3 % (measured 2026-11-28).
 #include <algorithm>
 #include <memory>
 #include <string>
