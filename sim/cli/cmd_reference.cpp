@@ -186,6 +186,7 @@ int run_reference(ReferenceCliOptions o) {
 
   const size_t total = table.archs.size() * table.seeds.size();
   Progress progress("reference", total, "runs", progress_style);
+  progress.resume(total - pending.size());  // runs from the journal: not in the rate or the ETA
   progress.update(total - pending.size());
   auto write_outputs = [&] {
     ordered_json j;

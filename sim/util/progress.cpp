@@ -73,7 +73,8 @@ Progress::~Progress() {
 bool Progress::owns_output() const { return static_cast<long>(getpid()) == owner_pid_ && exec::is_output_rank(); }
 
 std::string Progress::status(double elapsed_s, bool final) const {
-  const double rate = elapsed_s > 0 ? static_cast<double>(done_) / elapsed_s : 0.0;
+  const size_t done_here = done_ > done_before_ ? done_ - done_before_ : 0;
+  const double rate = elapsed_s > 0 ? static_cast<double>(done_here) / elapsed_s : 0.0;
   const bool bar = mode_ == ProgressMode::Bar;
   const char* sep = bar ? "  " : ", ";
   std::string s = label_ + (bar ? " " : ": ");
@@ -91,7 +92,7 @@ std::string Progress::status(double elapsed_s, bool final) const {
     s += fmt::format("{} {}", done_, unit_);
   }
   if (final) s += fmt::format(" in {}", duration_text(elapsed_s));
-  if (done_ > 0) s += sep + rate_text(rate);
+  if (done_here > 0) s += sep + rate_text(rate);
   if (!final && total_ > done_ && rate > 0)
     s += fmt::format("{}ETA {}", sep, duration_text(static_cast<double>(total_ - done_) / rate));
   if (!extra_.empty()) s += sep + extra_;
@@ -111,6 +112,8 @@ void Progress::clear_bar() {
   out_ << '\r' << std::string(bar_width_chars_, ' ') << '\r';
   bar_width_chars_ = 0;
 }
+
+void Progress::resume(size_t done_before) { done_ = done_before_ = done_before; }
 
 void Progress::update(size_t done, const std::string& extra) {
   done_ = done;

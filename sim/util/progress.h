@@ -39,6 +39,9 @@ class Progress {
   Progress(const Progress&) = delete;
   Progress& operator=(const Progress&) = delete;
 
+  // Work done before this process started (a resumed journal): counted as done, left out of the
+  // rate and the ETA, which time only what this process does. Call before the first update().
+  void resume(size_t done_before);
   // `extra` is appended to the status ("best 1.234 ms"). Cheap when nothing is due to print.
   void update(size_t done, const std::string& extra = "");
   // A line of its own ("experiment detector: search V1"); the bar is redrawn below it. Not in Quiet.
@@ -56,7 +59,7 @@ class Progress {
   void clear_bar();
 
   std::string label_, unit_;
-  size_t total_, done_ = 0;
+  size_t total_, done_ = 0, done_before_ = 0;
   std::string extra_;
   ProgressMode mode_;
   std::ostream& out_;

@@ -34,6 +34,24 @@ TEST_SUITE("unit: progress") {
     CHECK_THROWS_AS(nesim::progress_mode(true, true, false), nesim::InputError);
   }
 
+  TEST_CASE("a resumed run's rate and ETA count only the work this process did") {
+    std::ostringstream out;
+    FakeClock clock;
+    Progress p("reference", 64, "runs", ProgressMode::Lines, out, clock.fn(), 5);
+    p.resume(26);  // 26 runs from the journal, none timed here
+    p.update(26);
+    clock.now_s += 600;
+    p.update(27);  // one run in 10 min: 37 left, about 6 h 10 min
+    clock.now_s += 600;
+    p.update(28);  // two in 20 min: 36 left, 6 h 00 min
+    p.finish();
+    const std::string text = out.str();
+    CHECK(text.find("28/64 runs (44%)") != std::string::npos);
+    CHECK(text.find("10 min 00 s each") != std::string::npos);
+    CHECK(text.find("ETA 6 h 00 min") != std::string::npos);
+    CHECK(text.find("21 s each") == std::string::npos);  // 20 min over all 28 runs: the old figure
+  }
+
   TEST_CASE("Lines: about one line per interval, not one per update, never a carriage return") {
     std::ostringstream out;
     FakeClock clock;
