@@ -31,7 +31,8 @@ struct PlannedKernel;
 // activations, SE and resize parameters and block type, where its inputs come from relative to
 // the kernel, which inputs and whether the output stay resident), so compile() with a cache
 // returns a Program equal to compile() without one.
-// Not thread-safe: give each thread its own. Memory grows with distinct plans (5-13 KiB each for
+// Not thread-safe: give each thread its own. Memory grows with distinct plans and the prefetch
+// pass's variants of them, one per neighbour a plan was changed for (5-13 KiB each for
 // zoo kernels on ne-pf16: at most 80-200 MB at the default bound); at max_kernels the cache starts
 // over at the next compile().
 // Example:
@@ -47,7 +48,7 @@ class PlanCache {
   PlanCache(PlanCache&&) noexcept;
   PlanCache& operator=(PlanCache&&) noexcept;
 
-  size_t size() const;            // kernels (and failed plans) remembered
+  size_t size() const;            // kernels (and failed plans, and prefetch variants) remembered
   int64_t hits() const;
   int64_t misses() const;
   void clear();

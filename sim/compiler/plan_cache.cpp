@@ -15,6 +15,7 @@ int64_t PlanCache::hits() const { return impl_->hits; }
 int64_t PlanCache::misses() const { return impl_->misses; }
 void PlanCache::clear() {
   impl_->tables.clear();
+  impl_->variants = 0;
   impl_->hits = impl_->misses = 0;
 }
 

@@ -80,14 +80,18 @@ struct PlanCache::Impl {
   int64_t hits = 0, misses = 0;
   uint64_t next_id = 1;  // not reset by clear(): an id names one plan for the cache's lifetime
   std::vector<std::unique_ptr<PlanTable>> tables;  // a handful: one per engine a search uses
+  size_t variants = 0;   // Entry::Variant kernels in the tables, counted against max_kernels
 
   size_t size() const {
-    size_t n = 0;
+    size_t n = variants;
     for (const auto& t : tables) n += t->plans.size();
     return n;
   }
   PlanTable& table(const HwConfig& hw, const CompileOptions& opt) {
-    if (size() >= max_kernels) tables.clear();
+    if (size() >= max_kernels) {
+      tables.clear();
+      variants = 0;
+    }
     for (auto& t : tables)
       if (t->opt == opt && t->hw == hw) return *t;
     tables.push_back(std::make_unique<PlanTable>(PlanTable{hw, opt, {}}));

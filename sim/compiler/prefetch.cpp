@@ -68,6 +68,7 @@ const Kernel& Compiler::prefetch_variant(const Scheduled& s, const Prefetch& cha
   v->change = change;
   v->kernel = with_change(*s.cached->kernel, change, hw_);
   v->id = cache_->next_id++;
+  ++cache_->variants;
   variants.push_back(std::move(v));
   return (*variant = variants.back().get())->kernel;
 }
