@@ -119,6 +119,8 @@ bool Compiler::plan(const Group& g, const Resident& resident_in, bool out_reside
   out.fused = g.fused;
   out.cached = cached_plan(g, resident_in, out_resident);
   out.own.reset();
+  out.variant = nullptr;  // a fresh plan: the prefetch pass has not changed it
+  out.change = {};
   if (out.cached) return out.cached->kernel.has_value();
   out.own = plan_uncached(g, resident_in, out_resident);
   return out.own.has_value();
