@@ -70,12 +70,27 @@ class Compiler : public LayerWork {
   // Plan cache (plan_cache.cpp). The cached plan (relative layer indices, no name); nullptr when
   // the group is not cacheable.
   PlanTable::Entry* cached_plan(const Group& g, const Resident& resident_in, bool out_resident);
-  // Writes the cache key of a plan to key_.
-  void plan_key(const Group& g, const Resident& resident_in, bool out_resident);
+  // Writes the context-free part of a plan's cache key (the group's layers and the shapes of
+  // its external inputs) to key_, and its external inputs in order of first use to key_external_.
+  void plan_key(const Group& g);
   // Writes the key's int32 fields to key_ints_ and returns how many; without kEscape, returns 0
   // when a field needs the escape (plan_key()).
   template <bool kEscape>
-  size_t plan_key_fields(const Group& g, const Resident& resident_in, bool out_resident);
+  size_t plan_key_fields(const Group& g);
+  // The group's key body, interned in the table, once per compile: the residency pass asks for
+  // each group in up to four contexts, and a key costs more to build and hash than the rest of
+  // a cached compile (profiled).
+  struct Body {
+    int count = 0;
+    bool fused = false;
+    uint64_t id = 0;                  // PlanTable::bodies
+    size_t external_begin = 0, external_end = 0;  // into externals_
+    int next = -1;                    // the next body asked for at the same first layer
+  };
+  const Body& body_of(const Group& g);
+  std::vector<int> body_at_;          // by a group's first layer: the first of its bodies_
+  std::vector<Body> bodies_;
+  std::vector<int> externals_;
   [[noreturn]] void mapping_error(int li) const;
   // Grouping and fusion (grouping.cpp).
   std::vector<Group> form_groups() const;

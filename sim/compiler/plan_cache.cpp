@@ -26,21 +26,22 @@ namespace planner {
 // ceil_mode and slice_begin/slice_end change only the output shape (out.c/h/w, in the key).
 static_assert(sizeof(Layer) == 272, "Layer changed: update Compiler::plan_key()");
 
-// The cache key of a plan: what plan_uncached() reads of the group's layers and of their inputs,
-// with layer indices made relative to the group (external inputs numbered in order of first use).
-// The hardware and the options are the table's key.
-void Compiler::plan_key(const Group& g, const Resident& resident_in, bool out_resident) {
+// The body of a plan's cache key: what plan_uncached() reads of the group's layers and of their
+// inputs' shapes, with layer indices made relative to the group (external inputs numbered in
+// order of first use). The context (which input and whether the output stay resident) completes
+// it in cached_plan(); the hardware and the options are the table's key.
+void Compiler::plan_key(const Group& g) {
   // Fields as int32 (half the bytes to hash and compare). A value outside [-2^30, 2^30) is written
   // as INT32_MIN (a marker no plain field takes) plus both halves, so the key stays exact for any
   // value; the first pass assumes none and is redone when one shows up.
-  size_t ints = plan_key_fields<false>(g, resident_in, out_resident);
-  if (ints == 0) ints = plan_key_fields<true>(g, resident_in, out_resident);
+  size_t ints = plan_key_fields<false>(g);
+  if (ints == 0) ints = plan_key_fields<true>(g);
   key_.assign(reinterpret_cast<const char*>(key_ints_.data()), ints * sizeof(int32_t));
   for (int li : g.layers()) key_.append(layer(li).block_type).push_back('\0');
 }
 
 template <bool kEscape>
-size_t Compiler::plan_key_fields(const Group& g, const Resident& resident_in, bool out_resident) {
+size_t Compiler::plan_key_fields(const Group& g) {
   std::vector<int32_t>& v = key_ints_;
   std::vector<int>& external = key_external_;
   external.clear();
@@ -68,7 +69,7 @@ size_t Compiler::plan_key_fields(const Group& g, const Resident& resident_in, bo
   };
   auto put = [&put1](auto... fields) { (put1(static_cast<int64_t>(fields)), ...); };
   int first = g.front(), last = g.back();
-  put(g.fused, out_resident, g.count);
+  put(g.fused, g.count);
   for (int li : g.layers()) {
     const Layer& l = layer(li);
     put(li - first, static_cast<int64_t>(l.op), l.kernel_h, l.kernel_w, l.stride_h, l.stride_w, l.pad_top,
@@ -86,7 +87,7 @@ size_t Compiler::plan_key_fields(const Group& g, const Resident& resident_in, bo
       if (it == external.end()) {
         external.push_back(in);
         const Shape& s = layer(in).out;
-        put(s.c, s.h, s.w, resident_in.count(in));
+        put(s.c, s.h, s.w);
       }
     }
   }
@@ -94,10 +95,36 @@ size_t Compiler::plan_key_fields(const Group& g, const Resident& resident_in, bo
   return static_cast<size_t>(at - v.data());
 }
 
+const Compiler::Body& Compiler::body_of(const Group& g) {
+  if (body_at_.empty()) body_at_.assign(net_.layers.size(), -1);
+  int* link = &body_at_[static_cast<size_t>(g.front())];
+  while (*link >= 0) {
+    const Body& b = bodies_[static_cast<size_t>(*link)];
+    if (b.count == g.count && b.fused == g.fused) return b;
+    link = &bodies_[static_cast<size_t>(*link)].next;
+  }
+  plan_key(g);
+  Body b;
+  b.count = g.count;
+  b.fused = g.fused;
+  b.id = table_->bodies.try_emplace(key_, table_->bodies.size()).first->second;
+  b.external_begin = externals_.size();
+  externals_.insert(externals_.end(), key_external_.begin(), key_external_.end());
+  b.external_end = externals_.size();
+  *link = static_cast<int>(bodies_.size());
+  bodies_.push_back(b);
+  return bodies_.back();
+}
+
 PlanTable::Entry* Compiler::cached_plan(const Group& g, const Resident& resident_in, bool out_resident) {
   if (!table_) return nullptr;
-  plan_key(g, resident_in, out_resident);
-  auto it = table_->plans.find(key_);
+  const Body& body = body_of(g);
+  PlanTable::PlanKey key;
+  key.body = body.id;
+  key.out_resident = out_resident;
+  for (size_t i = body.external_begin; i < body.external_end; ++i)
+    if (resident_in.count(externals_[i])) key.resident_input = static_cast<int64_t>(i - body.external_begin);
+  auto it = table_->plans.find(key);
   if (it != table_->plans.end()) {
     ++cache_->hits;
     return &it->second;
@@ -111,7 +138,7 @@ PlanTable::Entry* Compiler::cached_plan(const Group& g, const Resident& resident
     for (Tile& t : k->tiles)
       for (ComputeStep& s : t.steps) s.layer -= first;
   }
-  return &table_->plans.emplace(key_, PlanTable::Entry{std::move(k), cache_->next_id++, -1, {}}).first->second;
+  return &table_->plans.emplace(key, PlanTable::Entry{std::move(k), cache_->next_id++, -1, {}}).first->second;
 }
 
 bool Compiler::plan(const Group& g, const Resident& resident_in, bool out_resident, Scheduled& out) {

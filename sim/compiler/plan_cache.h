@@ -1,6 +1,6 @@
 #pragma once
 // The plan cache's tables (internal to sim/compiler): plans by key, one table per (hardware,
-// options) pair. The key is built by Compiler::plan_key() (plan_cache.cpp).
+// options) pair. The key's body is built by Compiler::plan_key() (plan_cache.cpp).
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -72,7 +72,24 @@ struct PlanTable {
     };
     std::vector<std::unique_ptr<Variant>> variants;
   };
-  std::unordered_map<std::string, Entry, KeyHash> plans;
+  // A plan's key is its group's body (everything planning reads of the layers and of their
+  // inputs' shapes, interned here) with its context: whether the output stays resident and which
+  // external input, if any, is resident.
+  std::unordered_map<std::string, uint64_t, KeyHash> bodies;
+  struct PlanKey {
+    uint64_t body = 0;
+    int64_t resident_input = -1;  // position among the group's external inputs in first-use order
+    bool out_resident = false;
+    bool operator==(const PlanKey&) const = default;
+  };
+  struct PlanKeyHash {
+    size_t operator()(const PlanKey& k) const {
+      uint64_t h = (k.body * 0x9E3779B97F4A7C15ULL) ^ (static_cast<uint64_t>(k.resident_input + 1) << 1) ^
+                   (k.out_resident ? 1 : 0);
+      return static_cast<size_t>(h ^ (h >> 31));
+    }
+  };
+  std::unordered_map<PlanKey, Entry, PlanKeyHash> plans;
 };
 
 struct PlanCache::Impl {
@@ -94,7 +111,7 @@ struct PlanCache::Impl {
     }
     for (auto& t : tables)
       if (t->opt == opt && t->hw == hw) return *t;
-    tables.push_back(std::make_unique<PlanTable>(PlanTable{hw, opt, {}}));
+    tables.push_back(std::make_unique<PlanTable>(PlanTable{hw, opt, {}, {}}));
     return *tables.back();
   }
 };
