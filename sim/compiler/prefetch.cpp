@@ -102,7 +102,8 @@ void Compiler::prefetch(std::vector<Scheduled>& steps) {
     Prefetch to_b;
     to_b.hoisted_weights = std::clamp<int64_t>(kb.tiles.front().load_weight_bytes, 0, room);
     room -= to_b.hoisted_weights;
-    if (input_prefetchable(a, b)) to_b.hoisted_ifmap = std::clamp<int64_t>(kb.tiles.front().load_ifmap_bytes, 0, room);
+    if (room > 0 && kb.tiles.front().load_ifmap_bytes > 0 && input_prefetchable(a, b))
+      to_b.hoisted_ifmap = std::min(kb.tiles.front().load_ifmap_bytes, room);
     if (to_b.hoisted_weights + to_b.hoisted_ifmap <= 0) continue;
     Prefetch to_a = a.change;
     to_a.weights = to_b.hoisted_weights;
