@@ -152,4 +152,35 @@ std::vector<ComputeStep> LayerWork::vector_steps(int li, int64_t rows_out) const
   return steps;
 }
 
+ComputeStep LayerWork::se_pass_step(int li, int64_t elements, bool scale) const {
+  ComputeStep st;
+  st.layer = li;
+  st.unit = Unit::Vector;
+  st.elements = elements;
+  st.sram_in_bytes = elements * bpe_;
+  if (scale) st.sram_out_bytes = elements * bpe_;
+  return st;
+}
+
+ComputeStep LayerWork::se_fc_step(int li, int64_t in, int64_t out) const {
+  ComputeStep st;
+  st.layer = li;
+  st.out_pixels = 1;
+  st.in_channels = in;
+  st.out_channels = out;
+  st.sram_in_bytes = in * bpe_;
+  st.sram_weight_bytes = in * out * bpe_ + out * kChannelParamBytes;
+  st.sram_out_bytes = out * bpe_;
+  return st;
+}
+
+ComputeStep LayerWork::se_gate_step(int li, int64_t channels) const {
+  ComputeStep st;
+  st.layer = li;
+  st.unit = Unit::Vector;
+  st.elements = channels;
+  st.special_fn = layer(li).se_gate == Act::Sigmoid;
+  return st;
+}
+
 }  // namespace nesim::planner

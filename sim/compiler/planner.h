@@ -118,6 +118,13 @@ class LayerWork {
   ComputeStep conv_step(int li, int64_t rows_out, int64_t chunk) const;
   // Vector-unit work of layer `li` over `rows_out` output rows (the whole layer for pools to 1x1).
   std::vector<ComputeStep> vector_steps(int li, int64_t rows_out) const;
+  // A squeeze-and-excite layer's work, step by step (its tiler and fused blocks build from these):
+  // one vector pass over `elements` of its input, pooling them (scale false) or scaling them by
+  // the gates (scale true); an FC on the pooled vector from `in` to `out` channels; the gate
+  // activation over `channels`.
+  ComputeStep se_pass_step(int li, int64_t elements, bool scale) const;
+  ComputeStep se_fc_step(int li, int64_t in, int64_t out) const;
+  ComputeStep se_gate_step(int li, int64_t channels) const;
 
   // Cycles a kernel of `tiles` tiles should take on the engine's pipeline, in closed form, from
   // its totals: bytes, compute cycles and non-empty load transfers, and the first tile's

@@ -98,11 +98,11 @@ class BlockChainTiler : public Tiler {
             t.steps.push_back(conv_step(ls[i], r[i].size(), l.groups == 1 ? l.out_channels : l.groups));
             for (auto& v : vector_steps(ls[i], r[i].size())) t.steps.push_back(v);
           } else if (l.op == Op::SqueezeExcite) {
-            Resident all_res{l.inputs[0]};  // an SE layer has one input
-            auto se = make_tiler("squeeze_excite", *this)->plan(Group{ls[i], 1, false}, all_res, true);
-            if (!se) return std::nullopt;
-            for (auto& tile : se->tiles)
-              for (auto& st : tile.steps) t.steps.push_back(st);
+            // The whole layer at once: the block holds its input, output and every weight.
+            const int64_t c = in_shape(ls[i]).c, se = l.se_channels, all = in_shape(ls[i]).elements();
+            t.steps.insert(t.steps.end(), {se_pass_step(ls[i], all, false), se_fc_step(ls[i], c, se),
+                                           se_fc_step(ls[i], se, c), se_gate_step(ls[i], c),
+                                           se_pass_step(ls[i], all, true)});
           } else {
             for (auto& v : vector_steps(ls[i], r[i].size())) t.steps.push_back(v);
           }

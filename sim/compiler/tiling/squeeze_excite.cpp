@@ -119,32 +119,12 @@ class SqueezeExciteTiler : public Tiler {
   // The squeeze with all weights in one tile (q1 == q2 == 0), or each FC in output-channel chunks
   // of q1 (FC1) and q2 (FC2) channels, one tile each, the gate applied per FC2 chunk.
   Squeeze squeeze(int li, int64_t q1, int64_t q2) const {
-    const Layer& l = layer(li);
-    const int64_t c = in_shape(li).c, se = l.se_channels;
-    auto fc = [&](int64_t in, int64_t out) {
-      ComputeStep st;
-      st.layer = li;
-      st.out_pixels = 1;
-      st.in_channels = in;
-      st.out_channels = out;
-      st.sram_in_bytes = in * bpe_;
-      st.sram_weight_bytes = in * out * bpe_ + out * kChannelParamBytes;
-      st.sram_out_bytes = out * bpe_;
-      return st;
-    };
-    auto gate = [&](int64_t channels) {
-      ComputeStep st;
-      st.layer = li;
-      st.unit = Unit::Vector;
-      st.elements = channels;
-      st.special_fn = l.se_gate == Act::Sigmoid;
-      return st;
-    };
+    const int64_t c = in_shape(li).c, se = layer(li).se_channels;
     Squeeze sq;
     if (q1 == 0) {
       Tile t;
       t.load_weight_bytes = weight_bytes(li, 0);
-      t.steps = {fc(c, se), fc(se, c), gate(c)};
+      t.steps = {se_fc_step(li, c, se), se_fc_step(li, se, c), se_gate_step(li, c)};
       sq.weight_slots = t.load_weight_bytes;
       sq.tiles.push_back(std::move(t));
       return sq;
@@ -155,8 +135,8 @@ class SqueezeExciteTiler : public Tiler {
         const int64_t part = std::min(q, out - o);
         Tile t;
         t.load_weight_bytes = in * part * bpe_ + part * kChannelParamBytes;
-        t.steps.push_back(fc(in, part));
-        if (gated) t.steps.push_back(gate(part));
+        t.steps.push_back(se_fc_step(li, in, part));
+        if (gated) t.steps.push_back(se_gate_step(li, part));
         largest = std::max(largest, t.load_weight_bytes);
         sq.tiles.push_back(std::move(t));
       }
@@ -177,13 +157,7 @@ class SqueezeExciteTiler : public Tiler {
           const int64_t bytes = (std::min(s.h, r0 + h) - r0) * s.w * std::min(cc, s.c - c0) * bpe_;
           Tile t;
           if (k.input_from_dram && (pass == 0 || !held)) t.load_ifmap_bytes = bytes;
-          ComputeStep st;
-          st.layer = li;
-          st.unit = Unit::Vector;
-          st.elements = bytes / bpe_;
-          st.sram_in_bytes = bytes;
-          if (pass == 1) st.sram_out_bytes = bytes;
-          t.steps.push_back(st);
+          t.steps.push_back(se_pass_step(li, bytes / bpe_, /*scale=*/pass == 1));
           if (pass == 1 && k.output_to_dram) t.store_bytes = bytes;
           k.tiles.push_back(std::move(t));
         }
