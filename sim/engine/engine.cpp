@@ -91,7 +91,7 @@ void fill_layer_records(const Program& p, const std::vector<engine::KernelSpan>&
       array += act.array_cycles[static_cast<size_t>(li)];
       vector += act.compute_cycles[static_cast<size_t>(li)] - act.array_cycles[static_cast<size_t>(li)];
     }
-    // A layer's weight: array + vector * hidden_num / hidden_den (the vector cycles' share).
+    // A layer's weight: array + vector * vector_num / vector_den (the vector cycles' share).
     const bool overlapped = array + vector > span_cycles && vector > 0;
     const int64_t vector_num = overlapped ? std::max<int64_t>(0, span_cycles - array) : 1;
     const int64_t vector_den = overlapped ? vector : 1;
