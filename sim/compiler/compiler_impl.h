@@ -93,6 +93,9 @@ class Compiler : public LayerWork {
   std::vector<int> externals_;
   [[noreturn]] void mapping_error(int li) const;
   // Grouping and fusion (grouping.cpp).
+  // Whether layer `l` belongs to a block the grouping pass may fuse into one kernel (ibn,
+  // fused_ibn, dwsep).
+  static bool in_fusable_block(const Layer& l);
   std::vector<Group> form_groups() const;
   bool chain_ok(int first, int count) const;
   bool fusion_pays(const Group& g, const Kernel& fused);

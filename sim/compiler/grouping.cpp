@@ -1,4 +1,6 @@
 // Grouping and fusion: which layers run as one kernel.
+#include <string>
+
 #include "sim/compiler/compiler_impl.h"
 
 namespace nesim::planner {
@@ -32,6 +34,11 @@ bool Compiler::chain_ok(int first, int count) const {
   return true;
 }
 
+bool Compiler::in_fusable_block(const Layer& l) {
+  const std::string& bt = l.block_type;
+  return !l.block.empty() && (bt == "ibn" || bt == "fused_ibn" || bt == "dwsep");
+}
+
 std::vector<Group> Compiler::form_groups() const {
   std::vector<Group> groups;
   const auto& L = net_.layers;
@@ -40,9 +47,8 @@ std::vector<Group> Compiler::form_groups() const {
       ++i;
       continue;
     }
-    const std::string& bt = L[i].block_type;
     bool systolic = hw_.mac_array.kind == ArrayKind::Systolic;  // folds are per layer
-    if (opt_.fuse_blocks && !systolic && !L[i].block.empty() && (bt == "ibn" || bt == "fused_ibn" || bt == "dwsep")) {
+    if (opt_.fuse_blocks && !systolic && in_fusable_block(L[i])) {
       size_t j = i;
       while (j < L.size() && L[j].block == L[i].block) ++j;
       if (chain_ok(static_cast<int>(i), static_cast<int>(j - i))) {

@@ -17,7 +17,6 @@
 // blind to its neighbours) broke test_monotonicity by up to 3 % (measured 2026-11-28).
 #include <algorithm>
 #include <memory>
-#include <string>
 
 #include "sim/compiler/compiler_impl.h"
 #include "sim/compiler/kernel_summary.h"
@@ -80,8 +79,7 @@ bool Compiler::input_prefetchable(const Scheduled& a, const Scheduled& b) const 
   const int b_last = b.first_layer + static_cast<int>(b.kernel().layers.size()) - 1;
   for (int li = b.first_layer; li <= b_last; ++li) {
     const Layer& l = layer(li);
-    const std::string& bt = l.block_type;
-    if (!b.fused && !l.block.empty() && (bt == "ibn" || bt == "fused_ibn" || bt == "dwsep")) return false;
+    if (!b.fused && in_fusable_block(l)) return false;
     if (a.kernel().output_to_dram)
       for (int in : l.inputs)
         if (in == a_out) return false;
