@@ -122,6 +122,15 @@ PlanCost LayerWork::plan_cost(Kernel& k) const {
   return c;
 }
 
+void LayerWork::offer(BestPlan& best, Kernel&& k) const {
+  if (best.kernel && kernel_lower_bound(k) > best.cost.cycles) return;
+  const PlanCost cost = plan_cost(k);
+  if (!best.kernel || cost < best.cost) {
+    best.kernel = std::move(k);
+    best.cost = cost;
+  }
+}
+
 bool operator<(const PlanCost& a, const PlanCost& b) {
   return std::tie(a.cycles, a.dram_bytes, a.tiles) < std::tie(b.cycles, b.dram_bytes, b.tiles);
 }

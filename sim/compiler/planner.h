@@ -74,6 +74,21 @@ struct PlanCost {
 };
 bool operator<(const PlanCost& a, const PlanCost& b);
 
+// The best of the plans a strategy builds one by one (LayerWork::offer()).
+struct BestPlan {
+  std::optional<Kernel> kernel;
+  PlanCost cost;
+};
+
+// Every distinct number of equal bands `extent` rows (or channels) split into: 1, 2, 3, ...,
+// leaving out a count whose bands are as high as a smaller count's (ceil(extent / n) the same).
+inline std::vector<int64_t> distinct_band_counts(int64_t extent) {
+  std::vector<int64_t> counts;
+  for (int64_t n = 1; n <= extent; ++n)
+    if (ceil_div(extent, ceil_div(extent, n)) == n) counts.push_back(n);
+  return counts;
+}
+
 // A tiling a strategy may build, with its closed-form cost (pipeline_estimate()) and whatever
 // the strategy needs to build it (its own indices into `shape`).
 struct Candidate {
@@ -141,6 +156,9 @@ class LayerWork {
   int64_t kernel_lower_bound(const Kernel& k) const;
   // The kernel's cost; fills k.summary (summarize_kernel(), which replays it) when unset.
   PlanCost plan_cost(Kernel& k) const;
+  // Keeps `k` in `best` when it costs less (plan_cost()); not replayed when its lower bound
+  // already exceeds the best's cycles (it could not win or tie).
+  void offer(BestPlan& best, Kernel&& k) const;
   // The best plan among the candidates: the kReplayedCandidates best by closed form are built
   // and ranked by plan_cost(). Candidates over kMaxKernelTiles tiles are skipped unless nothing
   // else fits (then building it throws the InputError of check_tile_count()). nullopt if empty.

@@ -56,9 +56,8 @@ class BlockChainTiler : public Tiler {
 
     std::optional<Kernel> best;
     int64_t best_cycles = std::numeric_limits<int64_t>::max();
-    for (int64_t n = 1; n <= out_rows; ++n) {
-      int64_t h = ceil_div(out_rows, n);
-      if (ceil_div(out_rows, h) != n) continue;  // same bands as a smaller count
+    for (int64_t n : distinct_band_counts(out_rows)) {
+      const int64_t h = ceil_div(out_rows, n);
       if (has_se && n > 1) break;  // SE pools the whole tensor: the block must fit in one band
       auto [rows, xr] = band_rows({0, h});
       WorkingSet ws;

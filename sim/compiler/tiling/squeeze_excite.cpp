@@ -39,19 +39,12 @@ class SqueezeExciteTiler : public Tiler {
     const int64_t vectors = s.c * kAccumulatorBytes + l.se_channels * kAccumulatorBytes + s.c * bpe_;
     Kernel base = single_layer_kernel(li, "se", res, out_resident, 0);
 
-    std::optional<Kernel> best;
-    PlanCost best_cost;
+    BestPlan best;
     auto weigh = [&](Kernel&& k) {
-      if (static_cast<int64_t>(k.tiles.size()) > kMaxKernelTiles) return;
-      if (best && kernel_lower_bound(k) > best_cost.cycles) return;  // cannot win: not replayed
-      PlanCost cost = plan_cost(k);
-      if (!best || cost < best_cost) {
-        best = std::move(k);
-        best_cost = cost;
-      }
+      if (static_cast<int64_t>(k.tiles.size()) <= kMaxKernelTiles) offer(best, std::move(k));
     };
 
-    const std::vector<int64_t> band_counts = distinct_counts(s.h);
+    const std::vector<int64_t> band_counts = distinct_band_counts(s.h);
     int64_t prev_q1 = -1, prev_q2 = -1;
     for (int64_t m = 1;; m *= 2) {
       // Output channels per weight chunk of FC1 (c -> se) and FC2 (se -> c).
@@ -95,7 +88,7 @@ class SqueezeExciteTiler : public Tiler {
         }
       }
     }
-    return best;
+    return std::move(best.kernel);
   }
 
  private:
@@ -107,14 +100,6 @@ class SqueezeExciteTiler : public Tiler {
     std::vector<Tile> tiles;
     int64_t weight_slots = 0;  // all weights, or two of the largest chunk (double-buffered)
   };
-
-  // Every distinct number of equal bands of `rows` rows (1, 2, 3, ... that give distinct heights).
-  static std::vector<int64_t> distinct_counts(int64_t rows) {
-    std::vector<int64_t> counts;
-    for (int64_t n = 1; n <= rows; ++n)
-      if (ceil_div(rows, ceil_div(rows, n)) == n) counts.push_back(n);
-    return counts;
-  }
 
   // The squeeze with all weights in one tile (q1 == q2 == 0), or each FC in output-channel chunks
   // of q1 (FC1) and q2 (FC2) channels, one tile each, the gate applied per FC2 chunk.

@@ -55,23 +55,13 @@ class VectorTiler : public Tiler {
     };
     // Every band height that fits is built and replayed (vector layers have few rows and cheap
     // tiles): one band saves transfers, more bands overlap loads, compute and stores.
-    std::optional<Kernel> best;
-    PlanCost best_cost;
-    auto consider = [&](Kernel&& candidate) {
-      if (best && kernel_lower_bound(candidate) > best_cost.cycles) return;  // cannot win: not replayed
-      PlanCost cost = plan_cost(candidate);
-      if (!best || cost < best_cost) {
-        best = std::move(candidate);
-        best_cost = cost;
-      }
-    };
+    BestPlan best;
+    auto consider = [&](Kernel&& candidate) { offer(best, std::move(candidate)); };
     // Where not even one row of every channel fits (pools on a small SRAM): the widest channel
     // chunk for which plan_chunk() finds a band that fits.
     auto widest_chunk = [&](int64_t channels, const auto& plan_chunk) {
-      for (int64_t n = 2; !best && n <= channels; ++n) {
-        const int64_t chunk = ceil_div(channels, n);
-        if (ceil_div(channels, chunk) == n) plan_chunk(chunk);
-      }
+      for (int64_t n : distinct_band_counts(channels))
+        if (n >= 2 && !best.kernel) plan_chunk(ceil_div(channels, n));
     };
     // Global pooling needs every input row but produces one: stream input bands instead, of
     // `chunk` channels at a time (chunks outer) where a band of every channel does not fit.
@@ -80,9 +70,8 @@ class VectorTiler : public Tiler {
       const bool res = resident_in.count(l.inputs[0]) > 0;
       auto plan_pool = [&](int64_t chunk) {
         const int64_t n_chunks = ceil_div(s.c, chunk);
-        for (int64_t n = 1; n <= s.h; ++n) {
-          int64_t h = ceil_div(s.h, n);
-          if (ceil_div(s.h, h) != n) continue;  // same bands as a smaller count
+        for (int64_t n : distinct_band_counts(s.h)) {
+          const int64_t h = ceil_div(s.h, n);
           WorkingSet ws;
           ws.in = res ? 0 : (n * n_chunks > 1 ? 2 : 1) * h * s.w * chunk * bpe_;
           ws.out = tensor_bytes(li);
@@ -112,16 +101,15 @@ class VectorTiler : public Tiler {
       };
       plan_pool(s.c);
       widest_chunk(s.c, plan_pool);  // each channel's mean needs only its own channel
-      return best;
+      return std::move(best.kernel);
     }
     // Row bands of `chunk` channels at a time (chunks outer): every operand of these layers is
     // per channel, so a chunk reads and writes only its channels.
     const int64_t channels = l.out.c;
     auto plan_bands = [&](int64_t chunk) {
       auto share = [&](int64_t bytes, int64_t c) { return bytes / channels * c; };
-      for (int64_t n = 1; n <= out_rows; ++n) {
-        int64_t h = ceil_div(out_rows, n);
-        if (ceil_div(out_rows, h) != n) continue;  // same bands as a smaller count
+      for (int64_t n : distinct_band_counts(out_rows)) {
+        const int64_t h = ceil_div(out_rows, n);
         int64_t n_chunks = ceil_div(channels, chunk);
         int64_t buffers = n * n_chunks > 1 ? 2 : 1;
         WorkingSet ws;
@@ -168,7 +156,7 @@ class VectorTiler : public Tiler {
                        l.op != Op::ChannelSlice;
     for (size_t j = 0; j < l.inputs.size(); ++j) per_channel &= layer(l.inputs[j]).out.c == channels;
     if (per_channel) widest_chunk(channels, plan_bands);
-    return best;
+    return std::move(best.kernel);
   }
 };
 
