@@ -25,6 +25,19 @@ struct SupernetOptions {
   uint64_t seed = 1;
   // Called after each step with the steps done and that step's mean loss (the CLI's progress).
   std::function<void(int steps_done, double loss)> on_step;
+
+  // Resumable training (`nesim supernet --checkpoint DIR`). Every `checkpoint_every` steps and
+  // after the last, on_checkpoint() gets the whole training state (weights, the optimiser's
+  // momentum, the sampler's random state, the step) for the caller to keep; training continued
+  // from those bytes (`resume_state`) gives the same weights, byte for byte, as training that was
+  // never stopped (same libtorch threads). A state written with other settings (the trainer's
+  // own, plus `identity`, the caller's name for its inputs, such as the space file's hash) is an
+  // input error naming `resume_where`.
+  std::string identity;
+  int checkpoint_every = 0;  // 0: no checkpoints
+  std::function<void(const std::string& state)> on_checkpoint;
+  std::string resume_state, resume_where;
+  std::function<void(int steps_done)> on_resume;  // called once when training continues from a state
 };
 
 struct SupernetReport {

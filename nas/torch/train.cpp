@@ -81,6 +81,13 @@ std::vector<int64_t> Shuffler::next(int batch) {
   return out;
 }
 
+void Shuffler::skip(int64_t images) {
+  for (; images > 0; --images) {
+    if (pos_ == order_.size()) shuffle();
+    ++pos_;
+  }
+}
+
 void Shuffler::shuffle() {
   for (size_t i = order_.size(); i > 1; --i) std::swap(order_[i - 1], order_[rng_() % i]);
   pos_ = 0;

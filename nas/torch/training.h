@@ -15,6 +15,8 @@ class Shuffler {
  public:
   Shuffler(int64_t n, uint64_t seed);
   std::vector<int64_t> next(int batch);
+  // Moves on as `images` images of next() would (a resumed training's order).
+  void skip(int64_t images);
 
  private:
   void shuffle();

@@ -1,5 +1,6 @@
 // `nesim supernet`: trains the weight-sharing supernet of a search space on the proxy task
 // (nas/accuracy/supernet.h); `--accuracy supernet --supernet FILE` then scores candidates from it.
+#include <filesystem>
 #include <memory>
 
 #include <fmt/format.h>
@@ -8,13 +9,18 @@
 #include "nas/search/space.h"
 #include "sim/cli/cli_util.h"
 #include "sim/report/output_file.h"
+#include "sim/report/run_files.h"
+#include "sim/util/hash.h"
+#include "sim/util/input_file.h"
 #include "sim/util/error.h"
 
 namespace nesim::cli {
 namespace {
 
+namespace fs = std::filesystem;
+
 struct SupernetCliOptions {
-  std::string space, hw, out;
+  std::string space, hw, out, checkpoint;
   nas::SupernetOptions train;
   ScoringFlags flags;
   ProgressFlags progress;
@@ -31,6 +37,32 @@ int run_supernet(SupernetCliOptions o) {
   o.train.on_step = [&](int done, double loss) {
     progress.update(static_cast<size_t>(done), fmt::format("loss {:.3f}", loss));
   };
+  // --checkpoint DIR: DIR/state.bin, rewritten atomically every --checkpoint-every steps; the same
+  // command continues from it. The space and engine files are named by their contents' hashes.
+  std::unique_ptr<RunLock> lock;
+  if (!o.checkpoint.empty()) {
+    const fs::path dir(o.checkpoint);
+    refuse_symlink(dir);
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec || !fs::is_directory(dir))
+      throw input_error("--checkpoint {}: cannot create the folder{}", o.checkpoint, ec ? ": " + ec.message() : "");
+    lock = std::make_unique<RunLock>(dir, "nesim supernet training");
+    const std::string state = (dir / "state.bin").string();
+    refuse_symlink(state);
+    o.train.identity = fmt::format("space {:016x}, engine {:016x}", fnv1a64(read_input_file(o.space, "search space")),
+                                   fnv1a64(read_input_file(o.hw, "hardware config")));
+    if (fs::exists(state)) {
+      o.train.resume_state = read_input_file(state, "supernet training state", int64_t{4} << 30);
+      o.train.resume_where = state;
+    }
+    o.train.on_resume = [&](int done) { progress.resume(static_cast<size_t>(done)); };
+    o.train.on_checkpoint = [state](const std::string& bytes) {
+      OutputFiles out;
+      out.add(state, bytes);
+      out.commit();
+    };
+  }
   const nas::SupernetReport r = nas::train_supernet(space, o.space, o.train);
   OutputFiles out;
   out.add(o.out, r.weights);
@@ -55,9 +87,15 @@ Command add_supernet_command(CLI::App& parent) {
       ->capture_default_str()->check(CLI::Range(1, 10000000));
   app->add_option("--pool", o->train.pool, "Random candidates scanned for every layer's largest shape")
       ->capture_default_str()->check(CLI::Range(2, 1000000));
+  app->add_option("--checkpoint", o->checkpoint,
+                  "Folder for the training state (DIR/state.bin): rewritten every --checkpoint-every steps, and the "
+                  "same command continues from it after a kill");
+  app->add_option("--checkpoint-every", o->train.checkpoint_every, "Steps between training states (with --checkpoint)")
+      ->default_val(100)->check(CLI::Range(1, 10000000));
   add_scoring_flags(app, o->flags);
   add_progress_flags(app, o->progress);
-  app->footer("Example:\n  nesim supernet --space nas/spaces/classifier.yaml --out supernet-classifier.bin --steps 3000\n"
+  app->footer("Example:\n  nesim supernet --space nas/spaces/classifier.yaml --out supernet-classifier.bin --steps 3000 "
+              "--checkpoint supernet-classifier.ckpt\n"
               "  nesim accuracy --model cand.yaml --proxy supernet --supernet supernet-classifier.bin");
   return {app, [o] { return run_supernet(*o); }};
 }

@@ -4,10 +4,17 @@
 
 #ifdef NESIM_WITH_TORCH
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <string>
+#include <vector>
+
+#include <fmt/format.h>
 
 #include "nas/accuracy/supernet.h"
 #include "nas/search/space.h"
@@ -80,6 +87,91 @@ TEST_CASE("supernet: a tiny one trains deterministically and scores candidates f
     CHECK(x.score >= 0);
     CHECK(x.score <= 1);
   }
+}
+
+TEST_CASE("supernet: training continued from any checkpoint ends in the same weights as one never stopped") {
+  test::ScratchDir d("supernet_resume");
+  const nas::SearchSpace space = tiny_space(d);
+  nas::SupernetOptions o = tiny_options();
+  o.steps = 4;
+  o.identity = "tiny";
+  o.checkpoint_every = 1;
+  std::vector<std::string> states;
+  o.on_checkpoint = [&states](const std::string& s) { states.push_back(s); };
+  const std::string straight = nas::train_supernet(space, d.path("space.yaml"), o).weights;
+  REQUIRE(states.size() == 4);
+  o.on_checkpoint = nullptr;
+  for (size_t k = 0; k < states.size(); ++k) {
+    CAPTURE(k);
+    nas::SupernetOptions r = o;
+    r.resume_state = states[k];
+    r.resume_where = "state.bin";
+    int resumed_at = -1;
+    r.on_resume = [&resumed_at](int done) { resumed_at = done; };
+    CHECK(nas::train_supernet(space, d.path("space.yaml"), r).weights == straight);
+    CHECK(resumed_at == static_cast<int>(k) + 1);
+  }
+  // A state it cannot continue: other settings, or damaged bytes.
+  auto refused = [&](nas::SupernetOptions r, const std::string& state, const char* why) {
+    r.resume_state = state;
+    r.resume_where = "state.bin";
+    CHECK_THROWS_WITH_AS(nas::train_supernet(space, d.path("space.yaml"), r), doctest::Contains(why), InputError);
+  };
+  nas::SupernetOptions other = o;
+  other.seed = 8;
+  refused(other, states[1], "other settings");
+  other = o;
+  other.identity = "another space";
+  refused(other, states[1], "other settings");
+  other = o;
+  other.steps = 5;  // the learning-rate schedule depends on the total
+  refused(other, states[1], "other settings");
+  refused(o, states[1].substr(0, states[1].size() - 100), "state.bin: truncated");
+  refused(o, "nesim-supernet-state-1\n{\"settings\": 1}\n", "state.bin: ");
+  refused(o, "something else", "state.bin: wrong magic");
+}
+
+TEST_CASE("supernet: killed with SIGKILL mid-training, the same command continues to the same weights") {
+  test::ScratchDir d("supernet_kill");
+  tiny_space(d);
+  auto args = [&](const std::string& out, const std::string& ckpt) {
+    return fmt::format("supernet --space '{}' --out '{}' --checkpoint '{}' --checkpoint-every 2 --steps 16 --pool 40 "
+                       "--input-size 16 --skip-strides 0 --train-batch 32 --threads 1 --seed 5 -q",
+                       d.path("space.yaml"), out, ckpt);
+  };
+  REQUIRE(d.nesim(args(d.path("whole.bin"), d.path("whole.ckpt"))).status == 0);
+
+  const std::string ckpt = d.path("killed.ckpt");
+  const std::string cmd = fmt::format("exec '{}' {} >/dev/null 2>&1", NESIM_BINARY, args(d.path("killed.bin"), ckpt));
+  const pid_t pid = fork();
+  if (pid == 0) {
+    setpgid(0, 0);  // its own group, so that the kill reaches nesim-torch too
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  setpgid(pid, pid);
+  int status = 0;
+  while (!fs::exists(ckpt + "/state.bin")) {
+    REQUIRE(waitpid(pid, &status, WNOHANG) == 0);
+    usleep(2000);
+  }
+  kill(-pid, SIGKILL);
+  waitpid(pid, &status, 0);
+  REQUIRE_FALSE(fs::exists(d.path("killed.bin")));  // killed before the end
+
+  const test::CommandResult resumed = d.nesim(args(d.path("killed.bin"), ckpt));
+  REQUIRE_MESSAGE(resumed.status == 0, resumed.err);
+  CHECK(test::read_text(d.path("killed.bin")) == test::read_text(d.path("whole.bin")));
+  // Finished: the same command writes the same weights again without training.
+  fs::remove(d.path("killed.bin"));
+  REQUIRE(d.nesim(args(d.path("killed.bin"), ckpt)).status == 0);
+  CHECK(test::read_text(d.path("killed.bin")) == test::read_text(d.path("whole.bin")));
+  // Other settings on the same folder: refused, nothing written.
+  const test::CommandResult other =
+      d.nesim(args(d.path("other.bin"), ckpt) + " --lr 0.1");
+  CHECK(other.status == 2);
+  CHECK(other.err.find("other settings") != std::string::npos);
+  CHECK_FALSE(fs::exists(d.path("other.bin")));
 }
 
 TEST_CASE("supernet: candidates outside its space and damaged files are input errors") {
