@@ -151,8 +151,11 @@ torch::Tensor GraphModuleImpl::run_layer(size_t i, const std::vector<torch::Tens
     case Op::ChannelScale: return in(0) * n.scale.view({1, -1, 1, 1});
     case Op::ChannelShuffle: {
       const torch::Tensor& x = in(0);
-      const int64_t g = l.groups;
-      return x.view({x.size(0), g, x.size(1) / g, x.size(2), x.size(3)}).transpose(1, 2).reshape(x.sizes());
+      const int64_t g = l.groups, n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
+      if (!x.is_contiguous(torch::MemoryFormat::ChannelsLast) || x.stride(1) != 1)
+        return x.reshape({n, g, c / g, h, w}).transpose(1, 2).reshape(x.sizes());
+      // NHWC in memory: shuffle each pixel's channels, so that the layers after stay NHWC.
+      return x.permute({0, 2, 3, 1}).reshape({n, h, w, g, c / g}).transpose(3, 4).reshape({n, h, w, c}).permute({0, 3, 1, 2});
     }
     case Op::ChannelSlice: return in(0).narrow(1, l.slice_begin, l.slice_end - l.slice_begin);
   }
@@ -218,7 +221,12 @@ torch::Tensor image_batch(const ImageSet& set, const std::vector<int64_t>& index
                               .mode(torch::kBilinear)
                               .align_corners(false));
   if (options.in_channels != 1) x = x.repeat({1, options.in_channels, 1, 1});
-  return x.contiguous();
+  return channels_last(x);
+}
+
+torch::Tensor channels_last(const torch::Tensor& x) {
+  torch::Tensor nhwc = torch::empty(x.sizes(), x.options().memory_format(torch::MemoryFormat::ChannelsLast));
+  return nhwc.copy_(x);
 }
 
 torch::Tensor label_batch(const ImageSet& set, const std::vector<int64_t>& index) {
@@ -228,19 +236,32 @@ torch::Tensor label_batch(const ImageSet& set, const std::vector<int64_t>& index
   return y;
 }
 
-std::vector<Shape> torch_layer_shapes(const Network& net, uint64_t seed) {
+std::vector<TorchLayerOutput> torch_layer_outputs(const Network& net, uint64_t seed) {
   torch::manual_seed(seed);
   GraphModule m(net);
   m->eval();
   torch::NoGradGuard no_grad;
   const Shape& s = net.input_shape();
-  std::vector<torch::Tensor> outs = m->forward_all(torch::randn({2, s.c, s.h, s.w}));
-  std::vector<Shape> shapes;
+  std::vector<torch::Tensor> outs = m->forward_all(channels_last(torch::randn({2, s.c, s.h, s.w})));
+  std::vector<TorchLayerOutput> layers;
   for (const torch::Tensor& t : outs) {
-    if (t.dim() == 4 && t.size(0) == 2) shapes.push_back({t.size(1), t.size(2), t.size(3)});
-    else shapes.push_back({-1, -1, -1});
+    if (t.dim() == 4 && t.size(0) == 2)
+      layers.push_back({{t.size(1), t.size(2), t.size(3)},
+                        t.stride(1) == 1 && t.is_contiguous(torch::MemoryFormat::ChannelsLast)});
+    else layers.push_back({{-1, -1, -1}, false});
   }
-  return shapes;
+  return layers;
+}
+
+double torch_layout_difference(const Network& net, uint64_t seed) {
+  torch::manual_seed(seed);
+  GraphModule m(net);
+  m->eval();
+  torch::NoGradGuard no_grad;
+  const Shape& s = net.input_shape();
+  const torch::Tensor x = torch::randn({2, s.c, s.h, s.w});
+  const torch::Tensor a = m->forward(x), b = m->forward(channels_last(x));
+  return (a - b).abs().max().item<double>() / std::max(1e-30, a.abs().max().item<double>());
 }
 
 }  // namespace nesim::nas

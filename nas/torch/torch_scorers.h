@@ -9,10 +9,19 @@
 
 namespace nesim::nas {
 
-// Every layer's output shape (C x H x W) from a libtorch forward pass of `net` as given (batch 2,
-// random input at net's own input shape); [i] is layer i, [0] the input. {-1,-1,-1} where the
-// tensor was not batch x C x H x W.
-std::vector<Shape> torch_layer_shapes(const Network& net, uint64_t seed);
+// Every layer's output from a libtorch forward pass of `net` as given (batch 2, random input at
+// net's own input shape, in the channels-last layout training feeds); [i] is layer i, [0] the
+// input. Its shape C x H x W ({-1,-1,-1} where the tensor was not batch x C x H x W), and
+// whether it is channels-last (NHWC) in memory, as convolutions run fastest.
+struct TorchLayerOutput {
+  Shape shape;
+  bool nhwc = false;
+};
+std::vector<TorchLayerOutput> torch_layer_outputs(const Network& net, uint64_t seed);
+// The largest difference between `net`'s first output (eval mode) for one random batch fed in
+// NCHW and the same batch fed in NHWC (training's layout), relative to the output's largest
+// magnitude: rounding only, where every op computes the same function in both layouts.
+double torch_layout_difference(const Network& net, uint64_t seed);
 
 // Synflow (Tanaka et al. 2020) of `net` as given: weights replaced by their absolute values, in
 // double, BN in eval mode, input all ones (batch 1); R = sum of the first output.

@@ -56,18 +56,22 @@ const char* kSmallCnn =
 
 }  // namespace
 
-TEST_CASE("every zoo model's libtorch module has the IR's shape at every layer") {
+TEST_CASE("every zoo model's libtorch module has the IR's shape at every layer, convolutions in NHWC") {
   for (const auto& e : std::filesystem::directory_iterator(NESIM_SOURCE_DIR "/models")) {
     if (e.path().extension() != ".yaml") continue;
     ModelSpec spec = load_model_spec(e.path().string());
     // 64 x 64 keeps the suite quick; fixed resize targets scale along.
     Network net = expand(nas::at_input(spec, {spec.input.c, 64, 64}), e.path().string());
-    std::vector<Shape> shapes = nas::torch_layer_shapes(net, 1);
-    REQUIRE(shapes.size() == net.layers.size());
-    for (size_t i = 0; i < shapes.size(); ++i) {
-      INFO(e.path().filename().string(), " layer ", net.layers[i].name);
-      CHECK(shapes[i] == net.layers[i].out);
+    const std::vector<nas::TorchLayerOutput> outs = nas::torch_layer_outputs(net, 1);
+    REQUIRE(outs.size() == net.layers.size());
+    for (size_t i = 0; i < outs.size(); ++i) {
+      const Layer& l = net.layers[i];
+      INFO(e.path().filename().string(), " layer ", l.name);
+      CHECK(outs[i].shape == l.out);
+      // The layout training is fast in: every spatial convolution's output stays NHWC.
+      if (l.op == Op::Conv2d && l.out.h > 1) CHECK(outs[i].nhwc);
     }
+    CHECK(nas::torch_layout_difference(net, 1) < 1e-4);  // the same function in either layout
   }
 }
 
@@ -75,15 +79,16 @@ TEST_CASE("imported ONNX layers (LayerNorm, layer scale, channel shuffle and sli
   for (const char* name : {"tiny_convnext.onnx", "tiny_shuffle.onnx", "tiny_mbv3.onnx"}) {
     const std::string path = std::string(NESIM_SOURCE_DIR) + "/tests/onnx/fixtures/" + name;
     const Network net = load_model(path);
-    std::vector<Shape> shapes = nas::torch_layer_shapes(net, 1);
-    REQUIRE(shapes.size() == net.layers.size());
-    for (size_t i = 1; i < shapes.size(); ++i) {
+    const std::vector<nas::TorchLayerOutput> outs = nas::torch_layer_outputs(net, 1);
+    REQUIRE(outs.size() == net.layers.size());
+    for (size_t i = 1; i < outs.size(); ++i) {
       INFO(name, " layer ", net.layers[i].name, " (", op_name(net.layers[i].op), ")");
       const Shape& want = net.layers[i].out;
       // An FC output is N x K in torch and K x 1 x 1 in nesim.
-      if (shapes[i].c == -1 && want.h == 1 && want.w == 1) continue;
-      CHECK(shapes[i] == want);
+      if (outs[i].shape.c == -1 && want.h == 1 && want.w == 1) continue;
+      CHECK(outs[i].shape == want);
     }
+    CHECK(nas::torch_layout_difference(net, 1) < 1e-4);
     nas::ScorerOptions o;
     o.threads = 1;
     o.input_size = 32;

@@ -23,7 +23,7 @@ j = json.load(open(sys.argv[1]))
 assert j["complete"] and j["runs_done"] == 4, (j["complete"], j["runs_done"])
 trainers = j["trainers"]
 assert sum(v for k, v in trainers.items() if k.startswith("pytorch")) == 2, trainers
-assert trainers.get("nesim (libtorch, cpu)") == 2, trainers
+assert trainers.get("nesim (libtorch, cpu, nhwc)") == 2, trainers
 for a in j["archs"]:
     assert all(0 <= v <= 1 for v in a["accuracy"].values()), a
 print("ok: 2 runs by PyTorch, 2 by nesim, one reference")
