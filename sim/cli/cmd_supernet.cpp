@@ -42,14 +42,14 @@ int run_supernet(SupernetCliOptions o) {
   std::unique_ptr<RunLock> lock;
   if (!o.checkpoint.empty()) {
     const fs::path dir(o.checkpoint);
-    refuse_symlink(dir);
+    refuse_symlink(dir, "--checkpoint");
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec || !fs::is_directory(dir))
       throw input_error("--checkpoint {}: cannot create the folder{}", o.checkpoint, ec ? ": " + ec.message() : "");
     lock = std::make_unique<RunLock>(dir, "nesim supernet training");
     const std::string state = (dir / "state.bin").string();
-    refuse_symlink(state);
+    refuse_symlink(state, "--checkpoint");
     o.train.identity = fmt::format("space {:016x}, engine {:016x}", fnv1a64(read_input_file(o.space, "search space")),
                                    fnv1a64(read_input_file(o.hw, "hardware config")));
     if (fs::exists(state)) {

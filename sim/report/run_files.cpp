@@ -40,12 +40,12 @@ std::vector<JournalLine> read_journal(const std::string& path, const std::string
   return lines;
 }
 
-void refuse_symlink(const std::filesystem::path& p) {
+void refuse_symlink(const std::filesystem::path& p, const std::string& flag) {
   std::error_code ec;
   if (std::filesystem::is_symlink(std::filesystem::symlink_status(p, ec)))
-    throw input_error("{}: is a symbolic link; nesim keeps a run's files in its --out folder itself: remove the "
-                      "link, or choose another --out",
-                      p.string());
+    throw input_error("{}: is a symbolic link; nesim keeps a run's files in its {} folder itself: remove the "
+                      "link, or choose another {}",
+                      p.string(), flag, flag);
 }
 
 Journal::Journal(const std::string& path) : path_(path) {

@@ -50,8 +50,8 @@ struct JournalLine {
 };
 std::vector<JournalLine> read_journal(const std::string& path, const std::string& what);
 
-// InputError when `p` is a symbolic link: a run keeps its own files in its --out folder, and a
-// link there could send them anywhere.
-void refuse_symlink(const std::filesystem::path& p);
+// InputError when `p` is a symbolic link: a run keeps its own files in its folder (the option
+// `flag` names it), and a link there could send them anywhere.
+void refuse_symlink(const std::filesystem::path& p, const std::string& flag = "--out");
 
 }  // namespace nesim

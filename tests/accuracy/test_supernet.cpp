@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -172,6 +173,31 @@ TEST_CASE("supernet: killed with SIGKILL mid-training, the same command continue
   CHECK(other.status == 2);
   CHECK(other.err.find("other settings") != std::string::npos);
   CHECK_FALSE(fs::exists(d.path("other.bin")));
+}
+
+TEST_CASE("supernet: a --checkpoint it cannot use is exit 2 with one message, and nothing is written") {
+  test::ScratchDir d("supernet_bad_ckpt");
+  tiny_space(d);
+  std::ofstream(d.path("a_file")) << "x";
+  fs::create_symlink(d.path("elsewhere"), d.path("a_link"));
+  fs::create_directories(d.path("damaged"));
+  std::ofstream(d.path("damaged/state.bin")) << "not a state\n";
+  for (const auto& [ckpt, why] : std::vector<std::pair<std::string, std::string>>{
+           {d.path("a_file"), "cannot create the folder"},
+           {"/dev/null", "cannot create the folder"},
+           {d.path("a_link"), "is a symbolic link; nesim keeps a run's files in its --checkpoint folder"},
+           {d.path("damaged"), "damaged/state.bin: wrong magic"}}) {
+    CAPTURE(ckpt);
+    const test::CommandResult r = d.nesim(
+        fmt::format("supernet --space '{}' --out '{}' --checkpoint '{}' --steps 2 --pool 10 --input-size 16 "
+                    "--skip-strides 0 --train-batch 16 --threads 1 -q",
+                    d.path("space.yaml"), d.path("out.bin"), ckpt));
+    CHECK(r.status == 2);
+    CHECK(r.err.find(why) != std::string::npos);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    CHECK_FALSE(fs::exists(d.path("out.bin")));
+  }
+  CHECK_FALSE(fs::exists(d.path("elsewhere")));
 }
 
 TEST_CASE("supernet: candidates outside its space and damaged files are input errors") {
