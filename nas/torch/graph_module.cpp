@@ -107,7 +107,25 @@ torch::Tensor GraphModuleImpl::run_layer(size_t i, const std::vector<torch::Tens
   switch (l.op) {
     case Op::Input: return torch::Tensor();
     case Op::Conv2d: {
-      torch::Tensor y = n.conv->forward(symmetric_padding(l) ? in(0) : pad(in(0), l, 0.0));
+      const torch::Tensor x = symmetric_padding(l) ? in(0) : pad(in(0), l, 0.0);
+      if (n.bn && !is_training()) {
+        // Eval: BN's affine map on running statistics folded into the convolution, which saves
+        // a pass over the activations (in NHWC, BN took as long as many a convolution).
+        const auto& bn = n.bn->options;
+        const torch::Tensor scale = n.bn->weight / torch::sqrt(n.bn->running_var + bn.eps());
+        torch::Tensor bias = n.bn->bias - n.bn->running_mean * scale;
+        if (n.conv->bias.defined()) bias = bias + n.conv->bias * scale;
+        const auto& c = n.conv->options;
+        return activate(F::conv2d(x, n.conv->weight * scale.view({-1, 1, 1, 1}),
+                                  F::Conv2dFuncOptions()
+                                      .bias(bias)
+                                      .stride(c.stride())
+                                      .padding(symmetric_padding(l) ? torch::ExpandingArray<2>({l.pad_top, l.pad_left}) : torch::ExpandingArray<2>(0))
+                                      .dilation(c.dilation())
+                                      .groups(c.groups())),
+                        l.act, true);
+      }
+      torch::Tensor y = n.conv->forward(x);
       if (n.bn) y = n.bn->forward(y);
       return activate(y, l.act, true);
     }
@@ -197,8 +215,25 @@ std::vector<torch::Tensor> GraphModuleImpl::forward_all(const torch::Tensor& x) 
 }
 
 torch::Tensor GraphModuleImpl::forward(const torch::Tensor& x) {
-  std::vector<torch::Tensor> outs = forward_all(x);
-  return outs[static_cast<size_t>(net_.output_indices().at(0))].flatten(1);
+  // As forward_all(), but each output is let go after its last reader: evaluating 500 images
+  // otherwise held every layer's activations to the end (autograd keeps what backward needs).
+  const size_t out = static_cast<size_t>(net_.output_indices().at(0));
+  if (last_reader_.empty()) {
+    last_reader_.assign(net_.layers.size(), 0);
+    for (size_t i = 0; i < net_.layers.size(); ++i)
+      for (int j : net_.layers[i].inputs) last_reader_[static_cast<size_t>(j)] = i;
+  }
+  std::vector<torch::Tensor> outs(net_.layers.size());
+  outs[0] = x;
+  for (size_t i = 1; i <= out; ++i) {
+    if (net_.layers[i].op == Op::Input)
+      throw input_error("{}: layer '{}': a second network input is not supported by the libtorch scorers", net_.name,
+                        net_.layers[i].name);
+    outs[i] = run_layer(i, outs);
+    for (int j : net_.layers[i].inputs)
+      if (last_reader_[static_cast<size_t>(j)] == i && static_cast<size_t>(j) != out) outs[static_cast<size_t>(j)].reset();
+  }
+  return outs[out].flatten(1);
 }
 
 GraphModule classifier_module(const ModelSpec& spec, const Network& net, const ScorerOptions& options, uint64_t seed) {

@@ -57,6 +57,7 @@ class GraphModuleImpl : public torch::nn::Module {
   Network net_;
   std::vector<Node> nodes_;
   std::vector<torch::Tensor> weights_;
+  std::vector<size_t> last_reader_;  // by layer: the last layer that reads its output (forward())
 };
 TORCH_MODULE(GraphModule);
 
