@@ -108,7 +108,7 @@ torch::Tensor GraphModuleImpl::run_layer(size_t i, const std::vector<torch::Tens
     case Op::Input: return torch::Tensor();
     case Op::Conv2d: {
       const torch::Tensor x = symmetric_padding(l) ? in(0) : pad(in(0), l, 0.0);
-      if (n.bn && !is_training()) {
+      if (n.bn && !is_training() && fold_batch_norm) {
         // Eval: BN's affine map on running statistics folded into the convolution, which saves
         // a pass over the activations (in NHWC, BN took as long as many a convolution).
         const auto& bn = n.bn->options;
@@ -286,6 +286,23 @@ std::vector<TorchLayerOutput> torch_layer_outputs(const Network& net, uint64_t s
     else layers.push_back({{-1, -1, -1}, false});
   }
   return layers;
+}
+
+double torch_fold_difference(const Network& net, uint64_t seed) {
+  torch::manual_seed(seed);
+  GraphModule m(net);
+  torch::NoGradGuard no_grad;
+  const Shape& s = net.input_shape();
+  m->train();  // running statistics away from their 0 and 1
+  for (int i = 0; i < 3; ++i) m->forward(channels_last(torch::randn({4, s.c, s.h, s.w}) * (i + 1) + i));
+  for (auto& p : m->named_parameters())
+    if (p.key().find("_bn.") != std::string::npos) p.value().uniform_(0.5, 1.5);
+  m->eval();
+  const torch::Tensor x = channels_last(torch::randn({2, s.c, s.h, s.w}));
+  const torch::Tensor folded = m->forward(x);
+  m->fold_batch_norm = false;
+  const torch::Tensor a = m->forward(x);
+  return (a - folded).abs().max().item<double>() / std::max(1e-30, a.abs().max().item<double>());
 }
 
 double torch_layout_difference(const Network& net, uint64_t seed) {

@@ -32,6 +32,9 @@ class GraphModuleImpl : public torch::nn::Module {
   // relu6 computed as relu: synflow's all-ones input with |weights| saturates every relu6 and
   // would zero the gradient flow that the proxy measures.
   bool unclamped_relu6 = false;
+  // Eval mode folds each conv's BN (running statistics) into the convolution's weights and bias
+  // instead of a pass over the activations; false: BN runs as its own op (the tests compare).
+  bool fold_batch_norm = true;
 
   const Network& network() const { return net_; }
 

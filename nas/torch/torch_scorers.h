@@ -22,6 +22,10 @@ std::vector<TorchLayerOutput> torch_layer_outputs(const Network& net, uint64_t s
 // NCHW and the same batch fed in NHWC (training's layout), relative to the output's largest
 // magnitude: rounding only, where every op computes the same function in both layouts.
 double torch_layout_difference(const Network& net, uint64_t seed);
+// The same for eval mode with each conv's BN folded into it against BN run as its own op, after
+// a few training-mode batches have moved the running statistics and BN's weights are drawn in
+// [0.5, 1.5].
+double torch_fold_difference(const Network& net, uint64_t seed);
 
 // Synflow (Tanaka et al. 2020) of `net` as given: weights replaced by their absolute values, in
 // double, BN in eval mode, input all ones (batch 1); R = sum of the first output.

@@ -72,6 +72,7 @@ TEST_CASE("every zoo model's libtorch module has the IR's shape at every layer, 
       if (l.op == Op::Conv2d && l.out.h > 1) CHECK(outs[i].nhwc);
     }
     CHECK(nas::torch_layout_difference(net, 1) < 1e-4);  // the same function in either layout
+    CHECK(nas::torch_fold_difference(net, 1) < 1e-4);    // and with BN folded or not
   }
 }
 
