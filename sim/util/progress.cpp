@@ -93,8 +93,11 @@ std::string Progress::status(double elapsed_s, bool final) const {
   }
   if (final) s += fmt::format(" in {}", duration_text(elapsed_s));
   if (done_here > 0) s += sep + rate_text(rate);
-  if (!final && total_ > done_ && rate > 0)
+  if (!final && total_ > done_ && work_left_ >= 0) {
+    if (work_done_here_ > 0) s += fmt::format("{}ETA {}", sep, duration_text(elapsed_s * work_left_ / work_done_here_));
+  } else if (!final && total_ > done_ && rate > 0) {
     s += fmt::format("{}ETA {}", sep, duration_text(static_cast<double>(total_ - done_) / rate));
+  }
   if (!extra_.empty()) s += sep + extra_;
   return s;
 }
@@ -114,6 +117,11 @@ void Progress::clear_bar() {
 }
 
 void Progress::resume(size_t done_before) { done_ = done_before_ = done_before; }
+
+void Progress::work(double done_here, double left) {
+  work_done_here_ = done_here;
+  work_left_ = left;
+}
 
 void Progress::update(size_t done, const std::string& extra) {
   done_ = done;

@@ -52,6 +52,21 @@ TEST_SUITE("unit: progress") {
     CHECK(text.find("21 s each") == std::string::npos);  // 20 min over all 28 runs: the old figure
   }
 
+  TEST_CASE("items of unequal cost: the ETA weighs the work left, not the count") {
+    std::ostringstream out;
+    FakeClock clock;
+    Progress p("reference", 4, "runs", ProgressMode::Lines, out, clock.fn(), 5);
+    p.work(0, 1 + 1 + 10 + 10);  // two cheap runs, then two ten times as costly
+    p.update(0);
+    clock.now_s += 600;
+    p.work(1, 21);
+    p.update(1);  // one unit of work in 10 min, 21 left: 3 h 30 min (the count would say 30 min)
+    p.finish();
+    const std::string text = out.str();
+    CHECK(text.find("ETA 3 h 30 min") != std::string::npos);
+    CHECK(text.find("ETA 30 min") == std::string::npos);
+  }
+
   TEST_CASE("Lines: about one line per interval, not one per update, never a carriage return") {
     std::ostringstream out;
     FakeClock clock;
