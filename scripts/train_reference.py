@@ -142,6 +142,8 @@ def main():
     ap.add_argument("--jobs", type=int, default=1, help="runs trained at once (processes)")
     ap.add_argument("--data-dir", default="/usr/share/datasets/fashion-mnist")
     ap.add_argument("--limit", type=int, default=0, help="train at most this many runs (0: all pending)")
+    ap.add_argument("--only", default="", help="architecture indices to train, e.g. 0,1,2 (default: all); a "
+                    "budget check on a few architectures before a whole build")
     a = ap.parse_args()
     plan = json.load(open(os.path.join(a.reference, "plan.json")))
     journal = os.path.join(a.reference, "runs.jsonl")
@@ -159,6 +161,14 @@ def main():
                 done.add((r["key"], r["seed"]))
     pending = [(a.reference, i, k, s, a.device, a.data_dir) for i, k in enumerate(plan["arch_keys"]) for s in plan["seeds"]
                if (k, s) not in done]
+    if a.only:
+        try:
+            only = {int(i) for i in a.only.split(",")}
+        except ValueError:
+            sys.exit(f"--only: expected architecture indices such as 0,1,2, got '{a.only}'")
+        if not only <= set(range(len(plan["arch_keys"]))):
+            sys.exit(f"--only: indices must lie in 0..{len(plan['arch_keys']) - 1}, got '{a.only}'")
+        pending = [p for p in pending if p[1] in only]
     if a.limit:
         pending = pending[:a.limit]
     print(f"{len(pending)} runs to train on {a.device} with {a.jobs} processes", file=sys.stderr, flush=True)
