@@ -4,10 +4,6 @@
 
 #ifdef NESIM_WITH_TORCH
 
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -107,24 +103,10 @@ TEST_CASE("reference: killed with SIGKILL mid-build, the same command resumes it
   REQUIRE(d.nesim(build_args(space, "whole", 1)).status == 0);
 
   const std::string out = d.path("killed");
-  const std::string cmd = fmt::format("cd '{}' && exec '{}' {} >/dev/null 2>&1", d.dir.string(), NESIM_BINARY,
-                                      build_args(space, out, 1));
-  const pid_t pid = fork();
-  if (pid == 0) {
-    setpgid(0, 0);  // its own group, so that the kill reaches nesim-torch too
-    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  setpgid(pid, pid);
   // Kill once the first run is journalled, while the second is training.
   const std::string journal = out + "/runs.jsonl";
-  int status = 0;
-  while (!fs::exists(journal) || lines(journal) < 1) {
-    REQUIRE(waitpid(pid, &status, WNOHANG) == 0);
-    usleep(5000);
-  }
-  kill(-pid, SIGKILL);
-  waitpid(pid, &status, 0);
+  REQUIRE(d.nesim_killed_when(build_args(space, out, 1),
+                              [&] { return fs::exists(journal) && lines(journal) >= 1; }));
   const size_t done_before = lines(journal);
   REQUIRE(done_before >= 1);
   REQUIRE(done_before < 6);

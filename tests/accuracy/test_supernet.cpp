@@ -4,10 +4,6 @@
 
 #ifdef NESIM_WITH_TORCH
 
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -143,21 +139,7 @@ TEST_CASE("supernet: killed with SIGKILL mid-training, the same command continue
   REQUIRE(d.nesim(args(d.path("whole.bin"), d.path("whole.ckpt"))).status == 0);
 
   const std::string ckpt = d.path("killed.ckpt");
-  const std::string cmd = fmt::format("exec '{}' {} >/dev/null 2>&1", NESIM_BINARY, args(d.path("killed.bin"), ckpt));
-  const pid_t pid = fork();
-  if (pid == 0) {
-    setpgid(0, 0);  // its own group, so that the kill reaches nesim-torch too
-    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  setpgid(pid, pid);
-  int status = 0;
-  while (!fs::exists(ckpt + "/state.bin")) {
-    REQUIRE(waitpid(pid, &status, WNOHANG) == 0);
-    usleep(2000);
-  }
-  kill(-pid, SIGKILL);
-  waitpid(pid, &status, 0);
+  REQUIRE(d.nesim_killed_when(args(d.path("killed.bin"), ckpt), [&] { return fs::exists(ckpt + "/state.bin"); }));
   REQUIRE_FALSE(fs::exists(d.path("killed.bin")));  // killed before the end
 
   const test::CommandResult resumed = d.nesim(args(d.path("killed.bin"), ckpt));

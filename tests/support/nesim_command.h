@@ -1,11 +1,13 @@
 #pragma once
 // Runs the built `nesim` binary the way a user would, for cli suites kept outside test_cli.cpp.
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <string>
 
@@ -54,6 +56,29 @@ struct ScratchDir {
     std::filesystem::remove(out);
     std::filesystem::remove(err);
     return r;
+  }
+
+  // Starts `nesim <args>` inside the folder in a process group of its own, waits until `ready()`
+  // holds, then kills the whole group with SIGKILL (nesim-torch and forked workers too): a real
+  // kill mid-run. False when the command ended before `ready()` held, so nothing was killed.
+  bool nesim_killed_when(const std::string& args, const std::function<bool()>& ready) const {
+    const std::string cmd = fmt::format("cd '{}' && exec '{}' {} >/dev/null 2>&1 </dev/null", dir.string(),
+                                        NESIM_BINARY, args);
+    const pid_t pid = fork();
+    if (pid == 0) {
+      setpgid(0, 0);
+      execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    setpgid(pid, pid);
+    int status = 0;
+    while (!ready()) {
+      if (waitpid(pid, &status, WNOHANG) != 0) return false;
+      usleep(2000);
+    }
+    kill(-pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    return true;
   }
 };
 
