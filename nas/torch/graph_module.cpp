@@ -116,13 +116,12 @@ torch::Tensor GraphModuleImpl::run_layer(size_t i, const std::vector<torch::Tens
         torch::Tensor bias = n.bn->bias - n.bn->running_mean * scale;
         if (n.conv->bias.defined()) bias = bias + n.conv->bias * scale;
         const auto& c = n.conv->options;
+        // x is already padded where the padding is asymmetric (the module then has none).
+        const auto padding = symmetric_padding(l) ? torch::ExpandingArray<2>({l.pad_top, l.pad_left})
+                                                  : torch::ExpandingArray<2>(0);
         return activate(F::conv2d(x, n.conv->weight * scale.view({-1, 1, 1, 1}),
-                                  F::Conv2dFuncOptions()
-                                      .bias(bias)
-                                      .stride(c.stride())
-                                      .padding(symmetric_padding(l) ? torch::ExpandingArray<2>({l.pad_top, l.pad_left}) : torch::ExpandingArray<2>(0))
-                                      .dilation(c.dilation())
-                                      .groups(c.groups())),
+                                  F::Conv2dFuncOptions().bias(bias).stride(c.stride()).padding(padding)
+                                      .dilation(c.dilation()).groups(c.groups())),
                         l.act, true);
       }
       torch::Tensor y = n.conv->forward(x);
@@ -202,38 +201,32 @@ void GraphModuleImpl::share_weights(
   }
 }
 
-std::vector<torch::Tensor> GraphModuleImpl::forward_all(const torch::Tensor& x) {
-  std::vector<torch::Tensor> outs(net_.layers.size());
-  outs[0] = x;
-  for (size_t i = 1; i < net_.layers.size(); ++i) {
-    if (net_.layers[i].op == Op::Input)
-      throw input_error("{}: layer '{}': a second network input is not supported by the libtorch scorers", net_.name,
-                        net_.layers[i].name);
-    outs[i] = run_layer(i, outs);
-  }
-  return outs;
-}
-
-torch::Tensor GraphModuleImpl::forward(const torch::Tensor& x) {
-  // As forward_all(), but each output is let go after its last reader: evaluating 500 images
-  // otherwise held every layer's activations to the end (autograd keeps what backward needs).
+std::vector<torch::Tensor> GraphModuleImpl::run(const torch::Tensor& x, bool keep_all) {
   const size_t out = static_cast<size_t>(net_.output_indices().at(0));
-  if (last_reader_.empty()) {
+  const size_t last = keep_all ? net_.layers.size() - 1 : out;
+  if (!keep_all && last_reader_.empty()) {
     last_reader_.assign(net_.layers.size(), 0);
     for (size_t i = 0; i < net_.layers.size(); ++i)
       for (int j : net_.layers[i].inputs) last_reader_[static_cast<size_t>(j)] = i;
   }
   std::vector<torch::Tensor> outs(net_.layers.size());
   outs[0] = x;
-  for (size_t i = 1; i <= out; ++i) {
+  for (size_t i = 1; i <= last; ++i) {
     if (net_.layers[i].op == Op::Input)
       throw input_error("{}: layer '{}': a second network input is not supported by the libtorch scorers", net_.name,
                         net_.layers[i].name);
     outs[i] = run_layer(i, outs);
+    if (keep_all) continue;
     for (int j : net_.layers[i].inputs)
       if (last_reader_[static_cast<size_t>(j)] == i && static_cast<size_t>(j) != out) outs[static_cast<size_t>(j)].reset();
   }
-  return outs[out].flatten(1);
+  return outs;
+}
+
+std::vector<torch::Tensor> GraphModuleImpl::forward_all(const torch::Tensor& x) { return run(x, true); }
+
+torch::Tensor GraphModuleImpl::forward(const torch::Tensor& x) {
+  return run(x, false)[static_cast<size_t>(net_.output_indices().at(0))].flatten(1);
 }
 
 GraphModule classifier_module(const ModelSpec& spec, const Network& net, const ScorerOptions& options, uint64_t seed) {
@@ -288,6 +281,15 @@ std::vector<TorchLayerOutput> torch_layer_outputs(const Network& net, uint64_t s
   return layers;
 }
 
+namespace {
+
+// max |a - b| relative to max |a|.
+double relative_difference(const torch::Tensor& a, const torch::Tensor& b) {
+  return (a - b).abs().max().item<double>() / std::max(1e-30, a.abs().max().item<double>());
+}
+
+}  // namespace
+
 double torch_fold_difference(const Network& net, uint64_t seed) {
   torch::manual_seed(seed);
   GraphModule m(net);
@@ -301,8 +303,7 @@ double torch_fold_difference(const Network& net, uint64_t seed) {
   const torch::Tensor x = channels_last(torch::randn({2, s.c, s.h, s.w}));
   const torch::Tensor folded = m->forward(x);
   m->fold_batch_norm = false;
-  const torch::Tensor a = m->forward(x);
-  return (a - folded).abs().max().item<double>() / std::max(1e-30, a.abs().max().item<double>());
+  return relative_difference(m->forward(x), folded);
 }
 
 double torch_layout_difference(const Network& net, uint64_t seed) {
@@ -312,8 +313,7 @@ double torch_layout_difference(const Network& net, uint64_t seed) {
   torch::NoGradGuard no_grad;
   const Shape& s = net.input_shape();
   const torch::Tensor x = torch::randn({2, s.c, s.h, s.w});
-  const torch::Tensor a = m->forward(x), b = m->forward(channels_last(x));
-  return (a - b).abs().max().item<double>() / std::max(1e-30, a.abs().max().item<double>());
+  return relative_difference(m->forward(x), m->forward(channels_last(x)));
 }
 
 }  // namespace nesim::nas

@@ -55,12 +55,16 @@ class GraphModuleImpl : public torch::nn::Module {
     torch::Tensor scale;                   // ChannelScale: C
   };
   torch::Tensor activate(const torch::Tensor& x, Act act, bool hook);
+  // Every layer's output (keep_all), or the layers up to the first output with each output let go
+  // after its last reader: evaluating 500 images otherwise held every activation to the end
+  // (autograd keeps what backward needs).
+  std::vector<torch::Tensor> run(const torch::Tensor& x, bool keep_all);
   torch::Tensor run_layer(size_t i, const std::vector<torch::Tensor>& outs);
 
   Network net_;
   std::vector<Node> nodes_;
   std::vector<torch::Tensor> weights_;
-  std::vector<size_t> last_reader_;  // by layer: the last layer that reads its output (forward())
+  std::vector<size_t> last_reader_;  // by layer: the last layer that reads its output (run())
 };
 TORCH_MODULE(GraphModule);
 
