@@ -242,18 +242,18 @@ std::string training_state(const SupernetOptions& o, const Supernet& net, torch:
 struct Resumed {
   int step = 0;
   double loss = 0;
+  std::string optimiser;  // libtorch's archive, for load_optimiser() once the SGD is built
 };
 
-// Continues from `o.resume_state`: the weights into `net`, the momentum into `sgd` (built over the
-// restored weights by the caller's `make_sgd`), the sampler's state into `rng`.
-Resumed resume(const SupernetOptions& o, Supernet& net, std::unique_ptr<torch::optim::SGD>& sgd,
-               const std::function<std::unique_ptr<torch::optim::SGD>(const Supernet&)>& make_sgd,
-               std::mt19937_64& rng) {
+InputError bad_state(const SupernetOptions& o, const std::string& what) {
+  return input_error("{}: {}; expected a training state written by `nesim supernet --checkpoint`", o.resume_where,
+                     what);
+}
+
+// Continues from `o.resume_state`: the weights into `net`, the sampler's state into `rng`.
+Resumed resume(const SupernetOptions& o, Supernet& net, std::mt19937_64& rng) {
   const std::string& bytes = o.resume_state;
-  auto bad = [&](const std::string& what) {
-    return input_error("{}: {}; expected a training state written by `nesim supernet --checkpoint`", o.resume_where,
-                       what);
-  };
+  auto bad = [&](const std::string& what) { return bad_state(o, what); };
   const std::string magic = kStateMagic;
   if (bytes.compare(0, magic.size(), magic) != 0) throw bad("wrong magic");
   const size_t eol = bytes.find('\n', magic.size());
@@ -287,16 +287,20 @@ Resumed resume(const SupernetOptions& o, Supernet& net, std::unique_ptr<torch::o
   if (!restored.same_slots(net)) throw bad("its weights have other layers or shapes than this space's supernet");
   restored.make_trainable();
   net = std::move(restored);
-  sgd = make_sgd(net);
+  r.optimiser = bytes.substr(at + weights_bytes);
+  return r;
+}
+
+// The optimiser's momentum from a resumed state, into the SGD built over the restored weights.
+void load_optimiser(const SupernetOptions& o, torch::optim::SGD& sgd, const std::string& bytes) {
   try {
     torch::serialize::InputArchive archive;
-    std::istringstream optimiser(bytes.substr(at + weights_bytes));
+    std::istringstream optimiser(bytes);
     archive.load_from(optimiser);
-    sgd->load(archive);
+    sgd.load(archive);
   } catch (const c10::Error& e) {
-    throw bad(fmt::format("damaged optimiser state ({})", e.what_without_backtrace()));
+    throw bad_state(o, fmt::format("damaged optimiser state ({})", e.what_without_backtrace()));
   }
-  return r;
 }
 
 SupernetReport train(const SearchSpace& space, const std::string& where, const SupernetOptions& o) {
@@ -318,22 +322,17 @@ SupernetReport train(const SearchSpace& space, const std::string& where, const S
     if (i == 0 || c.params < smallest.params) smallest = c;
   }
   Supernet net(slots, o.seed);
-  auto make_sgd = [&task](const Supernet& n) {
-    return std::make_unique<torch::optim::SGD>(
-        n.parameters(), torch::optim::SGDOptions(task.learning_rate).momentum(0.9).nesterov(true).weight_decay(5e-5));
-  };
-  std::unique_ptr<torch::optim::SGD> sgd = make_sgd(net);
+  const bool resuming = !o.resume_state.empty();
+  const Resumed resumed = resuming ? resume(o, net, rng) : Resumed{};
+  torch::optim::SGD sgd(net.parameters(),
+                        torch::optim::SGDOptions(task.learning_rate).momentum(0.9).nesterov(true).weight_decay(5e-5));
+  if (resuming) load_optimiser(o, sgd, resumed.optimiser);
   const ImageSet& data = fashion_mnist(task.data_dir, /*train=*/true);
   Shuffler order(data.count, o.seed);
-  double loss_sum = 0;
-  int first = 0;
-  if (!o.resume_state.empty()) {
-    const Resumed r = resume(o, net, sgd, make_sgd, rng);
-    first = r.step;
-    loss_sum = r.loss;
-    order.skip(static_cast<int64_t>(first) * task.train_batch);
-    if (o.on_resume) o.on_resume(first);
-  }
+  const int first = resumed.step;
+  double loss_sum = resumed.loss;
+  order.skip(static_cast<int64_t>(first) * task.train_batch);
+  if (resuming && o.on_resume) o.on_resume(first);
   for (int step = first; step < o.steps; ++step) {
     // Linear warm-up over the first 5 % of the steps, then cosine decay: four candidates' gradients
     // add up on the shared weights, and at the full rate from step 0 the loss jumped from 2.3 to 27
@@ -341,10 +340,10 @@ SupernetReport train(const SearchSpace& space, const std::string& where, const S
     const int warmup = std::max(1, o.steps / 20);
     const double lr = 0.5 * task.learning_rate * (1 + std::cos(M_PI * step / o.steps)) *
                       std::min(1.0, static_cast<double>(step + 1) / warmup);
-    static_cast<torch::optim::SGDOptions&>(sgd->param_groups()[0].options()).lr(lr);
+    static_cast<torch::optim::SGDOptions&>(sgd.param_groups()[0].options()).lr(lr);
     const std::vector<int64_t> index = order.next(task.train_batch);
     const torch::Tensor x = image_batch(data, index, task), y = label_batch(data, index);
-    sgd->zero_grad();
+    sgd.zero_grad();
     loss_sum = 0;
     // The sandwich rule: the largest and the smallest candidate bound the space; two random
     // ones train the middle. Gradients of the four add up on the shared weights.
@@ -359,10 +358,10 @@ SupernetReport train(const SearchSpace& space, const std::string& where, const S
       loss.backward();
       loss_sum += v / 4;
     }
-    sgd->step();
+    sgd.step();
     if (o.on_step) o.on_step(step + 1, loss_sum);
     if (o.on_checkpoint && o.checkpoint_every > 0 && ((step + 1) % o.checkpoint_every == 0 || step + 1 == o.steps))
-      o.on_checkpoint(training_state(o, net, *sgd, step + 1, loss_sum, rng));
+      o.on_checkpoint(training_state(o, net, sgd, step + 1, loss_sum, rng));
   }
   SupernetReport r;
   r.weights = net.serialize(task);
