@@ -114,6 +114,14 @@ HwConfig apply_overrides(HwConfig hw, const std::vector<HwOverride>& overrides,
   return hw;
 }
 
+void create_output_folder(const std::string& flag, const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw input_error("{} {}: cannot create the folder: {}", flag, dir, ec.message());
+  if (!std::filesystem::is_directory(dir))
+    throw input_error("{} {}: cannot create the folder: {}", flag, dir, std::strerror(ENOTDIR));
+}
+
 void check_outputs(const std::vector<std::pair<std::string, std::string>>& flag_and_path) {
   for (size_t i = 0; i < flag_and_path.size(); ++i) {
     const auto& [flag, path] = flag_and_path[i];

@@ -80,6 +80,10 @@ HwConfig apply_overrides(HwConfig hw, const std::vector<HwOverride>& overrides,
 // Checks output paths up front: writable, and no file named twice (only one may be "-").
 void check_outputs(const std::vector<std::pair<std::string, std::string>>& flag_and_path);
 
+// Creates the folder `dir` (and its parents) that the option `flag` names; InputError "FLAG DIR:
+// cannot create the folder: WHY" when it cannot, or when a file or device is there instead.
+void create_output_folder(const std::string& flag, const std::string& dir);
+
 Precision parse_precision(const std::string& s);
 
 }  // namespace nesim::cli

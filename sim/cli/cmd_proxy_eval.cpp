@@ -111,9 +111,7 @@ int run_proxy_eval(const ProxyEvalOptions& o) {
   if (!against_reference && budgets.size() != 1)
     throw input_error("--train-steps: expected one budget (the target) without --reference, got {}", budgets.size());
   const std::filesystem::path dir(o.out);
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) throw input_error("--out {}: cannot create the folder: {}", o.out, ec.message());
+  create_output_folder("--out", o.out);
   const std::string csv_path = (dir / "proxy_eval.csv").string(), summary_path = (dir / "summary.json").string(),
                     svg_path = (dir / "scatter.svg").string();
   check_outputs({{"--out", csv_path}, {"--out", summary_path}, {"--out", svg_path}});

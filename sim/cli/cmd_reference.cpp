@@ -130,9 +130,7 @@ int run_reference(ReferenceCliOptions o) {
   std::unique_ptr<RunLock> lock;
   std::unique_ptr<Journal> journal;
   if (exec::is_output_rank()) {
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    if (ec) throw input_error("--out {}: cannot create the folder: {}", o.out, ec.message());
+    create_output_folder("--out", o.out);
     lock = std::make_unique<RunLock>(dir, "nesim reference build");
     for (const std::string& p : {plan_path, journal_path, csv_path, json_path}) refuse_symlink(p);
     if (fs::exists(plan_path)) {
@@ -150,6 +148,7 @@ int run_reference(ReferenceCliOptions o) {
     journal = std::make_unique<Journal>(journal_path);
     if (o.export_pytorch) {
       // The proxy task's network of every architecture, for scripts/train_reference.py elsewhere.
+      std::error_code ec;
       fs::create_directories(dir / "nets", ec);
       if (ec) throw input_error("--out {}: cannot create nets/: {}", o.out, ec.message());
       OutputFiles nets;

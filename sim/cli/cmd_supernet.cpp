@@ -43,10 +43,7 @@ int run_supernet(SupernetCliOptions o) {
   if (!o.checkpoint.empty()) {
     const fs::path dir(o.checkpoint);
     refuse_symlink(dir, "--checkpoint");
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    if (ec || !fs::is_directory(dir))
-      throw input_error("--checkpoint {}: cannot create the folder{}", o.checkpoint, ec ? ": " + ec.message() : "");
+    create_output_folder("--checkpoint", o.checkpoint);
     lock = std::make_unique<RunLock>(dir, "nesim supernet training");
     const std::string state = (dir / "state.bin").string();
     refuse_symlink(state, "--checkpoint");
