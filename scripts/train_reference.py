@@ -165,9 +165,9 @@ def main():
         try:
             only = {int(i) for i in a.only.split(",")}
         except ValueError:
-            sys.exit(f"--only: expected architecture indices such as 0,1,2, got '{a.only}'")
+            ap.error(f"--only: expected architecture indices such as 0,1,2, got '{a.only}'")
         if not only <= set(range(len(plan["arch_keys"]))):
-            sys.exit(f"--only: indices must lie in 0..{len(plan['arch_keys']) - 1}, got '{a.only}'")
+            ap.error(f"--only: indices must lie in 0..{len(plan['arch_keys']) - 1}, got '{a.only}'")
         pending = [p for p in pending if p[1] in only]
     if a.limit:
         pending = pending[:a.limit]
