@@ -6,7 +6,7 @@ FUZZ_RUNS  ?= 20000
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 
-.PHONY: deps test-deps build build-asan demo test fuzz bench experiments clean
+.PHONY: deps test-deps build build-asan demo test fuzz bench experiments supernets clean
 
 # Only what the chosen build needs (CMAKE_ARGS=-DNESIM_WITH_TORCH=OFF skips libtorch).
 deps:
@@ -45,6 +45,17 @@ test: test-deps build build-asan
 # The fuzz targets alone (build-fuzz/), e.g. make fuzz FUZZ_RUNS=100000.
 fuzz: test-deps
 	bash scripts/fuzz.sh --runs $(FUZZ_RUNS)
+
+# The accuracy oracle of `nesim search` (docs/accuracy.md): one weight-sharing supernet per space,
+# written where search looks for it (supernets/<space>.bin). Hours of CPU; kill it at any time and
+# run it again to continue from its checkpoint.
+SUPERNET_SPACES ?= classifier
+SUPERNET_STEPS  ?= 3000
+supernets: build
+	@for space in $(SUPERNET_SPACES); do \
+	  ./$(BUILD)/nesim supernet --space nas/spaces/$$space.yaml --out supernets/$$space.bin \
+	    --checkpoint supernets/$$space.ckpt --checkpoint-every 25 --steps $(SUPERNET_STEPS) --threads $(JOBS) || exit $$?; \
+	done
 
 experiments: build
 	bash scripts/run-experiments.sh $(BUILD) $(JOBS)

@@ -456,6 +456,7 @@ SearchResult Search::run() {
   s["accuracy_scorer"] = o_.accuracy;
   // What every accuracy number in this file is: the signal, and where its quality is measured.
   s["accuracy"] = {{"signal", o_.accuracy},
+                   {"chosen_by", o_.accuracy_chosen_by.empty() ? "--accuracy " + o_.accuracy : o_.accuracy_chosen_by},
                    {"proxy_task", {{"input_size", o_.scorer.input_size}, {"skip_strides", o_.scorer.skip_strides}}},
                    {"validation", "docs/benchmarks.md, \"Accuracy signals against the trained reference\""}};
   json front = json::array();

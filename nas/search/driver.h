@@ -34,7 +34,8 @@ struct SearchOptions {
   HwConfig hw;
   std::string hw_path;             // recorded in run.json and summary.json
   std::string regressor_path;      // the latency oracle (traces/regressor-ne-pf.json)
-  std::string accuracy = "entropy";
+  std::string accuracy = "entropy";    // a scorer name; the CLI's default is choose_accuracy_signal()'s
+  std::string accuracy_chosen_by;      // why this signal (summary.json: accuracy.chosen_by); "" = --accuracy
   ScorerOptions scorer;
   std::string strategy = "auto";  // auto: nsga2 for several objectives, else evolution
   StrategyOptions strategy_options;

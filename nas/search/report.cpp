@@ -133,9 +133,10 @@ std::string render_report(const SearchResult& r) {
                    s.value("latency_reduction_pct", 0.0), s.value("memory_reduction_pct", 0.0));
   h += "<h2>Pareto front</h2>\n" + pareto_svg(r, false);
   h += "<p>Around the front (candidates outside these axes left out):</p>\n" + pareto_svg(r, true);
+  const std::string chosen_by = s.contains("accuracy") ? s["accuracy"].value("chosen_by", "") : "";
   h += "<h2>Accuracy against latency</h2>\n<p>Accuracy estimate: <code>" + esc(s.value("accuracy_scorer", "")) +
-       "</code> (what it is worth against trained accuracy: docs/benchmarks.md). The front holds the candidates no "
-       "other beats on both.</p>\n" + accuracy_svg(r);
+       "</code> (" + esc(chosen_by) + "; what it is worth against trained accuracy: docs/accuracy.md). The front "
+       "holds the candidates no other beats on both.</p>\n" + accuracy_svg(r);
   h += "<h2>Convergence</h2>\n<p>Best feasible latency after each evaluation. It can step up where a simulator "
        "check replaced a prediction by the simulated latency, or where the oracle was refined.</p>\n" +
        convergence_svg(r);

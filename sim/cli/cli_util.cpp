@@ -156,6 +156,9 @@ void add_scoring_flags(CLI::App* app, ScoringFlags& f) {
   app->add_option("--supernet", f.scorer.supernet, "Supernet weights for the 'supernet' scorer (nesim supernet --out)");
   app->add_option("--oracle-images", f.scorer.oracle_images, "'supernet' scorer: test images per candidate")
       ->check(CLI::Range(1, 10000));
+  app->add_option("--calibration-batches", f.scorer.calibration_batches,
+                  "'supernet' scorer: training batches (of --train-batch) that re-estimate BN statistics")
+      ->check(CLI::Range(1, 1000));
   app->add_option("--data-dir", f.scorer.data_dir, "Fashion-MNIST folder (gzipped IDX files)");
   app->add_option("--seed", f.seed, "Random seed (initialisation, minibatches, sampling)");
 }

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "nas/search/driver.h"
+#include "nas/search/signal_choice.h"
 #include "sim/cli/cli_util.h"
 #include "sim/exec/executor.h"
 #include "sim/util/error.h"
@@ -22,6 +23,7 @@ struct SearchCliOptions {
   nas::SearchOptions search;
   std::string space, hw, root = NESIM_SOURCE_DIR;
   double train_epochs = 1;
+  int train_every = -1;  // -1: kOracleTrainEvery with the supernet oracle, else never
   ProgressFlags progress;
 };
 
@@ -34,6 +36,13 @@ int run_search_command(SearchCliOptions& o) {
   if (s.regressor_path.empty()) s.regressor_path = o.root + "/traces/regressor-ne-pf.json";
   if (!std::filesystem::exists(s.regressor_path))
     throw input_error("--regressor: no file '{}' (train one with `nesim fit`)", s.regressor_path);
+  const nas::SignalChoice signal =
+      nas::choose_accuracy_signal(s.accuracy, s.scorer.supernet, o.space, o.root + "/supernets");
+  s.accuracy = signal.signal;
+  s.scorer.supernet = signal.supernet;
+  s.accuracy_chosen_by = signal.chosen_by;
+  s.train_every = o.train_every >= 0 ? o.train_every : signal.signal == "supernet" ? nas::kOracleTrainEvery : 0;
+  if (signal.fallback && s.progress != ProgressMode::Quiet) std::cerr << "nesim search: accuracy: " << signal.chosen_by << "\n";
   if (s.accuracy == "cmd" && s.scorer.command.empty())
     throw input_error("--accuracy cmd needs --accuracy-cmd 'TRAINER {{arch}} {{seed}}'");
   s.trainer.train_steps = std::max(1, static_cast<int>(std::ceil(o.train_epochs * 60000 / s.trainer.train_batch)));
@@ -75,7 +84,11 @@ Command add_search_command(CLI::App& parent) {
   app->add_option("--channels", s.channels, "Override the space's channel mode: curated | fine")
       ->check(CLI::IsMember({"curated", "fine"}));
   app->add_option("--regressor", s.regressor_path, "Latency regressor (default: traces/regressor-ne-pf.json)");
-  app->add_option("--accuracy", s.accuracy, "Accuracy scorer (nas/accuracy): entropy, params, macs, ...")
+  s.accuracy = "auto";
+  app->add_option("--accuracy", s.accuracy,
+                  "Accuracy signal (nas/accuracy): auto = the space's supernet oracle (--supernet, else "
+                  "supernets/<space>.bin) or, where none is built, entropy with a note; or entropy, params, naswot, "
+                  "train, supernet, cmd, ...")
       ->capture_default_str();
   app->add_option("--accuracy-cmd", s.scorer.command, "External trainer for --accuracy cmd: 'CMD {arch} {seed}' ({pytorch}, {onnx}: the candidate as net.py, net.onnx)");
   app->add_option("--supernet", s.scorer.supernet, "Supernet weights for --accuracy supernet (nesim supernet --out)");
@@ -92,10 +105,10 @@ Command add_search_command(CLI::App& parent) {
       ->capture_default_str()->check(kPositive);
   app->add_option("--refine-threshold", s.refine_threshold_pct,
                   "Refine the latency oracle when a check's mean error is above this (%)")->capture_default_str();
-  app->add_option("--train-every", s.train_every,
-                  "Train the top candidates for real every this many evaluations (0: never); logs the accuracy "
-                  "signal's agreement")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  app->add_option("--train-every", o->train_every,
+                  fmt::format("Train the top candidates for real every this many evaluations (0: never; default {} with "
+                              "the supernet oracle, else 0); logs the accuracy signal's agreement", nas::kOracleTrainEvery))
+      ->check(CLI::NonNegativeNumber);
   app->add_option("--train-top", s.train_top, "Candidates each training check trains")->capture_default_str()->check(kPositive);
   app->add_option("--train-seeds", s.train_seeds, "Seeds per trained candidate")->capture_default_str()->check(kPositive);
   app->add_option("--train-epochs", o->train_epochs, "Training checks' budget in epochs of Fashion-MNIST (default 1, the reference's)")

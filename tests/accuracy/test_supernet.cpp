@@ -12,8 +12,10 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "nas/accuracy/supernet.h"
+#include "nas/search/signal_choice.h"
 #include "nas/search/space.h"
 #include "sim/hw/hw_config.h"
 #include "sim/modelfmt/model_expand.h"
@@ -84,6 +86,46 @@ TEST_CASE("supernet: a tiny one trains deterministically and scores candidates f
     CHECK(x.score >= 0);
     CHECK(x.score <= 1);
   }
+}
+
+TEST_CASE("supernet: `nesim search` scores with the oracle by default, and says which signal it used") {
+  test::ScratchDir d("supernet_search");
+  const nas::SearchSpace space = tiny_space(d);
+  write(d, "sn.bin", nas::train_supernet(space, d.path("space.yaml"), tiny_options()).weights);
+  const std::string search = fmt::format("search --space space.yaml --hw '{}/hwconfigs/ne-pf16.yaml' --budget 6 --seed 1 "
+                                         "--strategy random",
+                                         kRoot);
+  auto summary = [&](const std::string& run) {
+    return nlohmann::json::parse(test::read_text(d.path(run + "/summary.json")));
+  };
+
+  const test::CommandResult oracle = d.nesim(search + " --out oracle --supernet sn.bin");
+  REQUIRE_MESSAGE(oracle.status == 0, oracle.err);
+  const nlohmann::json a = summary("oracle");
+  CHECK(a["accuracy"]["signal"] == "supernet");
+  CHECK(a["accuracy"]["chosen_by"].get<std::string>().rfind("default", 0) == 0);
+  CHECK(a["training_checks"]["every"] == nas::kOracleTrainEvery);  // real training is on by default with it
+  for (const nlohmann::json& c : a["accuracy_front"]) {
+    CHECK(c["accuracy_signal"] == "supernet");
+    CHECK(c["accuracy_score"].get<double>() >= 0);
+    CHECK(c["accuracy_score"].get<double>() <= 1);  // an accuracy, not a zero-cost score
+  }
+  CHECK(test::read_text(d.path("oracle/report.html")).find("single-shot oracle") != std::string::npos);
+
+  // No supernet built for this space: the zero-cost fallback, said on stderr and in summary.json.
+  const test::CommandResult none = d.nesim(search + " --out none");
+  REQUIRE_MESSAGE(none.status == 0, none.err);
+  CHECK(none.err.find("no trained supernet for this space") != std::string::npos);
+  const nlohmann::json b = summary("none");
+  CHECK(b["accuracy"]["signal"] == nas::kFallbackSignal);
+  CHECK(b["accuracy"]["chosen_by"].get<std::string>().find("does not predict trained accuracy") != std::string::npos);
+  CHECK(b["training_checks"]["every"] == 0);
+
+  // --accuracy supernet with nothing to load: exit 2, one message, no run folder.
+  const test::CommandResult missing = d.nesim(search + " --out missing --accuracy supernet");
+  CHECK(missing.status == 2);
+  CHECK(missing.err.find("--supernet") != std::string::npos);
+  CHECK_FALSE(fs::exists(d.path("missing")));
 }
 
 TEST_CASE("supernet: training continued from any checkpoint ends in the same weights as one never stopped") {
