@@ -23,6 +23,10 @@ struct SupernetOptions {
   int steps = 1000;     // sandwich steps (each trains 4 candidates on one minibatch)
   int pool = 2000;      // random candidates scanned for every layer's largest shape
   uint64_t seed = 1;
+  // In-place distillation (BigNAS): the smallest and the random candidates learn the largest's
+  // predicted distribution (its softmax, not back-propagated into) instead of the labels; the
+  // largest still learns the labels.
+  bool distill = false;
   // Called after each step with the steps done and that step's mean loss (the CLI's progress).
   std::function<void(int steps_done, double loss)> on_step;
 

@@ -214,9 +214,14 @@ Candidate make_candidate(const SearchSpace& space, const std::string& where, con
 // identity of its inputs.
 nlohmann::ordered_json settings_json(const SupernetOptions& o) {
   const ScorerOptions& t = o.task;
-  return {{"identity", o.identity},   {"input_size", t.input_size},     {"in_channels", t.in_channels},
-          {"classes", t.classes},     {"skip_strides", t.skip_strides}, {"train_batch", t.train_batch},
-          {"learning_rate", t.learning_rate}, {"steps", o.steps}, {"pool", o.pool}, {"seed", o.seed}};
+  nlohmann::ordered_json j = {{"identity", o.identity},         {"input_size", t.input_size},
+                              {"in_channels", t.in_channels},     {"classes", t.classes},
+                              {"skip_strides", t.skip_strides},   {"train_batch", t.train_batch},
+                              {"learning_rate", t.learning_rate}, {"steps", o.steps},
+                              {"pool", o.pool},                   {"seed", o.seed}};
+  // Named only when on, so that states written before the option existed still match.
+  if (o.distill) j["distill"] = true;
+  return j;
 }
 
 constexpr const char* kStateMagic = "nesim-supernet-state-1\n";
@@ -349,10 +354,18 @@ SupernetReport train(const SearchSpace& space, const std::string& where, const S
     // ones train the middle. Gradients of the four add up on the shared weights.
     const Candidate a = make_candidate(space, where, random_arch(space, rng), shape);
     const Candidate b = make_candidate(space, where, random_arch(space, rng), shape);
+    torch::Tensor teacher;  // the largest candidate's predicted distribution (distill)
     for (const Candidate* c : std::initializer_list<const Candidate*>{&largest, &smallest, &a, &b}) {
       GraphModule m = net.candidate(c->trained);
       m->train();
-      torch::Tensor loss = torch::nn::functional::cross_entropy(m->forward(x), y);
+      const torch::Tensor logits = m->forward(x);
+      torch::Tensor loss;
+      if (o.distill && teacher.defined()) {
+        loss = -(teacher * torch::log_softmax(logits, 1)).sum(1).mean();
+      } else {
+        loss = torch::nn::functional::cross_entropy(logits, y);
+        if (o.distill) teacher = torch::softmax(logits.detach(), 1);
+      }
       const double v = loss.item<double>();
       if (!std::isfinite(v)) throw std::runtime_error(fmt::format("supernet training diverged at step {}", step));
       loss.backward();

@@ -84,6 +84,9 @@ Command add_supernet_command(CLI::App& parent) {
       ->capture_default_str()->check(CLI::Range(1, 10000000));
   app->add_option("--pool", o->train.pool, "Random candidates scanned for every layer's largest shape")
       ->capture_default_str()->check(CLI::Range(2, 1000000));
+  app->add_flag("--distill", o->train.distill,
+               "In-place distillation (BigNAS): the smaller candidates of each step learn the largest's predictions "
+               "instead of the labels");
   app->add_option("--checkpoint", o->checkpoint,
                   "Folder for the training state (DIR/state.bin): rewritten every --checkpoint-every steps, and the "
                   "same command continues from it after a kill");

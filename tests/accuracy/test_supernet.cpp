@@ -68,6 +68,13 @@ TEST_CASE("supernet: a tiny one trains deterministically and scores candidates f
   nas::SupernetOptions other = tiny_options();
   other.seed = 8;
   CHECK(nas::train_supernet(space, d.path("space.yaml"), other).weights != a.weights);
+  // In-place distillation trains other weights, the same ones for the same seed.
+  nas::SupernetOptions distilled = tiny_options();
+  distilled.distill = true;
+  const nas::SupernetReport da = nas::train_supernet(space, d.path("space.yaml"), distilled);
+  CHECK(da.weights != a.weights);
+  CHECK(std::isfinite(da.final_loss));
+  CHECK(nas::train_supernet(space, d.path("space.yaml"), distilled).weights == da.weights);
 
   nas::ScorerOptions so;
   so.supernet = write(d, "sn.bin", a.weights);
@@ -192,11 +199,12 @@ TEST_CASE("supernet: killed with SIGKILL mid-training, the same command continue
   REQUIRE(d.nesim(args(d.path("killed.bin"), ckpt)).status == 0);
   CHECK(test::read_text(d.path("killed.bin")) == test::read_text(d.path("whole.bin")));
   // Other settings on the same folder: refused, nothing written.
-  const test::CommandResult other =
-      d.nesim(args(d.path("other.bin"), ckpt) + " --lr 0.1");
-  CHECK(other.status == 2);
-  CHECK(other.err.find("other settings") != std::string::npos);
-  CHECK_FALSE(fs::exists(d.path("other.bin")));
+  for (const std::string other_flag : {" --lr 0.1", " --distill"}) {
+    const test::CommandResult other = d.nesim(args(d.path("other.bin"), ckpt) + other_flag);
+    CHECK(other.status == 2);
+    CHECK(other.err.find("other settings") != std::string::npos);
+    CHECK_FALSE(fs::exists(d.path("other.bin")));
+  }
 }
 
 TEST_CASE("supernet: a --checkpoint it cannot use is exit 2 with one message, and nothing is written") {
