@@ -192,10 +192,14 @@ int run_reference(ReferenceCliOptions o) {
   const size_t total = table.archs.size() * table.seeds.size();
   Progress progress("reference", total, "runs", progress_style);
   progress.resume(total - pending.size());  // runs from the journal: not in the rate or the ETA
-  // A run's cost follows its MACs (4 to 184 M per image here): the ETA weighs the runs left by
-  // them, not by their count, which put the last half of a build at a third of its time.
+  // A run's cost grows with its MACs (4 to 184 M per image here) plus a fixed cost per step (layer
+  // dispatch, small kernels): the ETA weighs the runs left by MACs + 33 M, the intercept over slope
+  // of a linear fit of all 32 classifier architectures' training times (docs/benchmarks.md). By
+  // count, the last half of a build came out at a third of its time; by MACs alone, at twice it.
+  constexpr double kFixedMacs = 33e6;
+  auto cost = [&](size_t a) { return static_cast<double>(table.archs[a].macs) + kFixedMacs; };
   double macs_done_here = 0, macs_left = 0;
-  for (const auto& [a, seed] : pending) macs_left += static_cast<double>(table.archs[a].macs);
+  for (const auto& [a, seed] : pending) macs_left += cost(a);
   progress.work(0, macs_left);
   progress.update(total - pending.size());
   auto write_outputs = [&] {
@@ -252,7 +256,7 @@ int run_reference(ReferenceCliOptions o) {
                                   d.where.empty() ? "" : " on " + d.where));
         table.runs[{run.key, run.seed}] = std::move(run);
         write_outputs();
-        const auto macs = static_cast<double>(table.archs[pending[d.index].first].macs);
+        const double macs = cost(pending[d.index].first);
         macs_done_here += macs;
         macs_left -= macs;
         progress.work(macs_done_here, macs_left);
