@@ -42,6 +42,9 @@ struct SupernetOptions {
   std::function<void(const std::string& state)> on_checkpoint;
   std::string resume_state, resume_where;
   std::function<void(int steps_done)> on_resume;  // called once when training continues from a state
+  // Only read resume_state's weights back, as they stand at its step, without training on (the
+  // report's steps_done says where): a supernet still training can be scored along the way.
+  bool snapshot = false;
 };
 
 struct SupernetReport {
@@ -50,6 +53,7 @@ struct SupernetReport {
   int64_t parameters = 0;
   double seconds = 0;
   double final_loss = 0;
+  int steps_done = 0;  // training steps behind the weights
 };
 
 // Trains the supernet of `space`. TorchScorerNeeded in a process without libtorch that can

@@ -338,7 +338,8 @@ SupernetReport train(const SearchSpace& space, const std::string& where, const S
   double loss_sum = resumed.loss;
   order.skip(static_cast<int64_t>(first) * task.train_batch);
   if (resuming && o.on_resume) o.on_resume(first);
-  for (int step = first; step < o.steps; ++step) {
+  if (o.snapshot && !resuming) throw input_error("supernet: a snapshot needs a training state to read");
+  for (int step = first; step < (o.snapshot ? first : o.steps); ++step) {
     // Linear warm-up over the first 5 % of the steps, then cosine decay: four candidates' gradients
     // add up on the shared weights, and at the full rate from step 0 the loss jumped from 2.3 to 27
     // within five steps (classifier space, measured 2026-11-28).
@@ -381,6 +382,7 @@ SupernetReport train(const SearchSpace& space, const std::string& where, const S
   r.tensors = net.tensors();
   r.parameters = net.parameter_count();
   r.final_loss = loss_sum;
+  r.steps_done = o.snapshot ? first : o.steps;
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;
 }

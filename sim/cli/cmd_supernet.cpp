@@ -21,6 +21,7 @@ namespace fs = std::filesystem;
 
 struct SupernetCliOptions {
   std::string space, hw, out, checkpoint;
+  bool snapshot = false;
   nas::SupernetOptions train;
   ScoringFlags flags;
   ProgressFlags progress;
@@ -39,13 +40,22 @@ int run_supernet(SupernetCliOptions o) {
   };
   // --checkpoint DIR: DIR/state.bin, rewritten atomically every --checkpoint-every steps; the same
   // command continues from it. The space and engine files are named by their contents' hashes.
+  // --snapshot reads the state without the lock: a trainer holds it, and rewrites the state by
+  // renaming a complete file over it.
   std::unique_ptr<RunLock> lock;
+  o.train.snapshot = o.snapshot;
+  if (o.snapshot && o.checkpoint.empty()) throw input_error("--snapshot: expected --checkpoint DIR, the state to read");
   if (!o.checkpoint.empty()) {
     const fs::path dir(o.checkpoint);
     refuse_symlink(dir, "--checkpoint");
-    create_output_folder("--checkpoint", o.checkpoint);
-    lock = std::make_unique<RunLock>(dir, "nesim supernet training");
     const std::string state = (dir / "state.bin").string();
+    if (o.snapshot && !fs::is_regular_file(state))
+      throw input_error("--snapshot: no training state '{}' to read (written by a training with --checkpoint {})", state,
+                        o.checkpoint);
+    if (!o.snapshot) {
+      create_output_folder("--checkpoint", o.checkpoint);
+      lock = std::make_unique<RunLock>(dir, "nesim supernet training");
+    }
     refuse_symlink(state, "--checkpoint");
     o.train.identity = fmt::format("space {:016x}, engine {:016x}", fnv1a64(read_input_file(o.space, "search space")),
                                    fnv1a64(read_input_file(o.hw, "hardware config")));
@@ -64,8 +74,12 @@ int run_supernet(SupernetCliOptions o) {
   OutputFiles out;
   out.add(o.out, r.weights);
   out.commit();
-  progress.finish(fmt::format("supernet: {} steps in {:.1f} s, final loss {:.3f}; {} shared tensors, {} parameters",
-                              o.train.steps, r.seconds, r.final_loss, r.tensors, r.parameters));
+  if (o.snapshot)
+    progress.finish(fmt::format("supernet: the weights after step {} of {} (a snapshot, loss {:.3f})", r.steps_done,
+                                o.train.steps, r.final_loss));
+  else
+    progress.finish(fmt::format("supernet: {} steps in {:.1f} s, final loss {:.3f}; {} shared tensors, {} parameters",
+                                o.train.steps, r.seconds, r.final_loss, r.tensors, r.parameters));
   fmt::print("wrote {} ({:.1f} MB)\n", o.out, static_cast<double>(r.weights.size()) / 1e6);
   return 0;
 }
@@ -90,6 +104,9 @@ Command add_supernet_command(CLI::App& parent) {
   app->add_option("--checkpoint", o->checkpoint,
                   "Folder for the training state (DIR/state.bin): rewritten every --checkpoint-every steps, and the "
                   "same command continues from it after a kill");
+  app->add_flag("--snapshot", o->snapshot,
+               "Write the weights of the --checkpoint state as they stand to --out and exit, without training (also "
+               "while a training runs; same flags as the training)");
   app->add_option("--checkpoint-every", o->train.checkpoint_every, "Steps between training states (with --checkpoint)")
       ->default_val(100)->check(CLI::Range(1, 10000000));
   add_scoring_flags(app, o->flags);

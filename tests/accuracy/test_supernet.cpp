@@ -187,6 +187,13 @@ TEST_CASE("supernet: killed with SIGKILL mid-training, the same command continue
   };
   REQUIRE(d.nesim(args(d.path("whole.bin"), d.path("whole.ckpt"))).status == 0);
 
+  // --snapshot reads a state's weights without training: here the finished one, the final weights.
+  REQUIRE(d.nesim(args(d.path("snapshot.bin"), d.path("whole.ckpt")) + " --snapshot").status == 0);
+  CHECK(test::read_text(d.path("snapshot.bin")) == test::read_text(d.path("whole.bin")));
+  CHECK(d.nesim(args(d.path("none.bin"), d.path("no.ckpt")) + " --snapshot").status == 2);
+  CHECK_FALSE(fs::exists(d.path("none.bin")));
+  CHECK_FALSE(fs::exists(d.path("no.ckpt")));
+
   const std::string ckpt = d.path("killed.ckpt");
   REQUIRE(d.nesim_killed_when(args(d.path("killed.bin"), ckpt), [&] { return fs::exists(ckpt + "/state.bin"); }));
   REQUIRE_FALSE(fs::exists(d.path("killed.bin")));  // killed before the end
