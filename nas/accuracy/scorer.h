@@ -4,6 +4,8 @@
 // and `entropy`. With NESIM_WITH_TORCH: zero-shot proxies (naswot, synflow, grad_norm, snip) and
 // short training on Fashion-MNIST (`train`). Users plug in their own trainer with `cmd`.
 // Higher is better for every scorer; scores of different scorers are not comparable.
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -49,6 +51,17 @@ struct ScorerOptions {
 };
 
 // The proxy task's network shape these options describe.
+// The trained reference's budget, which training checks and case-study trainings share
+// (docs/accuracy.md, "The trained reference"): two epochs of Fashion-MNIST's 60,000 training
+// images. One epoch ranked architectures no better than their seed noise (test-retest 0.57).
+inline constexpr double kReferenceEpochs = 2;
+inline constexpr int kTrainImages = 60000;
+
+// SGD steps of `epochs` epochs at minibatch `batch` (at least one).
+inline int epoch_steps(double epochs, int batch) {
+  return std::max(1, static_cast<int>(std::ceil(epochs * kTrainImages / batch)));
+}
+
 inline ClassifierShape classifier_shape(const ScorerOptions& o) {
   return {o.in_channels, o.input_size, o.classes, o.skip_strides};
 }

@@ -55,7 +55,7 @@ struct SearchOptions {
   int train_seeds = 2;
   ScorerOptions trainer = [] {
     ScorerOptions t;
-    t.train_steps = 938;  // one epoch of 60,000 images at batch 64
+    t.train_steps = epoch_steps(kReferenceEpochs, t.train_batch);
     t.eval_images = 10000;
     return t;
   }();

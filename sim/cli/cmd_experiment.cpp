@@ -30,13 +30,14 @@ Command add_experiment_command(CLI::App& parent) {
       ->check(kPositive);
   app->add_option("--jobs,-j", o->jobs, "Worker processes (results do not depend on it)")->capture_default_str()
       ->check(kPositive);
-  auto epochs = std::make_shared<double>(1.0);
+  auto epochs = std::make_shared<double>(nas::kReferenceEpochs);
   app->add_option("--train-seeds", o->training.seeds,
                   "Train baseline, each winner and its matched scaled control this many times on the proxy task "
                   "(0: report the accuracy signal only)")
       ->capture_default_str()
       ->check(CLI::Range(0, 100));
-  app->add_option("--train-epochs", *epochs, "Their budget in epochs of Fashion-MNIST (default 1, the reference's)")
+  app->add_option("--train-epochs", *epochs, "Their budget in epochs of Fashion-MNIST (the reference's)")
+      ->capture_default_str()
       ->check(CLI::PositiveNumber);
   app->add_option("--data-dir", o->training.trainer.data_dir, "Fashion-MNIST folder for the trainings")
       ->capture_default_str();
@@ -49,8 +50,7 @@ Command add_experiment_command(CLI::App& parent) {
             o->progress = progress->mode();
             o->training.first_seed = o->seed;
             o->training.trainer.eval_images = 10000;
-            o->training.trainer.train_steps =
-                std::max(1, static_cast<int>(std::ceil(*epochs * 60000 / o->training.trainer.train_batch)));
+            o->training.trainer.train_steps = nas::epoch_steps(*epochs, o->training.trainer.train_batch);
             o->parallel = exec::make_executor(o->jobs, "search job");
             const nas::ExperimentResult r = nas::run_experiment(*o);
             std::cout << r.markdown << fmt::format("\nwrote {}/summary.json and {}/report.md\n", o->out_dir, o->out_dir);

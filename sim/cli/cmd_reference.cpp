@@ -44,12 +44,11 @@ namespace fs = std::filesystem;
 using nlohmann::ordered_json;
 
 // Fashion-MNIST's training set: an epoch is this many images.
-constexpr int kTrainImages = 60000;
 
 struct ReferenceCliOptions {
   std::string space, hw, out;
   int archs = 32, seeds = 2, pool = 2000, jobs = 1;
-  double epochs = 1;
+  double epochs = nas::kReferenceEpochs;
   bool list = false, export_pytorch = false;
   ScoringFlags flags;
   ProgressFlags progress;
@@ -109,7 +108,7 @@ int run_reference(ReferenceCliOptions o) {
   nas::check_scorer("train");  // re-runs the command in nesim-torch before anything is written
   if (!(o.epochs > 0)) throw input_error("--epochs: expected a number > 0, got {}", o.epochs);
   nas::ScorerOptions& sc = o.flags.scorer;
-  sc.train_steps = std::max(1, static_cast<int>(std::ceil(o.epochs * kTrainImages / sc.train_batch)));
+  sc.train_steps = nas::epoch_steps(o.epochs, sc.train_batch);
 
   const std::string space_text = read_input_file(o.space, "search space");
   const nas::SearchSpace space = nas::load_space(o.space, read_hw(o.hw));
@@ -290,7 +289,7 @@ Command add_reference_command(CLI::App& parent) {
   app->add_option("--pool", o->pool, "Random candidates the architectures are picked from by size")
       ->check(CLI::Range(2, 1000000));
   app->add_option("--epochs", o->epochs, "Training budget per run, in epochs of the 60,000 training images")
-      ->check(kPositive);
+      ->capture_default_str()->check(kPositive);
   app->add_option("--jobs,-j", o->jobs, "Runs trained at once in forked workers (under mpirun: the ranks)")
       ->check(CLI::Range(1, 1024));
   app->add_flag("--list", o->list, "Print the architectures chosen (CSV: index, params, MACs, arch) and exit");

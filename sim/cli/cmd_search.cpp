@@ -22,7 +22,7 @@ namespace {
 struct SearchCliOptions {
   nas::SearchOptions search;
   std::string space, hw, root = NESIM_SOURCE_DIR;
-  double train_epochs = 1;
+  double train_epochs = nas::kReferenceEpochs;
   int train_every = -1;  // -1: kOracleTrainEvery with the supernet oracle, else never
   ProgressFlags progress;
 };
@@ -45,7 +45,7 @@ int run_search_command(SearchCliOptions& o) {
   if (signal.fallback && s.progress != ProgressMode::Quiet) std::cerr << "nesim search: accuracy: " << signal.chosen_by << "\n";
   if (s.accuracy == "cmd" && s.scorer.command.empty())
     throw input_error("--accuracy cmd needs --accuracy-cmd 'TRAINER {{arch}} {{seed}}'");
-  s.trainer.train_steps = std::max(1, static_cast<int>(std::ceil(o.train_epochs * 60000 / s.trainer.train_batch)));
+  s.trainer.train_steps = nas::epoch_steps(o.train_epochs, s.trainer.train_batch);
   s.trainer.data_dir = s.scorer.data_dir;
   s.parallel = exec::make_executor(s.jobs, "search job");
   const nas::SearchResult r = nas::run_search(s);
@@ -111,7 +111,8 @@ Command add_search_command(CLI::App& parent) {
       ->check(CLI::NonNegativeNumber);
   app->add_option("--train-top", s.train_top, "Candidates each training check trains")->capture_default_str()->check(kPositive);
   app->add_option("--train-seeds", s.train_seeds, "Seeds per trained candidate")->capture_default_str()->check(kPositive);
-  app->add_option("--train-epochs", o->train_epochs, "Training checks' budget in epochs of Fashion-MNIST (default 1, the reference's)")
+  app->add_option("--train-epochs", o->train_epochs, "Training checks' budget in epochs of Fashion-MNIST (the reference's)")
+      ->capture_default_str()
       ->check(kPositive);
   add_progress_flags(app, o->progress);
   app->footer(
