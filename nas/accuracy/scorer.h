@@ -44,7 +44,8 @@ struct ScorerOptions {
   double learning_rate = 0.05;  // `train`: SGD, momentum 0.9, cosine decay to 0 over train_steps
   int eval_images = 2000;       // `train` scores on the first eval_images of the 10k test set
   std::string supernet;         // `supernet`: the trained weights (nesim supernet --out)
-  int oracle_images = 500;      // `supernet`: test images a candidate is scored on
+  int oracle_images = 2000;     // `supernet`: test images a candidate is scored on (docs/accuracy.md: where
+                                // its rank agreement with the reference stops growing)
   int calibration_batches = 4;  // `supernet`: training batches that re-estimate BN statistics
   // `train`: called after each SGD step in the process that scores (the CLI's progress; may be empty).
   std::function<void(int steps_done)> on_train_step;

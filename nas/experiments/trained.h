@@ -32,7 +32,14 @@ struct TrainedModel {
 struct TrainingPlan {
   int seeds = 0;             // trainings per model; 0 = none (the study says "not measured")
   uint64_t first_seed = 1;
-  ScorerOptions trainer;     // the "train" scorer's options: budget (steps), batch, test images, data
+  // The "train" scorer's options: budget (steps), batch, test images, data. One libtorch thread, in
+  // this process as in forked workers, so that results do not depend on the worker count
+  // (SearchOptions::scorer says why).
+  ScorerOptions trainer = [] {
+    ScorerOptions t;
+    t.threads = 1;
+    return t;
+  }();
 };
 
 // Trains every distinct model (by its YAML) `plan.seeds` times, resuming from DIR/trainings.jsonl.

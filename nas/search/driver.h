@@ -36,7 +36,14 @@ struct SearchOptions {
   std::string regressor_path;      // the latency oracle (traces/regressor-ne-pf.json)
   std::string accuracy = "entropy";    // a scorer name; the CLI's default is choose_accuracy_signal()'s
   std::string accuracy_chosen_by;      // why this signal (summary.json: accuracy.chosen_by); "" = --accuracy
-  ScorerOptions scorer;
+  // One libtorch thread per scoring, in this process as in every `jobs` worker: a forked worker
+  // cannot use more (graph_module.cpp, use_threads()), and libtorch's results differ in the last
+  // bits between thread counts, so anything else would make the results depend on `jobs`.
+  ScorerOptions scorer = [] {
+    ScorerOptions s;
+    s.threads = 1;
+    return s;
+  }();
   std::string strategy = "auto";  // auto: nsga2 for several objectives, else evolution
   StrategyOptions strategy_options;
   int budget = 1000;               // distinct candidates evaluated, the base architecture included
@@ -56,6 +63,7 @@ struct SearchOptions {
   ScorerOptions trainer = [] {
     ScorerOptions t;
     t.train_steps = epoch_steps(kReferenceEpochs, t.train_batch);
+    t.threads = 1;  // as `scorer`'s
     t.eval_images = 10000;
     return t;
   }();

@@ -1,5 +1,8 @@
 #include "nas/torch/graph_module.h"
 
+#include <pthread.h>
+
+#include <atomic>
 #include <limits>
 
 #include <fmt/format.h>
@@ -21,9 +24,19 @@ torch::Tensor pad(const torch::Tensor& x, const Layer& l, double value) {
 
 bool symmetric_padding(const Layer& l) { return l.pad_top == l.pad_bottom && l.pad_left == l.pad_right; }
 
+// libgomp's thread pool does not survive fork(): a forked child (a `--jobs` worker) of a parent
+// that already ran a parallel region hangs in its first parallel region of more than one thread
+// (every torch scorer under `search --jobs 2` did). A forked child therefore runs libtorch on one
+// thread, as PyTorch's DataLoader workers do; `--jobs` is the parallelism there.
+std::atomic<bool> in_forked_child{false};
+const bool fork_handler_registered = [] {
+  return pthread_atfork(nullptr, nullptr, [] { in_forked_child = true; }) == 0;
+}();
+
 }  // namespace
 
 void use_threads(int threads) {
+  if (in_forked_child) threads = 1;
   if (threads > 0 && at::get_num_threads() != threads) at::set_num_threads(threads);
   // Trained weights and activations drift into denormal floats, which x86 computes ~100x slower.
   // The flag is per thread: set it on every worker of libtorch's pool too.

@@ -3,6 +3,7 @@
 // and the result is written to --out (docs/search.md).
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -27,6 +28,13 @@ struct SearchCliOptions {
   ProgressFlags progress;
 };
 
+// Where the default accuracy signal looks for a space's supernet: $NESIM_SUPERNET_DIR, else the
+// source tree's supernets/ (where `make supernets` writes).
+std::string supernet_dir(const std::string& root) {
+  const char* dir = std::getenv("NESIM_SUPERNET_DIR");
+  return dir != nullptr && *dir != '\0' ? dir : root + "/supernets";
+}
+
 int run_search_command(SearchCliOptions& o) {
   nas::SearchOptions s = o.search;
   s.progress = o.progress.mode();
@@ -37,7 +45,7 @@ int run_search_command(SearchCliOptions& o) {
   if (!std::filesystem::exists(s.regressor_path))
     throw input_error("--regressor: no file '{}' (train one with `nesim fit`)", s.regressor_path);
   const nas::SignalChoice signal =
-      nas::choose_accuracy_signal(s.accuracy, s.scorer.supernet, o.space, o.root + "/supernets");
+      nas::choose_accuracy_signal(s.accuracy, s.scorer.supernet, o.space, supernet_dir(o.root));
   s.accuracy = signal.signal;
   s.scorer.supernet = signal.supernet;
   s.accuracy_chosen_by = signal.chosen_by;

@@ -118,6 +118,11 @@ TEST_CASE("supernet: `nesim search` scores with the oracle by default, and says 
     CHECK(c["accuracy_score"].get<double>() <= 1);  // an accuracy, not a zero-cost score
   }
   CHECK(test::read_text(d.path("oracle/report.html")).find("single-shot oracle") != std::string::npos);
+  // Forked workers score as this process does: the same files whatever --jobs.
+  const test::CommandResult two = d.nesim(search + " --out oracle2 --supernet sn.bin --jobs 2");
+  REQUIRE_MESSAGE(two.status == 0, two.err);
+  for (const char* f : {"candidates.csv", "journal.jsonl", "best.yaml"})
+    CHECK(test::read_text(d.path(std::string("oracle2/") + f)) == test::read_text(d.path(std::string("oracle/") + f)));
 
   // No supernet built for this space: the zero-cost fallback, said on stderr and in summary.json.
   const test::CommandResult none = d.nesim(search + " --out none");

@@ -40,7 +40,8 @@ for np in 1 3; do
 done
 
 # --- a regressor-scored search: no mpirun, -np 1, -np 3 ---
-SEARCH=(search --space nas/spaces/classifier.yaml --hw hwconfigs/ne-pf16.yaml --budget 60 --sim-every 20 --quiet)
+SEARCH=(search --space nas/spaces/classifier.yaml --hw hwconfigs/ne-pf16.yaml --budget 60 --sim-every 20 --quiet
+        --accuracy entropy)   # the regressor-scored search, whatever supernets/ holds
 "$NESIM" "${SEARCH[@]}" --out "$W/r0" > /dev/null || fail "search without mpirun"
 for np in 1 3; do
   "${MPI[@]}" -np $np "$NESIM" "${SEARCH[@]}" --out "$W/r$np" > /dev/null 2> "$W/r$np.err" \
