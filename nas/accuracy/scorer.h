@@ -51,7 +51,6 @@ struct ScorerOptions {
   std::function<void(int steps_done)> on_train_step;
 };
 
-// The proxy task's network shape these options describe.
 // The trained reference's budget, which training checks and case-study trainings share
 // (docs/accuracy.md, "The trained reference"): two epochs of Fashion-MNIST's 60,000 training
 // images. One epoch ranked architectures no better than their seed noise (test-retest 0.57).
@@ -63,6 +62,7 @@ inline int epoch_steps(double epochs, int batch) {
   return std::max(1, static_cast<int>(std::ceil(epochs * kTrainImages / batch)));
 }
 
+// The proxy task's network shape these options describe.
 inline ClassifierShape classifier_shape(const ScorerOptions& o) {
   return {o.in_channels, o.input_size, o.classes, o.skip_strides};
 }

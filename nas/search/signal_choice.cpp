@@ -18,31 +18,31 @@ SignalChoice choose_accuracy_signal(const std::string& requested, const std::str
                                     const std::string& space_path, const std::string& supernet_dir) {
   if (requested != "auto" && requested != "supernet")
     return {requested, supernet_flag, fmt::format("--accuracy {}", requested), false};
-  std::string file = supernet_flag, where = "--supernet";
-  if (file.empty() && !supernet_dir.empty()) {
-    const std::string guess = default_supernet_path(space_path, supernet_dir);
-    std::error_code ec;
-    if (fs::is_regular_file(guess, ec)) file = guess, where = "the space's supernet";
-    else if (requested == "supernet")
-      throw input_error("--accuracy supernet: no --supernet given and no trained supernet for this space at '{}' "
-                        "(`make supernets` or `nesim supernet --space {} --out {}` trains it)",
-                        guess, space_path, guess);
-    else
-      return {kFallbackSignal, "",
-              fmt::format("default: no trained supernet for this space at '{}' (`make supernets` trains it), so the "
-                          "zero-cost '{}', which does not predict trained accuracy (docs/accuracy.md): no result "
-                          "of this run is at iso-accuracy",
-                          guess, kFallbackSignal),
-              true};
-  }
-  if (file.empty() && requested == "supernet")
-    throw input_error("--accuracy supernet needs the trained weights: give --supernet FILE (`nesim supernet --out FILE` "
-                      "trains them)");
-  if (file.empty())
-    return {kFallbackSignal, "", fmt::format("default: no --supernet given, so the zero-cost '{}', which does not predict "
-                                             "trained accuracy (docs/accuracy.md)", kFallbackSignal), true};
   const std::string how = requested == "auto" ? "default" : "--accuracy supernet";
-  return {"supernet", file, fmt::format("{}: the single-shot oracle, {} '{}'", how, where, file), false};
+  if (!supernet_flag.empty())
+    return {"supernet", supernet_flag, fmt::format("{}: the single-shot oracle, --supernet '{}'", how, supernet_flag),
+            false};
+  // No --supernet: the space's own, where one is built.
+  const std::string guess = supernet_dir.empty() ? "" : default_supernet_path(space_path, supernet_dir);
+  std::error_code ec;
+  if (!guess.empty() && fs::is_regular_file(guess, ec))
+    return {"supernet", guess, fmt::format("{}: the single-shot oracle, the space's supernet '{}'", how, guess), false};
+  if (requested == "supernet") {
+    if (guess.empty())
+      throw input_error("--accuracy supernet needs the trained weights: give --supernet FILE (`nesim supernet --out "
+                        "FILE` trains them)");
+    throw input_error("--accuracy supernet: no --supernet given and no trained supernet for this space at '{}' "
+                      "(`make supernets` or `nesim supernet --space {} --out {}` trains it)",
+                      guess, space_path, guess);
+  }
+  const std::string missing = guess.empty() ? "no --supernet given"
+                                            : fmt::format("no trained supernet for this space at '{}' (`make "
+                                                          "supernets` trains it)", guess);
+  return {kFallbackSignal, "",
+          fmt::format("default: {}, so the zero-cost '{}', which does not predict trained accuracy (docs/accuracy.md): "
+                      "no result of this run is at iso-accuracy",
+                      missing, kFallbackSignal),
+          true};
 }
 
 }  // namespace nesim::nas

@@ -311,6 +311,7 @@ void load_optimiser(const SupernetOptions& o, torch::optim::SGD& sgd, const std:
 SupernetReport train(const SearchSpace& space, const std::string& where, const SupernetOptions& o) {
   if (o.steps < 1) throw input_error("supernet: expected at least 1 training step, got {}", o.steps);
   if (o.pool < 2) throw input_error("supernet: expected a pool of at least 2 candidates, got {}", o.pool);
+  if (o.snapshot && o.resume_state.empty()) throw input_error("supernet: a snapshot needs a training state to read");
   const auto t0 = std::chrono::steady_clock::now();
   const ScorerOptions& task = o.task;
   const ClassifierShape shape = classifier_shape(task);
@@ -338,7 +339,6 @@ SupernetReport train(const SearchSpace& space, const std::string& where, const S
   double loss_sum = resumed.loss;
   order.skip(static_cast<int64_t>(first) * task.train_batch);
   if (resuming && o.on_resume) o.on_resume(first);
-  if (o.snapshot && !resuming) throw input_error("supernet: a snapshot needs a training state to read");
   for (int step = first; step < (o.snapshot ? first : o.steps); ++step) {
     // Linear warm-up over the first 5 % of the steps, then cosine decay: four candidates' gradients
     // add up on the shared weights, and at the full rate from step 0 the loss jumped from 2.3 to 27

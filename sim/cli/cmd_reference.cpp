@@ -43,8 +43,6 @@ constexpr const char* kNesimTrainer = "nesim (libtorch, cpu, nhwc)";
 namespace fs = std::filesystem;
 using nlohmann::ordered_json;
 
-// Fashion-MNIST's training set: an epoch is this many images.
-
 struct ReferenceCliOptions {
   std::string space, hw, out;
   int archs = 32, seeds = 2, pool = 2000, jobs = 1;
