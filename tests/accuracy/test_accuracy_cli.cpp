@@ -81,12 +81,19 @@ TEST_CASE("nesim accuracy: bad input is exit status 2 with one message") {
         fmt::format("accuracy --model '{}' --proxy params --train 5", kModel),
         fmt::format("accuracy --model '{}' --accuracy-cmd 'python3 train.py'", kModel),
         std::string("accuracy --model /nonexistent/model.yaml --proxy params"),
-        fmt::format("proxy-eval --space /nonexistent/space.yaml --samples 2 --out '{}'", s.dir.string())}) {
+        fmt::format("proxy-eval --space /nonexistent/space.yaml --samples 2 --out '{}'", s.dir.string()),
+        fmt::format("accuracy --model '{}' --proxy supernet --supernet x.bin --calibration-batches 0", kModel),
+        fmt::format("accuracy --model '{}' --proxy supernet --supernet x.bin --oracle-images 0", kModel),
+        // --snapshot reads a --checkpoint state: without one there is nothing to read.
+        fmt::format("supernet --space '{}/nas/spaces/classifier.yaml' --out '{}/sn.bin' --snapshot", kRoot,
+                    s.dir.string())}) {
     INFO(args);
     Run r = s.nesim(args);
     CHECK(r.status == 2);
     CHECK(r.err.find("error") != std::string::npos);
+    if (args.find("--snapshot") != std::string::npos) CHECK(r.err.find("--snapshot: expected --checkpoint") != std::string::npos);
   }
+  CHECK_FALSE(fs::exists(s.dir / "sn.bin"));
 }
 
 #ifdef NESIM_WITH_TORCH
