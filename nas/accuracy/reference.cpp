@@ -147,6 +147,80 @@ RankAgreement ReferenceTable::test_retest(uint64_t bootstrap_seed) const {
   return rank_agreement(a, b, bootstrap_seed);
 }
 
+RankAgreement ReferenceTable::test_retest_of_means(uint64_t bootstrap_seed) const {
+  const size_t half = seeds.size() / 2;
+  std::vector<double> a, b;
+  if (half >= 2)
+    for (const ReferenceArch& arch : archs) {
+      double sum[2] = {0, 0};
+      bool all = true;
+      for (size_t i = 0; i < 2 * half && all; ++i) {
+        const ReferenceRun* r = run(arch.key, seeds[i]);
+        all = r && r->ok;
+        if (all) sum[i / half] += r->accuracy;
+      }
+      if (all) a.push_back(sum[0] / static_cast<double>(half)), b.push_back(sum[1] / static_cast<double>(half));
+    }
+  return rank_agreement(a, b, bootstrap_seed);
+}
+
+SeedNoise ReferenceTable::seed_noise() const {
+  std::vector<std::vector<double>> groups;
+  for (const ReferenceArch& arch : archs) {
+    std::vector<double> acc;
+    for (uint64_t seed : seeds)
+      if (const ReferenceRun* r = run(arch.key, seed); r && r->ok) acc.push_back(r->accuracy);
+    if (acc.size() >= 2) groups.push_back(std::move(acc));
+  }
+  SeedNoise n;
+  n.archs = groups.size();
+  n.seeds_per_arch = n.arch_sd = n.seed_sd = n.icc1 = n.icc_mean = n.noise_ceiling = n.seeds_for_0_8 = kNaN;
+  if (groups.size() < 2) return n;
+  double total = 0, grand = 0, sum_sq_sizes = 0;
+  for (const auto& g : groups) {
+    for (double a : g) grand += a;
+    total += static_cast<double>(g.size());
+    sum_sq_sizes += static_cast<double>(g.size() * g.size());
+  }
+  grand /= total;
+  double between = 0, within = 0;  // sums of squares
+  for (const auto& g : groups) {
+    double mean = 0;
+    for (double a : g) mean += a;
+    mean /= static_cast<double>(g.size());
+    between += static_cast<double>(g.size()) * (mean - grand) * (mean - grand);
+    for (double a : g) within += (a - mean) * (a - mean);
+  }
+  const double a = static_cast<double>(groups.size());
+  const double msb = between / (a - 1), msw = within / (total - a);
+  const double k0 = (total - sum_sq_sizes / total) / (a - 1);
+  const double arch_var = (msb - msw) / k0;  // may come out negative: no spread beyond noise
+  n.seeds_per_arch = k0;
+  n.seed_sd = std::sqrt(msw);
+  n.arch_sd = std::sqrt(std::max(0.0, arch_var));
+  if (msb > 0) {
+    n.icc1 = arch_var / (arch_var + msw);
+    n.icc_mean = (msb - msw) / msb;
+    n.noise_ceiling = std::sqrt(std::max(0.0, n.icc_mean));
+  }
+  if (n.icc1 > 0) n.seeds_for_0_8 = 0.8 * (1 - n.icc1) / (n.icc1 * (1 - 0.8));
+  return n;
+}
+
+nlohmann::ordered_json seed_noise_json(const SeedNoise& n) {
+  auto v = [](double x) { return std::isfinite(x) ? nlohmann::ordered_json(x) : nlohmann::ordered_json(nullptr); };
+  nlohmann::ordered_json j;
+  j["archs"] = n.archs;
+  j["seeds_per_arch"] = v(n.seeds_per_arch);
+  j["arch_sd"] = v(n.arch_sd);
+  j["seed_sd"] = v(n.seed_sd);
+  j["icc1"] = v(n.icc1);
+  j["icc_mean"] = v(n.icc_mean);
+  j["noise_ceiling"] = v(n.noise_ceiling);
+  j["seeds_for_0_8"] = v(n.seeds_for_0_8);
+  return j;
+}
+
 std::string ReferenceTable::csv() const {
   std::string out = "index,arch,key,params,macs,seeds_ok,accuracy_mean,accuracy_sd,accuracy_min,accuracy_max,"
                     "train_seconds\n";

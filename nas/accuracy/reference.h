@@ -45,6 +45,23 @@ std::string to_journal_line(const ReferenceRun& r);
 // InputError "<where>: ..." on anything but a complete run line.
 ReferenceRun parse_reference_run(const std::string& line, const std::string& where);
 
+// How much of the reference's spread is the architectures' and how much is seed noise: a one-way
+// random-effects analysis of variance over the archs with at least two successful seeds (Shrout &
+// Fleiss, 1979). Single-seed reliability icc1 is what the seed-to-seed test-retest estimates;
+// icc_mean that of the mean over the seeds the archs have, against which signals are scored, so a
+// perfect signal's correlation with it is at most sqrt(icc_mean) (the noise ceiling). Estimates
+// from one sample of archs, with the uncertainty that carries; NaN where they are undefined.
+struct SeedNoise {
+  size_t archs = 0;
+  double seeds_per_arch = 0;     // k0, the mean group size corrected for imbalance
+  double arch_sd = 0;            // sd of the archs' true (noise-free) accuracies
+  double seed_sd = 0;            // pooled sd between seeds of one arch
+  double icc1 = 0, icc_mean = 0;
+  double noise_ceiling = 0;      // sqrt(icc_mean)
+  // Seeds per arch whose mean would reach reliability 0.8 (Spearman-Brown); NaN when icc1 <= 0.
+  double seeds_for_0_8 = 0;
+};
+
 // The runs of a reference, by (key, seed).
 struct ReferenceTable {
   std::vector<ReferenceArch> archs;
@@ -56,6 +73,11 @@ struct ReferenceTable {
   double mean_accuracy(const std::string& key) const;
   // Test-retest: agreement of the first two seeds' accuracies over the archs that have both.
   RankAgreement test_retest(uint64_t bootstrap_seed) const;
+  // Split-half test-retest of the reference's means: the mean over the first half of the seeds
+  // against the mean over the second half (seeds 1, 2 against 3, 4 of four), over the archs where
+  // all of them succeeded. n = 0 with fewer than four seeds.
+  RankAgreement test_retest_of_means(uint64_t bootstrap_seed) const;
+  SeedNoise seed_noise() const;
   // reference.csv: header, then one row per arch (docs/outputs.md).
   std::string csv() const;
   // The per-arch part of reference.json: [{index, key, arch, params, macs, accuracy: {seed: acc},
@@ -72,5 +94,8 @@ struct ReferenceAccuracy {
   double accuracy = 0;
 };
 std::vector<ReferenceAccuracy> read_reference(const std::string& path);
+
+// {archs, seeds_per_arch, arch_sd, seed_sd, icc1, icc_mean, noise_ceiling, seeds_for_0_8}, NaN as null.
+nlohmann::ordered_json seed_noise_json(const SeedNoise& n);
 
 }  // namespace nesim::nas

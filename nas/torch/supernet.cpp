@@ -398,6 +398,8 @@ class SupernetScorer final : public AccuracyScorer {
     if (o_.oracle_images < 1) throw input_error("supernet: expected at least 1 test image, got {}", o_.oracle_images);
     if (o_.calibration_batches < 1)
       throw input_error("supernet: expected at least 1 calibration batch, got {}", o_.calibration_batches);
+    if (o_.oracle_statistic != "accuracy" && o_.oracle_statistic != "probability")
+      throw input_error("supernet: oracle statistic '{}': expected accuracy or probability", o_.oracle_statistic);
     net_ = Supernet::parse(read_input_file(o_.supernet, "supernet"), o_.supernet, o_);
   }
   std::string name() const override { return "supernet"; }
@@ -409,7 +411,8 @@ class SupernetScorer final : public AccuracyScorer {
     GraphModule m = net_.candidate(classifier_network(spec, net, classifier_shape(o_)));
     Shuffler order(train.count, seed);
     recalibrate_batch_norm(m, train, order, o_.calibration_batches, o_);
-    return {true, test_accuracy(m, test, o_), {}};
+    const TestScores s = test_scores(m, test, o_);
+    return {true, o_.oracle_statistic == "probability" ? s.true_class_probability : s.accuracy, {}};
   }
 
  private:

@@ -108,18 +108,22 @@ void recalibrate_batch_norm(GraphModule& m, const ImageSet& train, Shuffler& ord
   for (int i = 0; i < batches; ++i) m->forward(image_batch(train, order.next(o.train_batch), o));
 }
 
-double test_accuracy(GraphModule& m, const ImageSet& test, const ScorerOptions& o) {
+TestScores test_scores(GraphModule& m, const ImageSet& test, const ScorerOptions& o) {
   torch::NoGradGuard no_grad;
   m->eval();
   int64_t correct = 0;
+  double probability = 0;
   constexpr int64_t kEvalBatch = 500;
   for (int64_t first = 0; first < test.count; first += kEvalBatch) {
     std::vector<int64_t> index;
     for (int64_t i = first; i < std::min(test.count, first + kEvalBatch); ++i) index.push_back(i);
-    torch::Tensor predicted = m->forward(image_batch(test, index, o)).argmax(1);
-    correct += predicted.eq(label_batch(test, index)).sum().item<int64_t>();
+    const torch::Tensor logits = m->forward(image_batch(test, index, o));
+    const torch::Tensor labels = label_batch(test, index);
+    correct += logits.argmax(1).eq(labels).sum().item<int64_t>();
+    probability += logits.to(torch::kFloat64).softmax(1).gather(1, labels.unsqueeze(1)).sum().item<double>();
   }
-  return static_cast<double>(correct) / static_cast<double>(test.count);
+  const auto n = static_cast<double>(test.count);
+  return {static_cast<double>(correct) / n, probability / n};
 }
 
 }  // namespace nesim::nas

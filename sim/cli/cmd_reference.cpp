@@ -45,9 +45,9 @@ using nlohmann::ordered_json;
 
 struct ReferenceCliOptions {
   std::string space, hw, out;
-  int archs = 32, seeds = 2, pool = 2000, jobs = 1;
+  int archs = 32, seeds = nas::kReferenceSeeds, pool = 2000, jobs = 1;
   double epochs = nas::kReferenceEpochs;
-  bool list = false, export_pytorch = false;
+  bool list = false, export_pytorch = false, report = false;
   ScoringFlags flags;
   ProgressFlags progress;
 };
@@ -75,6 +75,20 @@ ordered_json plan_json(const ReferenceCliOptions& o, const std::string& space_te
   for (const nas::ReferenceArch& r : archs) a.push_back(r.key);
   p["arch_keys"] = a;
   return p;
+}
+
+// Whether a folder's plan.json is this plan, but for a shorter or longer list of seeds that starts
+// at the same one: a reference grows by seeds (--seeds 4 on a build of 2 keeps its runs).
+bool same_plan_but_seeds(const ordered_json& old, const ordered_json& plan) {
+  if (!old.is_object() || !old.contains("seeds") || !old["seeds"].is_array() || old["seeds"].empty()) return false;
+  ordered_json a = old, b = plan;
+  const ordered_json sa = a["seeds"], sb = b["seeds"];
+  a.erase("seeds");
+  b.erase("seeds");
+  if (a != b) return false;
+  for (size_t i = 0; i < std::min(sa.size(), sb.size()); ++i)
+    if (sa[i] != sb[i]) return false;
+  return true;
 }
 
 // The journal's finished runs, keyed by (key, seed). A torn last line (a kill mid-write) is cut
@@ -132,10 +146,19 @@ int run_reference(ReferenceCliOptions o) {
     for (const std::string& p : {plan_path, journal_path, csv_path, json_path}) refuse_symlink(p);
     if (fs::exists(plan_path)) {
       const auto old = ordered_json::parse(read_input_file(plan_path, "reference plan"), nullptr, false);
-      if (old != plan)
+      if (!same_plan_but_seeds(old, plan))
         throw input_error("{}: this folder holds a reference built with other settings (space, proxy task, training, "
-                          "selection or seeds); resume it with the same options, or choose another --out",
+                          "selection or first seed); resume it with the same options, or choose another --out",
                           plan_path);
+      const size_t had = old["seeds"].size();
+      if (had > table.seeds.size())
+        throw input_error("{}: this reference has {} seeds per architecture; resume it with --seeds {} or more",
+                          plan_path, had, had);
+      if (had < table.seeds.size()) {  // more seeds: the runs so far stay, the plan says what is wanted now
+        OutputFiles out;
+        out.add(plan_path, json_text(plan, 2) + "\n");
+        out.commit();
+      }
     } else {
       OutputFiles out;
       out.add(plan_path, json_text(plan, 2) + "\n");
@@ -182,9 +205,10 @@ int run_reference(ReferenceCliOptions o) {
   std::stable_sort(by_cost.begin(), by_cost.end(),
                    [&](size_t x, size_t y) { return table.archs[x].macs < table.archs[y].macs; });
   std::vector<std::pair<size_t, uint64_t>> pending;
-  for (size_t a : by_cost)
-    for (uint64_t seed : table.seeds)
-      if (!done.count({table.archs[a].key, seed})) pending.push_back({a, seed});
+  if (!o.report)
+    for (size_t a : by_cost)
+      for (uint64_t seed : table.seeds)
+        if (!done.count({table.archs[a].key, seed})) pending.push_back({a, seed});
 
   const size_t total = table.archs.size() * table.seeds.size();
   Progress progress("reference", total, "runs", progress_style);
@@ -211,6 +235,15 @@ int run_reference(ReferenceCliOptions o) {
     retest["seeds"] = std::vector<uint64_t>(table.seeds.begin(), table.seeds.begin() + std::min<size_t>(2, table.seeds.size()));
     retest.update(nas::agreement_json(tr));
     j["test_retest"] = retest;
+    if (table.seeds.size() >= 4) {
+      const size_t half = table.seeds.size() / 2;
+      ordered_json means;
+      means["seeds"] = {std::vector<uint64_t>(table.seeds.begin(), table.seeds.begin() + half),
+                        std::vector<uint64_t>(table.seeds.begin() + half, table.seeds.begin() + 2 * half)};
+      means.update(nas::agreement_json(table.test_retest_of_means(o.flags.seed)));
+      j["test_retest_of_means"] = means;
+    }
+    j["seed_noise"] = nas::seed_noise_json(table.seed_noise());
     double seconds = 0;
     for (const auto& [k, r] : table.runs) seconds += r.seconds;
     j["train_seconds"] = seconds;
@@ -261,9 +294,11 @@ int run_reference(ReferenceCliOptions o) {
       });
   if (!exec::is_output_rank()) return 0;
   const nas::RankAgreement tr = table.test_retest(o.flags.seed);
+  const nas::SeedNoise noise = table.seed_noise();
   progress.finish(fmt::format("reference: {} runs of {} architectures; test-retest Spearman {:.3f} [{:.3f}, {:.3f}] over "
-                              "{} architectures",
-                              table.runs.size(), table.archs.size(), tr.spearman, tr.spearman_lo, tr.spearman_hi, tr.n));
+                              "{} architectures; architectures differ by sd {:.4f}, seeds by sd {:.4f}",
+                              table.runs.size(), table.archs.size(), tr.spearman, tr.spearman_lo, tr.spearman_hi, tr.n,
+                              noise.arch_sd, noise.seed_sd));
   fmt::print("wrote {}, {}\n", csv_path, json_path);
   return 0;
 }
@@ -282,8 +317,8 @@ Command add_reference_command(CLI::App& parent) {
   app->add_option("--out", o->out, "Folder: plan.json, runs.jsonl (the journal), reference.csv, reference.json")
       ->required();
   app->add_option("--archs", o->archs, "Architectures, spread over the space's size range")->check(CLI::Range(2, 10000));
-  app->add_option("--seeds", o->seeds, "Training seeds per architecture (--seed, --seed + 1, ...)")
-      ->check(CLI::Range(1, 100));
+  app->add_option("--seeds", o->seeds, "Training seeds per architecture (--seed, --seed + 1, ...); a build grows by more")
+      ->capture_default_str()->check(CLI::Range(1, 100));
   app->add_option("--pool", o->pool, "Random candidates the architectures are picked from by size")
       ->check(CLI::Range(2, 1000000));
   app->add_option("--epochs", o->epochs, "Training budget per run, in epochs of the 60,000 training images")
@@ -294,6 +329,9 @@ Command add_reference_command(CLI::App& parent) {
   app->add_flag("--export-pytorch", o->export_pytorch,
                 "Write plan.json and each architecture's proxy-task network as DIR/nets/<index>.py, then exit "
                 "(for scripts/train_reference.py on another machine)");
+  app->add_flag("--report", o->report,
+                "Train nothing: rewrite reference.csv and reference.json from the journal (a partial build, or runs "
+                "appended by scripts/train_reference.py) and exit");
   add_scoring_flags(app, o->flags);
   app->get_option("--eval-images")->default_val(10000);
   add_progress_flags(app, o->progress);

@@ -28,10 +28,10 @@ std::string tiny_space(const nesim::test::ScratchDir& d) {
   return d.path("space.yaml");
 }
 
-std::string build_args(const std::string& space, const std::string& out, int jobs) {
-  return fmt::format("reference --space '{}' --out '{}' --archs 3 --seeds 2 --pool 30 --epochs 0.002 --train-batch 64 "
+std::string build_args(const std::string& space, const std::string& out, int jobs, int seeds = 2) {
+  return fmt::format("reference --space '{}' --out '{}' --archs 3 --seeds {} --pool 30 --epochs 0.002 --train-batch 64 "
                      "--eval-images 40 --input-size 16 --skip-strides 0 --threads 1 --jobs {} -q",
-                     space, out, jobs);
+                     space, out, seeds, jobs);
 }
 
 // Accuracy by arch key and seed: what a resumed build must reproduce exactly.
@@ -115,6 +115,46 @@ TEST_CASE("reference: killed with SIGKILL mid-build, the same command resumes it
   REQUIRE_MESSAGE(resumed.status == 0, resumed.err);
   CHECK(lines(journal) == 6);  // nothing trained twice, nothing lost
   CHECK(accuracies(out + "/reference.json") == accuracies(d.path("whole/reference.json")));
+}
+
+TEST_CASE("reference: a build grows by seeds, keeping its runs; --report trains nothing") {
+  nesim::test::ScratchDir d("reference_grow");
+  const std::string space = tiny_space(d);
+  REQUIRE(d.nesim(build_args(space, "ref", 2)).status == 0);
+  const std::string journal = d.path("ref/runs.jsonl");
+  const std::string first_runs = nesim::test::read_text(journal);
+  CHECK_FALSE(json::parse(nesim::test::read_text(d.path("ref/reference.json"))).contains("test_retest_of_means"));
+
+  // --report on a plan of four seeds: the plan grows, the tables are rewritten, nothing is trained.
+  const nesim::test::CommandResult report = d.nesim(build_args(space, "ref", 2, 4) + " --report");
+  REQUIRE_MESSAGE(report.status == 0, report.err);
+  CHECK(nesim::test::read_text(journal) == first_runs);
+  json j = json::parse(nesim::test::read_text(d.path("ref/reference.json")));
+  CHECK(j["runs_done"] == 6);
+  CHECK(j["runs_total"] == 12);
+  CHECK(j["test_retest_of_means"]["n"] == 0);  // no arch has its four seeds yet
+  CHECK(j["seed_noise"]["archs"] == 3);
+
+  // The same command without --report trains seeds 3 and 4 only, after the runs it had.
+  const nesim::test::CommandResult grown = d.nesim(build_args(space, "ref", 2, 4));
+  REQUIRE_MESSAGE(grown.status == 0, grown.err);
+  const std::string runs = nesim::test::read_text(journal);
+  CHECK(lines(journal) == 12);
+  CHECK(runs.rfind(first_runs, 0) == 0);
+  j = json::parse(nesim::test::read_text(d.path("ref/reference.json")));
+  CHECK(j["complete"] == true);
+  CHECK(j["plan"]["seeds"] == json::array({1, 2, 3, 4}));
+  CHECK(j["test_retest_of_means"]["n"] == 3);
+  CHECK(j["test_retest_of_means"]["seeds"] == json::parse("[[1, 2], [3, 4]]"));
+  for (const json& a : j["archs"]) CHECK(a["accuracy"].size() == 4);
+
+  // Fewer seeds than it has: refused, nothing rewritten.
+  const std::string plan = nesim::test::read_text(d.path("ref/plan.json"));
+  const nesim::test::CommandResult fewer = d.nesim(build_args(space, "ref", 2, 3));
+  CHECK(fewer.status == 2);
+  CHECK(fewer.err.find("this reference has 4 seeds per architecture; resume it with --seeds 4 or more") !=
+        std::string::npos);
+  CHECK(nesim::test::read_text(d.path("ref/plan.json")) == plan);
 }
 
 TEST_CASE("reference: a folder it cannot continue is refused with exit 2; a torn last line is redone") {

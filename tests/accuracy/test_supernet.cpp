@@ -93,6 +93,22 @@ TEST_CASE("supernet: a tiny one trains deterministically and scores candidates f
     CHECK(x.score >= 0);
     CHECK(x.score <= 1);
   }
+
+  // Scored by the true class's mean probability: another number on the same images, also in [0, 1].
+  nas::ScorerOptions po = so;
+  po.oracle_statistic = "probability";
+  auto by_probability = nas::make_scorer("supernet", po);
+  const nas::Arch arch = nas::random_arch(space, rng);
+  const ModelSpec spec = nas::to_model_spec(space, arch);
+  const Network net = expand(spec, "cand");
+  const nas::AccuracyResult top1 = oracle->score(spec, net, 11), p = by_probability->score(spec, net, 11);
+  REQUIRE_MESSAGE(p.ok, p.error);
+  CHECK(p.score != top1.score);
+  CHECK(p.score > 0);
+  CHECK(p.score < 1);
+  CHECK(by_probability->score(spec, net, 11).score == p.score);
+  po.oracle_statistic = "loss";
+  CHECK_THROWS_WITH(nas::make_scorer("supernet", po), doctest::Contains("expected accuracy or probability"));
 }
 
 TEST_CASE("supernet: `nesim search` scores with the oracle by default, and says which signal it used") {
