@@ -259,6 +259,16 @@ nlohmann::ordered_json ReferenceTable::archs_json() const {
   return out;
 }
 
+double read_reference_noise_ceiling(const std::string& path) {
+  const json j = json::parse(read_input_file(path, "reference"), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("seed_noise")) return kNaN;
+  const json& n = j["seed_noise"];
+  if (!n.is_object() || !n.contains("noise_ceiling") || n["noise_ceiling"].is_null()) return kNaN;
+  if (!n["noise_ceiling"].is_number())
+    throw input_error("{}: seed_noise.noise_ceiling: expected a number or null", path);
+  return n["noise_ceiling"].get<double>();
+}
+
 std::vector<ReferenceAccuracy> read_reference(const std::string& path) {
   const json j = json::parse(read_input_file(path, "reference"), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object() || !j.contains("archs") || !j["archs"].is_array())

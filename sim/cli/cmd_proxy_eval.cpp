@@ -142,6 +142,9 @@ int run_proxy_eval(const ProxyEvalOptions& o) {
     target_trainer = trainer(budgets[0]);
   }
 
+  // How far the reference's own seed noise lets any signal agree with it (reference.json's seed_noise).
+  const double ceiling = against_reference ? nas::read_reference_noise_ceiling(o.reference)
+                                           : std::numeric_limits<double>::quiet_NaN();
   std::vector<Candidate> candidates;
   if (against_reference) {
     for (const nas::ReferenceAccuracy& r : nas::read_reference(o.reference)) {
@@ -197,7 +200,11 @@ int run_proxy_eval(const ProxyEvalOptions& o) {
   nlohmann::ordered_json summary;
   summary["space"] = o.space;
   summary["target"] = against_reference ? "reference" : fmt::format("train{}", budgets[0]);
-  if (against_reference) summary["reference"] = o.reference;
+  if (against_reference) {
+    summary["reference"] = o.reference;
+    summary["reference_noise_ceiling"] =
+        std::isfinite(ceiling) ? nlohmann::ordered_json(ceiling) : nlohmann::ordered_json(nullptr);
+  }
   summary["candidates"] = candidates.size();
   summary["seed"] = o.flags.seed;
   summary["proxy_task"] = {{"input_size", o.flags.scorer.input_size}, {"skip_strides", o.flags.scorer.skip_strides}};
@@ -237,9 +244,11 @@ int run_proxy_eval(const ProxyEvalOptions& o) {
                f(j["spearman_ci95"][0]), f(j["spearman_ci95"][1]), f(j["kendall"]), f(j["kendall_ci95"][0]),
                f(j["kendall_ci95"][1]), s.seconds / static_cast<double>(candidates.size()));
   }
-  fmt::print("{} candidates against {}; best signal: {}; recommended (cheapest with Spearman's interval above 0.6): "
+  fmt::print("{} candidates against {}{}; best signal: {}; recommended (cheapest with Spearman's interval above 0.6): "
              "{}; wrote {}, {}, {}\n",
-             candidates.size(), summary["target"].get<std::string>(), best.empty() ? "none" : best,
+             candidates.size(), summary["target"].get<std::string>(),
+             std::isfinite(ceiling) ? fmt::format(" (whose seed noise caps any signal near {:.2f})", ceiling) : "",
+             best.empty() ? "none" : best,
              recommended.empty() ? "none qualifies" : recommended, csv_path, summary_path, svg_path);
   return 0;
 }

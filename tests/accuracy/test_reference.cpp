@@ -79,6 +79,9 @@ TEST_CASE("reference: a build writes every run, the per-arch table and its test-
   REQUIRE_MESSAGE(pe.status == 0, pe.err);
   const json s = json::parse(nesim::test::read_text(d.path("pe/summary.json")));
   CHECK(s["target"] == "reference");
+  // The reference's own noise bounds every signal: its ceiling comes along, as reference.json has it.
+  REQUIRE(s.contains("reference_noise_ceiling"));
+  CHECK(s["reference_noise_ceiling"] == j["seed_noise"]["noise_ceiling"]);
   for (const char* signal : {"params", "macs", "entropy", "naswot", "synflow", "snip", "grad_norm", "train2", "train3"}) {
     CAPTURE(signal);
     REQUIRE(s["signals"].contains(signal));
@@ -93,6 +96,14 @@ TEST_CASE("reference: a build writes every run, the per-arch table and its test-
   const nesim::test::CommandResult bad = d.nesim("proxy-eval --space space.yaml --reference not_ref.json --out pe2 -q");
   CHECK(bad.status == 2);
   CHECK(bad.err.find("not_ref.json: archs[0]: expected key, arch, params, macs and mean") != std::string::npos);
+  json damaged = j;
+  damaged["seed_noise"]["noise_ceiling"] = "high";
+  std::ofstream(d.path("damaged.json")) << damaged.dump();
+  const nesim::test::CommandResult bad_ceiling =
+      d.nesim("proxy-eval --space space.yaml --reference damaged.json --input-size 16 --skip-strides 0 --out pe3 -q");
+  CHECK(bad_ceiling.status == 2);
+  CHECK(bad_ceiling.err.find("damaged.json: seed_noise.noise_ceiling: expected a number or null") != std::string::npos);
+  CHECK_FALSE(fs::exists(d.path("pe3/summary.json")));
   CHECK(nesim::test::read_text(d.path("pe/proxy_eval.csv")).find(",train2,train3,reference_accuracy\n") !=
         std::string::npos);
 }
