@@ -26,9 +26,9 @@ for arg in "$@"; do
   esac
 done
 
-# The simulator, regressor and search. nesim uses no Boost library.
+# The simulator, regressor and search. Of Boost, nesim uses Boost.Math's headers only (Student's t).
 pkgs=(build-essential cmake pkg-config libsystemc-dev libfmt-dev libyaml-cpp-dev nlohmann-json3-dev
-      libcli11-dev libxgboost-dev libonnx-dev libprotobuf-dev protobuf-compiler)
+      libcli11-dev libxgboost-dev libonnx-dev libprotobuf-dev protobuf-compiler libboost-dev)
 if [ "$with_tests_build" = 1 ]; then pkgs+=(doctest-dev); fi
 # NESIM_WITH_MPI=ON (default when found): runs across machines under mpirun (docs/distributed.md).
 if [ "$with_mpi" = 1 ]; then pkgs+=(libopenmpi-dev openmpi-bin); fi

@@ -139,18 +139,25 @@ std::string trained_comparison(const ModelSpec& baseline, const std::vector<std:
     }
   const std::vector<TrainedModel> t = train_models(models, plan, out_dir, parallel);
   const TrainedModel& base = t.front();
+  const SeedNoiseEstimate noise = pooled_seed_noise(t);
+  const int seeds = plan.seeds;
+  const double margin = noise_margin(noise, seeds, seeds);
   std::string md = fmt::format(
       "Trained proxy-task accuracy (Fashion-MNIST at 56 × 56, {} training steps of batch {}, tested on {} images; "
-      "mean ± sd over {} seeds; detector and segmenter networks as classifiers of their backbones):\n\n"
+      "mean ± sd over {} seeds; detector and segmenter networks as classifiers of their backbones). Seed noise, "
+      "pooled over the {} models: sd {}, so two means of {} seeds differ beyond it when they are more than {} apart "
+      "(two-sided 95 %, Student's t):\n\n"
       "| model | trained accuracy | matched scaled control | its trained accuracy | iso-accuracy | NAS gain |\n"
       "|---|---:|---|---:|---|---|\n| baseline | {} | | | | |\n",
-      plan.trainer.train_steps, plan.trainer.train_batch, plan.trainer.eval_images, plan.seeds, mean_sd(base));
+      plan.trainer.train_steps, plan.trainer.train_batch, plan.trainer.eval_images, plan.seeds, t.size(),
+      std::isfinite(noise.sd) ? fmt::format("{:.4f} ({} df)", noise.sd, noise.df) : std::string("unknown (one seed)"),
+      seeds, std::isfinite(margin) ? fmt::format("{:.4f}", margin) : std::string("(unknown)"), mean_sd(base));
   nlohmann::json verdicts = nlohmann::json::array();
   for (const Row& r : rows) {
     const TrainedModel& w = t[r.winner];
-    const bool iso = !std::isnan(w.mean) && (w.mean >= base.mean || !beyond_noise(w, base));
+    const bool iso = !std::isnan(w.mean) && (w.mean >= base.mean || !beyond_noise(w, base, noise));
     const TrainedModel* c = r.control ? &t[r.control] : nullptr;
-    const bool gain = c ? (w.mean > c->mean && beyond_noise(w, *c)) : false;
+    const bool gain = c ? (w.mean > c->mean && beyond_noise(w, *c, noise)) : false;
     md += fmt::format("| {} | {} | {} | {} | {} | {} |\n", r.label, mean_sd(w), c ? c->role.substr(8) : "none as fast",
                       c ? mean_sd(*c) : "", iso ? "yes" : "**no**",
                       c ? (gain ? "yes" : "no: not beyond seed noise of the scaled control") : "no control to compare");
@@ -164,7 +171,10 @@ std::string trained_comparison(const ModelSpec& baseline, const std::vector<std:
              {"batch", plan.trainer.train_batch},
              {"eval_images", plan.trainer.eval_images},
              {"seeds", plan.seeds},
-             {"noise_rule", "|mean_a - mean_b| > sd_a + sd_b"},
+             {"noise_rule", "|mean_a - mean_b| > t(0.975, df) * seed_sd * sqrt(1/n_a + 1/n_b)"},
+             {"seed_sd", std::isfinite(noise.sd) ? nlohmann::json(noise.sd) : nlohmann::json(nullptr)},
+             {"seed_sd_df", noise.df},
+             {"noise_margin", std::isfinite(margin) ? nlohmann::json(margin) : nlohmann::json(nullptr)},
              {"models", trained},
              {"verdicts", verdicts}};
   return md;

@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include <boost/math/distributions/students_t.hpp>
 #include <fmt/format.h>
 
 #include "sim/graph/network.h"
@@ -110,14 +111,35 @@ std::vector<TrainedModel> train_models(const std::vector<ModelToTrain>& models, 
   return out;
 }
 
-bool beyond_noise(const TrainedModel& a, const TrainedModel& b) {
-  auto runs = [](const TrainedModel& t) {
-    int n = 0;
-    for (double x : t.accuracies) n += !std::isnan(x);
-    return n;
-  };
-  if (runs(a) < 2 || runs(b) < 2) return false;
-  return std::abs(a.mean - b.mean) > a.sd + b.sd;
+int runs_ok(const TrainedModel& t) {
+  int n = 0;
+  for (double x : t.accuracies) n += !std::isnan(x);
+  return n;
+}
+
+SeedNoiseEstimate pooled_seed_noise(const std::vector<TrainedModel>& models) {
+  double squares = 0;
+  SeedNoiseEstimate e;
+  for (const TrainedModel& m : models) {
+    const int n = runs_ok(m);
+    if (n < 2) continue;
+    for (double a : m.accuracies)
+      if (!std::isnan(a)) squares += (a - m.mean) * (a - m.mean);
+    e.df += n - 1;
+  }
+  if (e.df > 0) e.sd = std::sqrt(squares / e.df);
+  return e;
+}
+
+double noise_margin(const SeedNoiseEstimate& noise, int na, int nb) {
+  if (noise.df < 1 || na < 1 || nb < 1 || !std::isfinite(noise.sd)) return kNaN;
+  const boost::math::students_t t(noise.df);
+  return boost::math::quantile(t, 0.975) * noise.sd * std::sqrt(1.0 / na + 1.0 / nb);
+}
+
+bool beyond_noise(const TrainedModel& a, const TrainedModel& b, const SeedNoiseEstimate& noise) {
+  const double margin = noise_margin(noise, runs_ok(a), runs_ok(b));
+  return std::isfinite(margin) && std::abs(a.mean - b.mean) > margin;
 }
 
 json to_json(const TrainedModel& t) {

@@ -7,6 +7,7 @@
 // line each, so a killed study resumes without training anything twice; the jobs run in parallel
 // on the study's executor (--jobs, MPI).
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -46,8 +47,24 @@ struct TrainingPlan {
 std::vector<TrainedModel> train_models(const std::vector<ModelToTrain>& models, const TrainingPlan& plan,
                                        const std::string& out_dir, const ParallelMap& parallel);
 
-// Whether two trained means differ beyond seed noise: |a - b| > sd_a + sd_b (and both have >= 2 runs).
-bool beyond_noise(const TrainedModel& a, const TrainedModel& b);
+// A study's seed noise: the sd between runs of one model, pooled over every model with at least two
+// successful runs (df = the sum of their runs minus one each). One model's two runs hardly estimate
+// its noise (a pair that happens to agree would make every difference look real); the study's
+// models together do, and on the proxy task they share it (docs/accuracy.md: seed sd 0.005 over
+// the reference's architectures).
+struct SeedNoiseEstimate {
+  double sd = std::numeric_limits<double>::quiet_NaN();
+  int df = 0;
+};
+SeedNoiseEstimate pooled_seed_noise(const std::vector<TrainedModel>& models);
+
+// The least difference between the means of na and nb runs that is beyond that noise: the
+// two-sided 95 % Student's t quantile at df times sd * sqrt(1/na + 1/nb). NaN without df or runs.
+double noise_margin(const SeedNoiseEstimate& noise, int na, int nb);
+// Successful runs of a model.
+int runs_ok(const TrainedModel& t);
+// Whether two trained means differ by more than noise_margin() (false when it is NaN).
+bool beyond_noise(const TrainedModel& a, const TrainedModel& b, const SeedNoiseEstimate& noise);
 
 nlohmann::json to_json(const TrainedModel& t);
 // "0.8912 ± 0.0031" (or "failed").

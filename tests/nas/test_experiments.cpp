@@ -4,6 +4,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -145,6 +146,41 @@ TEST_CASE("a damaged training journal names its line; a linked one is refused; a
   CHECK_THROWS_WITH_AS(train_models({{"baseline", spec}}, plan, dir.string(), nullptr),
                        doctest::Contains("symbolic link"), InputError);
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("seed noise is pooled over a study's models; a pair of seeds that happen to agree proves nothing") {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  auto model = [](std::vector<double> acc) {
+    TrainedModel t;
+    t.accuracies = std::move(acc);
+    double sum = 0;
+    int n = 0;
+    for (double a : t.accuracies)
+      if (!std::isnan(a)) sum += a, ++n;
+    t.mean = sum / n;
+    return t;
+  };
+  // Two models of two runs each 0.02 apart: squares 0.0002 + 0.0002 over 2 df. A single run and a
+  // failed run add nothing.
+  const std::vector<TrainedModel> study = {model({0.90, 0.92}), model({0.80, 0.82}), model({0.5}), model({nan, 0.7})};
+  const SeedNoiseEstimate noise = pooled_seed_noise(study);
+  CHECK(noise.df == 2);
+  CHECK(noise.sd == doctest::Approx(std::sqrt(0.0002)));
+  // t(0.975, 2) = 4.3027: the margin for two means of two runs.
+  CHECK(noise_margin(noise, 2, 2) == doctest::Approx(4.302653 * std::sqrt(0.0002)).epsilon(1e-5));
+  CHECK(beyond_noise(study[0], study[1], noise));  // 0.1 apart
+
+  // Each pair agrees with itself exactly: by their own sds (0) any gap would look real. Against the
+  // study's noise, 0.01 is not beyond it.
+  const TrainedModel a = model({0.90, 0.90}), b = model({0.91, 0.91});
+  CHECK_FALSE(beyond_noise(a, b, noise));
+  CHECK(beyond_noise(a, b, SeedNoiseEstimate{0.001, 40}));  // a study whose seeds agree to 0.001 would see it
+
+  // No model with two runs: no estimate, and nothing is called beyond noise.
+  const SeedNoiseEstimate none = pooled_seed_noise({model({0.9}), model({0.8})});
+  CHECK(none.df == 0);
+  CHECK(std::isnan(noise_margin(none, 1, 1)));
+  CHECK_FALSE(beyond_noise(model({0.9}), model({0.1}), none));
 }
 
 TEST_CASE("bad experiment options are input errors") {
