@@ -57,8 +57,11 @@ supernets: build
 	    --checkpoint supernets/$$space.ckpt --checkpoint-every 25 --steps $(SUPERNET_STEPS) --threads $(JOBS) || exit $$?; \
 	done
 
+# Trainings per model behind each study's table (baseline, winners, matched controls; one epoch
+# each, hours of CPU, resumable): TRAIN_SEEDS=0 gives the signal-only tables in minutes.
+TRAIN_SEEDS ?= 2
 experiments: build
-	bash scripts/run-experiments.sh $(BUILD) $(JOBS)
+	bash scripts/run-experiments.sh $(BUILD) $(JOBS) $(TRAIN_SEEDS)
 
 bench: build
 	./$(BUILD)/bench/nesim_bench
