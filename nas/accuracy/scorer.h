@@ -44,12 +44,13 @@ struct ScorerOptions {
   double learning_rate = 0.05;  // `train`: SGD, momentum 0.9, cosine decay to 0 over train_steps
   int eval_images = 2000;       // `train` scores on the first eval_images of the 10k test set
   std::string supernet;         // `supernet`: the trained weights (nesim supernet --out)
-  int oracle_images = 2000;     // `supernet`: test images a candidate is scored on (docs/accuracy.md: where
-                                // its rank agreement with the reference stops growing)
+  int oracle_images = 1000;     // `supernet`: test images a candidate is scored on: 1,000 contested ones
+                                // rank as the whole test set does (docs/accuracy.md, "Contested test images")
   int calibration_batches = 4;  // `supernet`: training batches that re-estimate BN statistics
-  // `supernet`: what a candidate's score is on those images: top-1 "accuracy", or the mean softmax
-  // "probability" of the true class.
-  std::string oracle_statistic = "accuracy";
+  // `supernet`: which test images: "contested" (those its probe candidates disagree on, as the
+  // weights file lists them), "first" (the first oracle_images of the test set), or "auto"
+  // (contested where the file lists them, else first).
+  std::string oracle_subset = "auto";
   // `train`: called after each SGD step in the process that scores (the CLI's progress; may be empty).
   std::function<void(int steps_done)> on_train_step;
 };

@@ -27,6 +27,9 @@ struct SupernetOptions {
   // predicted distribution (its softmax, not back-propagated into) instead of the labels; the
   // largest still learns the labels.
   bool distill = false;
+  // After training (and in a snapshot): the test images the probe candidates disagree on, over the
+  // first selection_images of the test set, written into the weights file; 0 = no selection.
+  int selection_images = 10000;
   // Called after each step with the steps done and that step's mean loss (the CLI's progress).
   std::function<void(int steps_done, double loss)> on_step;
 
@@ -54,6 +57,7 @@ struct SupernetReport {
   double seconds = 0;
   double final_loss = 0;
   int steps_done = 0;  // training steps behind the weights
+  int64_t contested_images = 0;  // test images the probes disagree on (the oracle scores on these)
 };
 
 // Trains the supernet of `space`. TorchScorerNeeded in a process without libtorch that can

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <sstream>
 
@@ -66,6 +67,17 @@ void collect_slots(const Network& c, std::map<std::string, Shape4>& largest) {
 bool ends_with(const std::string& s, const std::string& tail) {
   return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
 }
+
+// Which test images tell the space's candidates apart (docs/accuracy.md, "Contested test images"):
+// probe candidates of the space, scored from the trained weights on the whole test set. An image
+// every probe gets right (or every probe gets wrong) hardly moves one candidate's accuracy against
+// another's; the oracle scores on the contested rest and counts the sure ones as the probes did.
+struct TestSelection {
+  int probes = 0;
+  int64_t images = 0;               // the test images looked at (the whole test set)
+  int64_t all_right = 0;            // right for every probe
+  std::vector<int64_t> contested;   // right for some probes, wrong for others; ascending
+};
 
 // The shared weights. A candidate's tensor is the leading slice (channels) and the centred window
 // (kernel) of its slot's tensor.
@@ -133,6 +145,8 @@ class Supernet {
     return n;
   }
   size_t tensors() const { return weights_.size(); }
+  const std::optional<TestSelection>& selection() const { return selection_; }
+  void set_selection(TestSelection s) { selection_ = std::move(s); }
 
   // "nesim-supernet-1\n", one line of JSON (the proxy task and every slot's shape, in name
   // order), then the float32 values of every slot in that order, little-endian.
@@ -140,6 +154,9 @@ class Supernet {
     nlohmann::ordered_json h;
     h["proxy_task"] = {{"input_size", task.input_size}, {"in_channels", task.in_channels},
                        {"classes", task.classes}, {"skip_strides", task.skip_strides}};
+    if (selection_)
+      h["test_selection"] = {{"probes", selection_->probes}, {"images", selection_->images},
+                             {"all_right", selection_->all_right}, {"contested", selection_->contested}};
     nlohmann::ordered_json slots = nlohmann::ordered_json::array();
     for (const auto& [slot, t] : weights_) slots.push_back({{"name", slot}, {"shape", t.sizes().vec()}});
     h["slots"] = slots;
@@ -172,6 +189,18 @@ class Supernet {
       task.in_channels = p.at("in_channels").get<int>();
       task.classes = p.at("classes").get<int>();
       task.skip_strides = p.at("skip_strides").get<int>();
+      if (h.contains("test_selection")) {
+        const auto& t = h["test_selection"];
+        TestSelection sel{t.at("probes").get<int>(), t.at("images").get<int64_t>(), t.at("all_right").get<int64_t>(),
+                          t.at("contested").get<std::vector<int64_t>>()};
+        const bool ascending = std::is_sorted(sel.contested.begin(), sel.contested.end()) &&
+                               std::adjacent_find(sel.contested.begin(), sel.contested.end()) == sel.contested.end();
+        if (sel.images < 1 || sel.all_right < 0 || !ascending ||
+            (!sel.contested.empty() && (sel.contested.front() < 0 || sel.contested.back() >= sel.images)) ||
+            sel.all_right + static_cast<int64_t>(sel.contested.size()) > sel.images)
+          throw bad("damaged test_selection");
+        s.selection_ = std::move(sel);
+      }
       for (const auto& slot : h["slots"]) {
         const Shape4 shape = slot.at("shape").get<Shape4>();
         int64_t n = 1;
@@ -195,6 +224,7 @@ class Supernet {
 
  private:
   std::map<std::string, torch::Tensor> weights_;
+  std::optional<TestSelection> selection_;  // written with the final weights, not in training states
 };
 
 struct Candidate {
@@ -208,6 +238,34 @@ Candidate make_candidate(const SearchSpace& space, const std::string& where, con
   Candidate c{a, classifier_network(spec, expand(spec, where), shape), 0};
   for (const Layer& l : c.trained.layers) c.params += layer_params(c.trained, l);
   return c;
+}
+
+// Probe candidates beyond the largest and smallest: random ones, drawn from their own seeded
+// generator so that a snapshot and the finished training choose alike.
+constexpr int kRandomProbes = 6;
+
+TestSelection select_test_images(const Supernet& net, const std::vector<Candidate>& probes, const ScorerOptions& task,
+                                 int images, uint64_t seed) {
+  const ImageSet& train = fashion_mnist(task.data_dir, /*train=*/true);
+  const ImageSet& test = fashion_mnist(task.data_dir, /*train=*/false, images);
+  std::vector<int> right(static_cast<size_t>(test.count), 0);
+  std::vector<uint8_t> hits;
+  for (const Candidate& c : probes) {
+    GraphModule m = net.candidate(c.trained);
+    Shuffler order(train.count, seed);
+    recalibrate_batch_norm(m, train, order, task.calibration_batches, task);
+    test_accuracy(m, test, task, &hits);
+    for (size_t i = 0; i < hits.size(); ++i) right[i] += hits[i];
+  }
+  TestSelection sel;
+  sel.probes = static_cast<int>(probes.size());
+  sel.images = test.count;
+  for (int64_t i = 0; i < test.count; ++i) {
+    const int r = right[static_cast<size_t>(i)];
+    if (r == sel.probes) ++sel.all_right;
+    else if (r > 0) sel.contested.push_back(i);
+  }
+  return sel;
 }
 
 // What a checkpoint's state must match to be continued: the trainer's settings and the caller's
@@ -377,8 +435,16 @@ SupernetReport train(const SearchSpace& space, const std::string& where, const S
     if (o.on_checkpoint && o.checkpoint_every > 0 && ((step + 1) % o.checkpoint_every == 0 || step + 1 == o.steps))
       o.on_checkpoint(training_state(o, net, sgd, step + 1, loss_sum, rng));
   }
+  if (o.selection_images > 0) {
+    std::vector<Candidate> probes = {largest, smallest};
+    std::mt19937_64 probe_rng(o.seed + 0x9e3779b97f4a7c15ULL);
+    for (int i = 0; i < kRandomProbes; ++i)
+      probes.push_back(make_candidate(space, where, random_arch(space, probe_rng), shape));
+    net.set_selection(select_test_images(net, probes, task, o.selection_images, o.seed));
+  }
   SupernetReport r;
   r.weights = net.serialize(task);
+  r.contested_images = net.selection() ? static_cast<int64_t>(net.selection()->contested.size()) : 0;
   r.tensors = net.tensors();
   r.parameters = net.parameter_count();
   r.final_loss = loss_sum;
@@ -398,26 +464,52 @@ class SupernetScorer final : public AccuracyScorer {
     if (o_.oracle_images < 1) throw input_error("supernet: expected at least 1 test image, got {}", o_.oracle_images);
     if (o_.calibration_batches < 1)
       throw input_error("supernet: expected at least 1 calibration batch, got {}", o_.calibration_batches);
-    if (o_.oracle_statistic != "accuracy" && o_.oracle_statistic != "probability")
-      throw input_error("supernet: oracle statistic '{}': expected accuracy or probability", o_.oracle_statistic);
+    if (o_.oracle_subset != "auto" && o_.oracle_subset != "contested" && o_.oracle_subset != "first")
+      throw input_error("supernet: oracle subset '{}': expected auto, contested or first", o_.oracle_subset);
     net_ = Supernet::parse(read_input_file(o_.supernet, "supernet"), o_.supernet, o_);
+    const auto& sel = net_.selection();
+    if (o_.oracle_subset == "contested" && !sel)
+      throw input_error("{}: this supernet names no contested test images (written before they were selected); "
+                        "score with --oracle-subset first, or write it again with nesim supernet --snapshot",
+                        o_.supernet);
+    contested_ = sel && o_.oracle_subset != "first";
+    if (contested_) {
+      const ImageSet& test = fashion_mnist(o_.data_dir, /*train=*/false, sel->images);
+      if (test.count != sel->images)
+        throw input_error("{}: its test selection covers {} test images, the data has {}", o_.supernet, sel->images,
+                          test.count);
+      const size_t n = std::min(sel->contested.size(), static_cast<size_t>(o_.oracle_images));
+      subset_ = image_subset(test, std::vector<int64_t>(sel->contested.begin(), sel->contested.begin() + n));
+    }
   }
   std::string name() const override { return "supernet"; }
 
   AccuracyResult score(const ModelSpec& spec, const Network& net, uint64_t seed) const override {
     use_threads(o_.threads);
     const ImageSet& train = fashion_mnist(o_.data_dir, /*train=*/true);
-    const ImageSet& test = fashion_mnist(o_.data_dir, /*train=*/false, o_.oracle_images);
     GraphModule m = net_.candidate(classifier_network(spec, net, classifier_shape(o_)));
     Shuffler order(train.count, seed);
     recalibrate_batch_norm(m, train, order, o_.calibration_batches, o_);
-    const TestScores s = test_scores(m, test, o_);
-    return {true, o_.oracle_statistic == "probability" ? s.true_class_probability : s.accuracy, {}};
+    if (contested_) {
+      // Accuracy on the selection's test images as the probes saw them: the images every probe got
+      // right counted right, those every probe got wrong counted wrong, the contested ones at the
+      // rate measured on the first oracle_images of them. An estimate that ranks as the contested
+      // rate does; biased upward for a candidate that misses an image every probe got.
+      const TestSelection& sel = *net_.selection();
+      const double rate = subset_.count > 0 ? test_accuracy(m, subset_, o_) : 0;
+      return {true,
+              (static_cast<double>(sel.all_right) + rate * static_cast<double>(sel.contested.size())) /
+                  static_cast<double>(sel.images),
+              {}};
+    }
+    return {true, test_accuracy(m, fashion_mnist(o_.data_dir, /*train=*/false, o_.oracle_images), o_), {}};
   }
 
  private:
   ScorerOptions o_;  // the proxy task replaced by the one the supernet was trained on
   Supernet net_;
+  bool contested_ = false;  // scoring on the supernet's contested test images
+  ImageSet subset_;         // the first oracle_images of them
 };
 
 const bool registered = [] {

@@ -108,22 +108,40 @@ void recalibrate_batch_norm(GraphModule& m, const ImageSet& train, Shuffler& ord
   for (int i = 0; i < batches; ++i) m->forward(image_batch(train, order.next(o.train_batch), o));
 }
 
-TestScores test_scores(GraphModule& m, const ImageSet& test, const ScorerOptions& o) {
+ImageSet image_subset(const ImageSet& set, const std::vector<int64_t>& index) {
+  ImageSet out;
+  out.rows = set.rows;
+  out.cols = set.cols;
+  out.count = static_cast<int64_t>(index.size());
+  const size_t image = static_cast<size_t>(set.rows * set.cols);
+  out.pixels.reserve(index.size() * image);
+  for (int64_t i : index) {
+    out.pixels.insert(out.pixels.end(), set.pixels.begin() + static_cast<ptrdiff_t>(static_cast<size_t>(i) * image),
+                      set.pixels.begin() + static_cast<ptrdiff_t>(static_cast<size_t>(i + 1) * image));
+    out.labels.push_back(set.labels[static_cast<size_t>(i)]);
+  }
+  return out;
+}
+
+double test_accuracy(GraphModule& m, const ImageSet& test, const ScorerOptions& o, std::vector<uint8_t>* hits) {
   torch::NoGradGuard no_grad;
   m->eval();
+  if (hits) hits->clear();
   int64_t correct = 0;
-  double probability = 0;
   constexpr int64_t kEvalBatch = 500;
   for (int64_t first = 0; first < test.count; first += kEvalBatch) {
     std::vector<int64_t> index;
     for (int64_t i = first; i < std::min(test.count, first + kEvalBatch); ++i) index.push_back(i);
     const torch::Tensor logits = m->forward(image_batch(test, index, o));
     const torch::Tensor labels = label_batch(test, index);
-    correct += logits.argmax(1).eq(labels).sum().item<int64_t>();
-    probability += logits.to(torch::kFloat64).softmax(1).gather(1, labels.unsqueeze(1)).sum().item<double>();
+    const torch::Tensor right = logits.argmax(1).eq(labels);
+    correct += right.sum().item<int64_t>();
+    if (hits) {
+      const torch::Tensor r = right.to(torch::kUInt8).contiguous();
+      hits->insert(hits->end(), r.data_ptr<uint8_t>(), r.data_ptr<uint8_t>() + r.numel());
+    }
   }
-  const auto n = static_cast<double>(test.count);
-  return {static_cast<double>(correct) / n, probability / n};
+  return static_cast<double>(correct) / static_cast<double>(test.count);
 }
 
 }  // namespace nesim::nas

@@ -32,16 +32,12 @@ class Shuffler {
 void recalibrate_batch_norm(GraphModule& m, const ImageSet& train, Shuffler& order, int batches,
                             const ScorerOptions& o);
 
-// Eval mode over all of `test`: top-1 accuracy and the mean softmax probability of the true class,
-// both in [0, 1]. The second is continuous where the first counts thresholded hits, so on a few
-// hundred images it moves less with which images were drawn (docs/accuracy.md, "The oracle's statistic").
-struct TestScores {
-  double accuracy = 0;
-  double true_class_probability = 0;
-};
-TestScores test_scores(GraphModule& m, const ImageSet& test, const ScorerOptions& o);
-inline double test_accuracy(GraphModule& m, const ImageSet& test, const ScorerOptions& o) {
-  return test_scores(m, test, o).accuracy;
-}
+// Top-1 accuracy in eval mode over all of `test`, in [0, 1]. `hits`, when given, gets one entry
+// per test image: 1 where the prediction is right.
+double test_accuracy(GraphModule& m, const ImageSet& test, const ScorerOptions& o,
+                     std::vector<uint8_t>* hits = nullptr);
+
+// The images of `set` at `index`, in that order.
+ImageSet image_subset(const ImageSet& set, const std::vector<int64_t>& index);
 
 }  // namespace nesim::nas

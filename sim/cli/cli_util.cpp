@@ -159,10 +159,10 @@ void add_scoring_flags(CLI::App* app, ScoringFlags& f) {
   app->add_option("--calibration-batches", f.scorer.calibration_batches,
                   "'supernet' scorer: training batches (of --train-batch) that re-estimate BN statistics")
       ->check(CLI::Range(1, 1000));
-  app->add_option("--oracle-statistic", f.scorer.oracle_statistic,
-                  "'supernet' scorer: a candidate's score on its test images: top-1 accuracy, or the mean softmax "
-                  "probability of the true class")
-      ->check(CLI::IsMember({"accuracy", "probability"}));
+  app->add_option("--oracle-subset", f.scorer.oracle_subset,
+                  "'supernet' scorer: which test images: contested (those its probe candidates disagree on, listed in "
+                  "the weights file), first (the first --oracle-images), or auto (contested where listed)")
+      ->check(CLI::IsMember({"auto", "contested", "first"}));
   app->add_option("--data-dir", f.scorer.data_dir, "Fashion-MNIST folder (gzipped IDX files)");
   app->add_option("--seed", f.seed, "Random seed (initialisation, minibatches, sampling)");
 }

@@ -80,7 +80,8 @@ int run_supernet(SupernetCliOptions o) {
   else
     progress.finish(fmt::format("supernet: {} steps in {:.1f} s, final loss {:.3f}; {} shared tensors, {} parameters",
                                 o.train.steps, r.seconds, r.final_loss, r.tensors, r.parameters));
-  fmt::print("wrote {} ({:.1f} MB)\n", o.out, static_cast<double>(r.weights.size()) / 1e6);
+  fmt::print("wrote {} ({:.1f} MB; {} contested test images)\n", o.out, static_cast<double>(r.weights.size()) / 1e6,
+             r.contested_images);
   return 0;
 }
 
@@ -107,6 +108,10 @@ Command add_supernet_command(CLI::App& parent) {
   app->add_flag("--snapshot", o->snapshot,
                "Write the weights of the --checkpoint state as they stand to --out and exit, without training (also "
                "while a training runs; same flags as the training)");
+  app->add_option("--selection-images", o->train.selection_images,
+                  "After training: the first N test images are scored by probe candidates, and those they disagree "
+                  "on are listed in --out for the oracle to score on (0: none)")
+      ->capture_default_str()->check(CLI::Range(0, 10000));
   app->add_option("--checkpoint-every", o->train.checkpoint_every, "Steps between training states (with --checkpoint)")
       ->default_val(100)->check(CLI::Range(1, 10000000));
   add_scoring_flags(app, o->flags);

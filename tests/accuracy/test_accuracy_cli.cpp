@@ -84,8 +84,8 @@ TEST_CASE("nesim accuracy: bad input is exit status 2 with one message") {
         fmt::format("proxy-eval --space /nonexistent/space.yaml --samples 2 --out '{}'", s.dir.string()),
         fmt::format("accuracy --model '{}' --proxy supernet --supernet x.bin --calibration-batches 0", kModel),
         fmt::format("accuracy --model '{}' --proxy supernet --supernet x.bin --oracle-images 0", kModel),
-        fmt::format("accuracy --model '{}' --proxy supernet --supernet x.bin --oracle-statistic loss", kModel),
-        // A reference build that cannot shrink: checked before anything is trained or written.
+        fmt::format("accuracy --model '{}' --proxy supernet --supernet x.bin --oracle-subset middle", kModel),
+        // A reference build needs at least one seed: checked before anything is trained or written.
         fmt::format("reference --space '{}/nas/spaces/classifier.yaml' --out '{}/ref' --seeds 0", kRoot, s.dir.string()),
         // --snapshot reads a --checkpoint state: without one there is nothing to read.
         fmt::format("supernet --space '{}/nas/spaces/classifier.yaml' --out '{}/sn.bin' --snapshot", kRoot,

@@ -44,10 +44,17 @@ nas::SupernetOptions tiny_options() {
   o.task.skip_strides = 0;
   o.task.threads = 1;
   o.task.train_batch = 32;
-  o.steps = 3;
+  o.steps = 12;
   o.pool = 40;
   o.seed = 7;
+  o.selection_images = 300;
   return o;
+}
+
+// The JSON header line of a weights file.
+nlohmann::json header(const std::string& weights) {
+  const size_t start = weights.find('\n') + 1;
+  return nlohmann::json::parse(weights.substr(start, weights.find('\n', start) - start));
 }
 
 std::string write(const test::ScratchDir& d, const std::string& name, const std::string& bytes) {
@@ -94,21 +101,48 @@ TEST_CASE("supernet: a tiny one trains deterministically and scores candidates f
     CHECK(x.score <= 1);
   }
 
-  // Scored by the true class's mean probability: another number on the same images, also in [0, 1].
-  nas::ScorerOptions po = so;
-  po.oracle_statistic = "probability";
-  auto by_probability = nas::make_scorer("supernet", po);
   const nas::Arch arch = nas::random_arch(space, rng);
   const ModelSpec spec = nas::to_model_spec(space, arch);
   const Network net = expand(spec, "cand");
-  const nas::AccuracyResult top1 = oracle->score(spec, net, 11), p = by_probability->score(spec, net, 11);
-  REQUIRE_MESSAGE(p.ok, p.error);
-  CHECK(p.score != top1.score);
-  CHECK(p.score > 0);
-  CHECK(p.score < 1);
-  CHECK(by_probability->score(spec, net, 11).score == p.score);
-  po.oracle_statistic = "loss";
-  CHECK_THROWS_WITH(nas::make_scorer("supernet", po), doctest::Contains("expected accuracy or probability"));
+  const nas::AccuracyResult top1 = oracle->score(spec, net, 11);
+
+  // The file lists the test images its probe candidates disagree on; by default the oracle scores
+  // on those and counts the others as the probes all did.
+  const nlohmann::json sel = header(a.weights)["test_selection"];
+  CHECK(sel["probes"] == 8);
+  CHECK(sel["images"] == 300);
+  const auto contested = sel["contested"].get<std::vector<int64_t>>();
+  CHECK(a.contested_images == static_cast<int64_t>(contested.size()));
+  REQUIRE(contested.size() > 10);  // trained enough for its probes to disagree
+  CHECK(std::is_sorted(contested.begin(), contested.end()));
+  CHECK(sel["all_right"].get<int64_t>() + static_cast<int64_t>(contested.size()) <= 300);
+  nas::ScorerOptions first = so, subset = so;
+  first.oracle_subset = "first";
+  subset.oracle_subset = "contested";
+  const nas::AccuracyResult by_subset = nas::make_scorer("supernet", subset)->score(spec, net, 11);
+  CHECK(by_subset.score == top1.score);  // "auto" is "contested" where the file lists them
+  CHECK(nas::make_scorer("supernet", first)->score(spec, net, 11).score != top1.score);
+  const double all_right = sel["all_right"].get<double>(), n_contested = static_cast<double>(contested.size());
+  CHECK(by_subset.score >= all_right / 300);
+  CHECK(by_subset.score <= (all_right + n_contested) / 300);
+  // Its rate on the contested images is a count of them: scored on all, the estimate is (all
+  // right + contested right) / 300, a whole number of images.
+  subset.oracle_images = 300;
+  const double whole = nas::make_scorer("supernet", subset)->score(spec, net, 11).score * 300;
+  CHECK(whole == doctest::Approx(std::round(whole)).epsilon(1e-9));
+  // A file without the list: "contested" is an input error; "auto" scores the first images.
+  nas::SupernetOptions unselected = tiny_options();
+  unselected.selection_images = 0;
+  const std::string plain = nas::train_supernet(space, d.path("space.yaml"), unselected).weights;
+  CHECK_FALSE(header(plain).contains("test_selection"));
+  CHECK(plain.substr(plain.find('\n', 17)) == a.weights.substr(a.weights.find('\n', 17)));  // same weights
+  subset.supernet = first.supernet = write(d, "plain.bin", plain);
+  CHECK_THROWS_WITH_AS(nas::make_scorer("supernet", subset), doctest::Contains("names no contested test images"),
+                       InputError);
+  nas::ScorerOptions plain_auto = first;
+  plain_auto.oracle_subset = "auto";
+  CHECK(nas::make_scorer("supernet", plain_auto)->score(spec, net, 11).score ==
+        nas::make_scorer("supernet", first)->score(spec, net, 11).score);
 }
 
 TEST_CASE("supernet: `nesim search` scores with the oracle by default, and says which signal it used") {
@@ -203,7 +237,7 @@ TEST_CASE("supernet: killed with SIGKILL mid-training, the same command continue
   tiny_space(d);
   auto args = [&](const std::string& out, const std::string& ckpt) {
     return fmt::format("supernet --space '{}' --out '{}' --checkpoint '{}' --checkpoint-every 2 --steps 16 --pool 40 "
-                       "--input-size 16 --skip-strides 0 --train-batch 32 --threads 1 --seed 5 -q",
+                       "--input-size 16 --skip-strides 0 --train-batch 32 --threads 1 --seed 5 --selection-images 200 -q",
                        d.path("space.yaml"), out, ckpt);
   };
   REQUIRE(d.nesim(args(d.path("whole.bin"), d.path("whole.ckpt"))).status == 0);
@@ -280,6 +314,15 @@ TEST_CASE("supernet: candidates outside its space and damaged files are input er
     CAPTURE(name);
     so.supernet = write(d, name, bytes);
     CHECK_THROWS_WITH_AS(nas::make_scorer("supernet", so), doctest::Contains((so.supernet + ": ").c_str()), InputError);
+  }
+  // A test selection that cannot be: indices out of order or past its images.
+  const size_t start = weights.find('\n') + 1, end = weights.find('\n', start);
+  for (const char* broken : {"[5, 3]", "[300]", "[-1]"}) {
+    CAPTURE(broken);
+    nlohmann::json h = header(weights);
+    h["test_selection"]["contested"] = nlohmann::json::parse(broken);
+    so.supernet = write(d, "selection.bin", weights.substr(0, start) + h.dump() + weights.substr(end));
+    CHECK_THROWS_WITH_AS(nas::make_scorer("supernet", so), doctest::Contains("damaged test_selection"), InputError);
   }
   so.supernet.clear();
   CHECK_THROWS_WITH_AS(nas::make_scorer("supernet", so), doctest::Contains("--supernet FILE"), InputError);
