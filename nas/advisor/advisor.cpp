@@ -166,7 +166,7 @@ void pin_channels(const ModelSpec& spec, BlockSpec& b, int64_t effective_out) {
 class Advisor {
  public:
   Advisor(const ModelSpec& spec, const HwConfig& hw, const AdviseOptions& o)
-      : hw_(hw), o_(o), scorer_(make_scorer(o.accuracy, ScorerOptions{})) {
+      : hw_(hw), o_(o), scorer_(make_scorer(o.accuracy, o.scorer)) {
     cur_ = unroll_repeats(spec);
     cur_eval_ = evaluate(cur_);
     base_ = cur_eval_;

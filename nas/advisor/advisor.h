@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "nas/accuracy/scorer.h"
 #include "sim/hw/hw_config.h"
 #include "sim/modelfmt/model_spec.h"
 #include "sim/report/records.h"
@@ -21,6 +22,14 @@ enum class AdviseObjective { Latency, Memory };
 struct AdviseOptions {
   AdviseObjective objective = AdviseObjective::Latency;
   std::string accuracy = "entropy";        // scorer name (nas/accuracy/scorer.h)
+  // Its options (the supernet oracle's weights, the proxy task). One libtorch thread, as a
+  // search's scorer (SearchOptions::scorer says why). A change the scorer cannot score (a layer
+  // outside the supernet's space) is not applicable, as one that cannot be built.
+  ScorerOptions scorer = [] {
+    ScorerOptions s;
+    s.threads = 1;
+    return s;
+  }();
   bool iso_accuracy = false;               // keep a change only if score >= the base model's
   std::optional<int64_t> max_memory_bytes; // params bytes + peak activation bytes
   std::optional<double> max_latency_ms;    // simulated

@@ -22,6 +22,7 @@ struct AdviseCliOptions {
   std::optional<int64_t> max_memory_bytes;
   std::optional<double> max_latency_ms;
   uint64_t seed = 0;
+  std::string supernet;
 };
 
 int run_advise(const AdviseCliOptions& c) {
@@ -33,6 +34,7 @@ int run_advise(const AdviseCliOptions& c) {
   o.max_memory_bytes = c.max_memory_bytes;
   o.max_latency_ms = c.max_latency_ms;
   o.seed = c.seed;
+  o.scorer.supernet = c.supernet;
   if (o.max_memory_bytes && *o.max_memory_bytes <= 0)
     throw input_error("--max-memory-bytes: expected a positive number of bytes, got {}", *o.max_memory_bytes);
   if (o.max_latency_ms && !(*o.max_latency_ms > 0))
@@ -76,6 +78,9 @@ Command add_advise_command(CLI::App& parent) {
       ->capture_default_str();
   app->add_option("--accuracy", o->accuracy, "Accuracy scorer for --iso-accuracy (entropy, params, macs, ...)")
       ->capture_default_str();
+  app->add_option("--supernet", o->supernet,
+                  "Supernet weights for --accuracy supernet (nesim supernet --out); changes outside its space are not "
+                  "applicable");
   app->add_flag("--iso-accuracy", o->iso_accuracy,
                 "Keep a change only if the accuracy score stays >= the base model's");
   app->add_option("--max-memory-bytes", o->max_memory_bytes, "Memory budget in bytes (params + peak activation)");

@@ -145,6 +145,28 @@ TEST_CASE("supernet: a tiny one trains deterministically and scores candidates f
         nas::make_scorer("supernet", first)->score(spec, net, 11).score);
 }
 
+TEST_CASE("supernet: `nesim advise` holds the oracle's accuracy; a change outside its space is not applicable") {
+  test::ScratchDir d("supernet_advise");
+  const nas::SearchSpace space = tiny_space(d);
+  write(d, "sn.bin", nas::train_supernet(space, d.path("space.yaml"), tiny_options()).weights);
+  const test::CommandResult r =
+      d.nesim(fmt::format("advise --model '{}/models/mobilenet_v2_050.yaml' --hw '{}/hwconfigs/ne-pf16.yaml' --objective "
+                          "memory --iso-accuracy --accuracy supernet --supernet sn.bin --json advice.json -q",
+                          kRoot, kRoot));
+  REQUIRE_MESSAGE(r.status == 0, r.err);
+  const nlohmann::json j = nlohmann::json::parse(test::read_text(d.path("advice.json")));
+  const std::string text = j.dump();
+  // The space fuses no stage past s6's first blocks and never turns a depthwise conv into a full one.
+  CHECK(text.find("outside the space the supernet was trained on") != std::string::npos);
+  CHECK(j["accuracy"] == "supernet");
+  // No weights: the scorer's own message, exit 2.
+  const test::CommandResult none = d.nesim(fmt::format(
+      "advise --model '{}/models/mobilenet_v2_050.yaml' --hw '{}/hwconfigs/ne-pf16.yaml' --accuracy supernet -q", kRoot,
+      kRoot));
+  CHECK(none.status == 2);
+  CHECK(none.err.find("--supernet FILE") != std::string::npos);
+}
+
 TEST_CASE("supernet: `nesim search` scores with the oracle by default, and says which signal it used") {
   test::ScratchDir d("supernet_search");
   const nas::SearchSpace space = tiny_space(d);
