@@ -12,6 +12,7 @@
 #include "nas/advisor/advisor.h"
 #include "nas/experiments/comparison.h"
 #include "nas/regressor/regressor.h"
+#include "nas/search/signal_choice.h"
 #include "nas/search/space.h"
 #include "sim/engine/engine.h"
 #include "sim/exec/rank.h"
@@ -45,6 +46,8 @@ SearchResult search(const ExperimentOptions& o, const std::string& space, const 
   s.hw = load_hw_config(under(o, kHw));
   s.regressor_path = under(o, kRegressor);
   s.accuracy = o.accuracy;
+  s.scorer.supernet = o.scorer.supernet;
+  s.accuracy_chosen_by = o.accuracy_chosen_by;
   s.strategy = strategy;
   s.budget = o.budget > 0 ? o.budget : default_budget;
   s.seed = seed ? seed : o.seed;
@@ -74,7 +77,7 @@ struct StudyEvaluator {
 StudyEvaluator study_evaluator(const ExperimentOptions& o) {
   StudyEvaluator e;
   auto regressor = std::make_shared<const Regressor>(Regressor::load(under(o, kRegressor)));
-  e.scorer = std::shared_ptr<const AccuracyScorer>(make_scorer(o.accuracy, ScorerOptions{}));
+  e.scorer = std::shared_ptr<const AccuracyScorer>(make_scorer(o.accuracy, o.scorer));
   e.eval = std::make_unique<Evaluator>(load_hw_config(under(o, kHw)), regressor, e.scorer, o.seed, 20'000);
   return e;
 }
@@ -235,6 +238,7 @@ ExperimentResult classifier(const ExperimentOptions& o) {
   AdviseOptions a;
   a.objective = AdviseObjective::Memory;
   a.accuracy = o.accuracy;
+  a.scorer.supernet = o.scorer.supernet;
   a.iso_accuracy = true;  // against the searched model, whose score is already >= the baseline's
   a.seed = o.seed;
   if (o.progress != ProgressMode::Quiet)
@@ -471,13 +475,29 @@ const std::vector<std::string>& experiment_names() {
   return names;
 }
 
-ExperimentResult run_experiment(const ExperimentOptions& o) {
+// The space whose supernet a study's accuracy signal uses: the one its searches share (the
+// detector's union of V1 and V2, which holds theirs).
+std::string study_space(const std::string& name) {
+  return name == "detector"     ? "nas/spaces/detector_both.yaml"
+         : name == "classifier" ? "nas/spaces/classifier.yaml"
+         : name == "segmenter"  ? "nas/spaces/segmenter.yaml"
+                                : "nas/spaces/curation.yaml";
+}
+
+ExperimentResult run_experiment(const ExperimentOptions& options) {
   const auto& names = experiment_names();
+  ExperimentOptions o = options;
   if (std::find(names.begin(), names.end(), o.name) == names.end())
     throw input_error("unknown experiment '{}': expected one of {}", o.name, fmt::join(names, ", "));
   if (o.out_dir.empty()) throw input_error("--out: expected a directory for the experiment's results");
   if (o.budget < 0) throw input_error("--budget: expected a positive number of evaluations, got {}", o.budget);
   if (o.training.seeds > 0) check_scorer("train");  // may re-run the command in nesim-torch: before any file
+  const SignalChoice signal =
+      choose_accuracy_signal(o.accuracy, o.supernet, under(o, study_space(o.name)), o.supernet_dir);
+  o.accuracy = signal.signal;
+  o.scorer.supernet = signal.supernet;
+  o.accuracy_chosen_by = signal.chosen_by;
+  check_scorer(o.accuracy);
   // The files every study reads, checked before --out is made: a wrong --root leaves nothing.
   read_input_file(under(o, kHw), "hardware");
   read_input_file(under(o, kRegressor), "regressor");
@@ -500,6 +520,7 @@ ExperimentResult run_experiment(const ExperimentOptions& o) {
   r.summary["experiment"] = o.name;
   r.summary["seed"] = o.seed;
   r.summary["accuracy_measure"] = o.accuracy;
+  r.summary["accuracy_chosen_by"] = o.accuracy_chosen_by;
   OutputFiles out;  // the study's files appear together, or none does
   for (const auto& [name, content] : r.files) out.add((fs::path(o.out_dir) / name).string(), content);
   out.add((fs::path(o.out_dir) / "summary.json").string(), json_text(r.summary, 2) + "\n");

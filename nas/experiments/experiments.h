@@ -33,7 +33,19 @@ struct ExperimentOptions {
   ParallelMap parallel;            // as in SearchOptions
   bool resume = false;             // continue the searches journalled under out_dir
   ProgressMode progress = ProgressMode::Quiet;  // each search's, and a line per search and advice rule
-  std::string accuracy = "entropy";
+  // The accuracy signal of the searches, the controls and the advisor: "auto" (the supernet oracle
+  // where the study's space has one, under supernet_dir or as `supernet`; else the zero-cost
+  // fallback, as `nesim search` chooses: nas/search/signal_choice.h), or a scorer name.
+  std::string accuracy = "auto";
+  std::string supernet;      // --supernet: the oracle's weights for the study's space
+  std::string supernet_dir;  // where "auto" looks for <space stem>.bin ("" = nowhere)
+  // Resolved by run_experiment(): the scorer's options (the supernet's file) and why.
+  ScorerOptions scorer = [] {
+    ScorerOptions s;
+    s.threads = 1;  // as a search's (SearchOptions::scorer says why)
+    return s;
+  }();
+  std::string accuracy_chosen_by;
   // Trained accuracy of baseline, winners and matched controls (trained.h); seeds 0 = not measured.
   TrainingPlan training;
 };

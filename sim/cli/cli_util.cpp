@@ -140,6 +140,11 @@ Precision parse_precision(const std::string& s) {
   throw input_error("--precision {}: expected int8 or fp16", s);
 }
 
+std::string supernet_dir(const std::string& root) {
+  const char* dir = std::getenv("NESIM_SUPERNET_DIR");
+  return dir != nullptr && *dir != '\0' ? dir : root + "/supernets";
+}
+
 void add_scoring_flags(CLI::App* app, ScoringFlags& f) {
   app->add_option("--input-size", f.scorer.input_size, "Proxy task: input height = width the network is trained and scored at")
       ->check(CLI::Range(8, 1024));

@@ -60,6 +60,10 @@ struct ScoringFlags {
 };
 void add_scoring_flags(CLI::App* app, ScoringFlags& flags);
 
+// Where the default accuracy signal looks for a space's supernet (search, experiment):
+// $NESIM_SUPERNET_DIR, else `root`/supernets (where `make supernets` writes).
+std::string supernet_dir(const std::string& root);
+
 // Loads a model (.yaml block format, SCALE-Sim .csv or .onnx); a missing file is an InputError.
 Network read_model(const std::string& path);
 // Loads a hardware config (.yaml or SCALE-Sim .cfg); a missing file is an InputError.

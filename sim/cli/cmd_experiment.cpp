@@ -41,13 +41,18 @@ Command add_experiment_command(CLI::App& parent) {
       ->check(CLI::PositiveNumber);
   app->add_option("--data-dir", o->training.trainer.data_dir, "Fashion-MNIST folder for the trainings")
       ->capture_default_str();
-  app->add_option("--accuracy", o->accuracy, "Accuracy scorer for the iso-accuracy constraints")->capture_default_str();
+  app->add_option("--accuracy", o->accuracy,
+                  "Accuracy signal of the searches, controls and advisor: auto (the supernet oracle where the study's "
+                  "space has one, else entropy, as nesim search chooses) or a scorer name")
+      ->capture_default_str();
+  app->add_option("--supernet", o->supernet, "Supernet weights for the study's space (default: supernets/<space>.bin)");
   app->add_option("--root", o->root, "Repository root holding nas/spaces, hwconfigs and traces")->capture_default_str();
   app->add_flag("--resume", o->resume, "Continue the searches journalled under --out");
   add_progress_flags(app, *progress);
   app->footer("Example:\n  nesim experiment detector --out runs/detector --jobs 2");
   return {app, [o, progress, epochs] {
             o->progress = progress->mode();
+            o->supernet_dir = supernet_dir(o->root);
             o->training.first_seed = o->seed;
             o->training.trainer.eval_images = 10000;
             o->training.trainer.train_steps = nas::epoch_steps(*epochs, o->training.trainer.train_batch);

@@ -28,13 +28,6 @@ struct SearchCliOptions {
   ProgressFlags progress;
 };
 
-// Where the default accuracy signal looks for a space's supernet: $NESIM_SUPERNET_DIR, else the
-// source tree's supernets/ (where `make supernets` writes).
-std::string supernet_dir(const std::string& root) {
-  const char* dir = std::getenv("NESIM_SUPERNET_DIR");
-  return dir != nullptr && *dir != '\0' ? dir : root + "/supernets";
-}
-
 int run_search_command(SearchCliOptions& o) {
   nas::SearchOptions s = o.search;
   s.progress = o.progress.mode();

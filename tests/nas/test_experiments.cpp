@@ -94,7 +94,8 @@ TEST_CASE("every study carries its seeds, its scaled controls and the accuracy m
     const ExperimentOptions o = small(name, std::string("nesim_exp_controls_") + name);
     run_experiment(o);
     const nlohmann::json s = read_json(o.out_dir + "/summary.json");
-    CHECK(s["accuracy_measure"] == "entropy");
+    CHECK(s["accuracy_measure"] == "entropy");  // "auto" without a supernet for the space: the fallback, said so
+    CHECK(s["accuracy_chosen_by"].get<std::string>().find("the zero-cost 'entropy'") != std::string::npos);
     CHECK(s["seeds"] == 2);
     CHECK(s.contains("trained_accuracy"));
     // Width-scaled controls, and for the dense tasks input-scaled ones too; each simulated.
@@ -192,4 +193,10 @@ TEST_CASE("bad experiment options are input errors") {
   o.seeds = 2;
   o.out_dir.clear();
   CHECK_THROWS_AS(run_experiment(o), InputError);
+  // The oracle asked for, with no weights for the study's space: refused before --out is made.
+  o = small("classifier", "nesim_exp_no_supernet");
+  o.accuracy = "supernet";
+  o.supernet_dir = (std::filesystem::temp_directory_path() / "nesim_no_supernets_here").string();
+  CHECK_THROWS_WITH_AS(run_experiment(o), doctest::Contains("classifier.bin"), InputError);
+  CHECK_FALSE(std::filesystem::exists(o.out_dir));
 }
