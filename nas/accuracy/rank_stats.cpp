@@ -52,14 +52,17 @@ RankAgreement rank_agreement(const std::vector<double>& x, const std::vector<dou
   return r;
 }
 
+nlohmann::ordered_json finite_or_null(double v) {
+  return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr);
+}
+
 nlohmann::ordered_json agreement_json(const RankAgreement& a) {
-  auto num = [](double v) { return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr); };
   nlohmann::ordered_json j;
   j["n"] = a.n;
-  j["spearman"] = num(a.spearman);
-  j["spearman_ci95"] = {num(a.spearman_lo), num(a.spearman_hi)};
-  j["kendall"] = num(a.kendall);
-  j["kendall_ci95"] = {num(a.kendall_lo), num(a.kendall_hi)};
+  j["spearman"] = finite_or_null(a.spearman);
+  j["spearman_ci95"] = {finite_or_null(a.spearman_lo), finite_or_null(a.spearman_hi)};
+  j["kendall"] = finite_or_null(a.kendall);
+  j["kendall_ci95"] = {finite_or_null(a.kendall_lo), finite_or_null(a.kendall_hi)};
   return j;
 }
 

@@ -23,6 +23,9 @@ struct RankAgreement {
 RankAgreement rank_agreement(const std::vector<double>& x, const std::vector<double>& y, uint64_t seed,
                              int resamples = 2000);
 
+// A figure as JSON: the number, or null where it is NaN or infinite (undefined for the sample).
+nlohmann::ordered_json finite_or_null(double v);
+
 // {n, spearman, spearman_ci95: [lo, hi], kendall, kendall_ci95: [lo, hi]}, NaN as null: how
 // reference.json, proxy-eval's summary.json and a search's training_checks report an agreement.
 nlohmann::ordered_json agreement_json(const RankAgreement& a);

@@ -208,16 +208,15 @@ SeedNoise ReferenceTable::seed_noise() const {
 }
 
 nlohmann::ordered_json seed_noise_json(const SeedNoise& n) {
-  auto v = [](double x) { return std::isfinite(x) ? nlohmann::ordered_json(x) : nlohmann::ordered_json(nullptr); };
   nlohmann::ordered_json j;
   j["archs"] = n.archs;
-  j["seeds_per_arch"] = v(n.seeds_per_arch);
-  j["arch_sd"] = v(n.arch_sd);
-  j["seed_sd"] = v(n.seed_sd);
-  j["icc1"] = v(n.icc1);
-  j["icc_mean"] = v(n.icc_mean);
-  j["noise_ceiling"] = v(n.noise_ceiling);
-  j["seeds_for_0_8"] = v(n.seeds_for_0_8);
+  j["seeds_per_arch"] = finite_or_null(n.seeds_per_arch);
+  j["arch_sd"] = finite_or_null(n.arch_sd);
+  j["seed_sd"] = finite_or_null(n.seed_sd);
+  j["icc1"] = finite_or_null(n.icc1);
+  j["icc_mean"] = finite_or_null(n.icc_mean);
+  j["noise_ceiling"] = finite_or_null(n.noise_ceiling);
+  j["seeds_for_0_8"] = finite_or_null(n.seeds_for_0_8);
   return j;
 }
 
@@ -251,30 +250,27 @@ nlohmann::ordered_json ReferenceTable::archs_json() const {
         else acc[std::to_string(seed)] = nullptr;
       }
     j["accuracy"] = acc;
-    j["mean"] = std::isfinite(s.mean) ? nlohmann::ordered_json(s.mean) : nlohmann::ordered_json(nullptr);
-    j["sd"] = std::isfinite(s.sd) ? nlohmann::ordered_json(s.sd) : nlohmann::ordered_json(nullptr);
+    j["mean"] = finite_or_null(s.mean);
+    j["sd"] = finite_or_null(s.sd);
     j["seconds"] = s.seconds;
     out.push_back(std::move(j));
   }
   return out;
 }
 
-double read_reference_noise_ceiling(const std::string& path) {
-  const json j = json::parse(read_input_file(path, "reference"), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("seed_noise")) return kNaN;
-  const json& n = j["seed_noise"];
-  if (!n.is_object() || !n.contains("noise_ceiling") || n["noise_ceiling"].is_null()) return kNaN;
-  if (!n["noise_ceiling"].is_number())
-    throw input_error("{}: seed_noise.noise_ceiling: expected a number or null", path);
-  return n["noise_ceiling"].get<double>();
-}
-
-std::vector<ReferenceAccuracy> read_reference(const std::string& path) {
+ReferenceFile read_reference(const std::string& path) {
   const json j = json::parse(read_input_file(path, "reference"), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object() || !j.contains("archs") || !j["archs"].is_array())
     throw input_error("{}: expected a reference.json written by `nesim reference` (an object with an 'archs' array)",
                       path);
-  std::vector<ReferenceAccuracy> out;
+  ReferenceFile out;
+  out.noise_ceiling = kNaN;
+  if (j.contains("seed_noise") && j["seed_noise"].is_object() && j["seed_noise"].contains("noise_ceiling")) {
+    const json& c = j["seed_noise"]["noise_ceiling"];
+    if (!c.is_null() && !c.is_number())
+      throw input_error("{}: seed_noise.noise_ceiling: expected a number or null", path);
+    if (c.is_number()) out.noise_ceiling = c.get<double>();
+  }
   for (size_t i = 0; i < j["archs"].size(); ++i) {
     const json& a = j["archs"][i];
     const std::string at = fmt::format("{}: archs[{}]", path, i);
@@ -284,7 +280,7 @@ std::vector<ReferenceAccuracy> read_reference(const std::string& path) {
       throw input_error("{}: expected key, arch, params, macs and mean", at);
     if (a["mean"].is_null()) continue;  // every run of it failed
     if (!a["mean"].is_number()) throw input_error("{}: 'mean': expected a number or null", at);
-    out.push_back({a["key"].get<std::string>(), a["arch"].get<std::string>(), a["params"].get<int64_t>(),
+    out.archs.push_back({a["key"].get<std::string>(), a["arch"].get<std::string>(), a["params"].get<int64_t>(),
                    a["macs"].get<int64_t>(), a["mean"].get<double>()});
   }
   return out;

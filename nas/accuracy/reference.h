@@ -93,10 +93,13 @@ struct ReferenceAccuracy {
   int64_t params = 0, macs = 0;
   double accuracy = 0;
 };
-std::vector<ReferenceAccuracy> read_reference(const std::string& path);
-// Its seed_noise.noise_ceiling: the highest rank agreement a signal can show against its means.
-// NaN where the file predates the figure or its runs cannot tell; InputError when it is not a number.
-double read_reference_noise_ceiling(const std::string& path);
+// noise_ceiling is its seed_noise.noise_ceiling, the highest rank agreement a signal can show
+// against its means: NaN where the file predates the figure or its runs cannot tell.
+struct ReferenceFile {
+  std::vector<ReferenceAccuracy> archs;
+  double noise_ceiling = 0;
+};
+ReferenceFile read_reference(const std::string& path);
 
 // {archs, seeds_per_arch, arch_sd, seed_sd, icc1, icc_mean, noise_ceiling, seeds_for_0_8}, NaN as null.
 nlohmann::ordered_json seed_noise_json(const SeedNoise& n);

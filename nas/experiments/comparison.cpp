@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "nas/accuracy/rank_stats.h"
 #include "sim/report/svg_plot.h"
 
 namespace nesim::nas {
@@ -172,9 +173,9 @@ std::string trained_comparison(const ModelSpec& baseline, const std::vector<std:
              {"eval_images", plan.trainer.eval_images},
              {"seeds", plan.seeds},
              {"noise_rule", "|mean_a - mean_b| > t(0.975, df) * seed_sd * sqrt(1/n_a + 1/n_b)"},
-             {"seed_sd", std::isfinite(noise.sd) ? nlohmann::json(noise.sd) : nlohmann::json(nullptr)},
+             {"seed_sd", finite_or_null(noise.sd)},
              {"seed_sd_df", noise.df},
-             {"noise_margin", std::isfinite(margin) ? nlohmann::json(margin) : nlohmann::json(nullptr)},
+             {"noise_margin", finite_or_null(margin)},
              {"models", trained},
              {"verdicts", verdicts}};
   return md;

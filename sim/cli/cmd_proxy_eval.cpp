@@ -142,12 +142,13 @@ int run_proxy_eval(const ProxyEvalOptions& o) {
     target_trainer = trainer(budgets[0]);
   }
 
-  // How far the reference's own seed noise lets any signal agree with it (reference.json's seed_noise).
-  const double ceiling = against_reference ? nas::read_reference_noise_ceiling(o.reference)
-                                           : std::numeric_limits<double>::quiet_NaN();
+  // The reference's means, and how far its own seed noise lets any signal agree with them.
+  const nas::ReferenceFile reference =
+      against_reference ? nas::read_reference(o.reference) : nas::ReferenceFile{{}, std::numeric_limits<double>::quiet_NaN()};
+  const double ceiling = reference.noise_ceiling;
   std::vector<Candidate> candidates;
   if (against_reference) {
-    for (const nas::ReferenceAccuracy& r : nas::read_reference(o.reference)) {
+    for (const nas::ReferenceAccuracy& r : reference.archs) {
       const nas::Arch arch = nas::parse_arch_key(r.key);
       nas::check_arch(space, arch);
       ModelSpec spec = nas::to_model_spec(space, arch);
@@ -203,7 +204,7 @@ int run_proxy_eval(const ProxyEvalOptions& o) {
   if (against_reference) {
     summary["reference"] = o.reference;
     summary["reference_noise_ceiling"] =
-        std::isfinite(ceiling) ? nlohmann::ordered_json(ceiling) : nlohmann::ordered_json(nullptr);
+        nas::finite_or_null(ceiling);
   }
   summary["candidates"] = candidates.size();
   summary["seed"] = o.flags.seed;
